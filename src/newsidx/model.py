@@ -1,0 +1,249 @@
+"""Typed article records, their stable ids and their JSON form.
+
+Every record is either a full ``article`` (one file) or a ``related`` entry cited by
+an article's front matter. Both share one shape so that they can be stored, indexed
+and listed alike. JSON is the catalogue's storage form: ``to_json`` and ``from_json``
+are exact inverses for any record whose ``extra`` holds JSON values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Literal, Union
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+JSONValue = Union[None, bool, int, float, str, list["JSONValue"], dict[str, "JSONValue"]]
+Kind = Literal["article", "related"]
+KINDS: tuple[Kind, ...] = ("article", "related")
+ID_LENGTH = 16
+
+_TRACKING_PREFIXES = ("utm_",)
+_TRACKING_PARAMS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid",
+     "_ga", "_gl", "ocid", "cmpid", "smid", "ito", "at_medium", "at_campaign"}
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@dataclass(frozen=True, slots=True)
+class Provider:
+    """Who published a record: a display name and a web domain, either may be absent."""
+
+    name: str | None = None
+    domain: str | None = None
+
+    @property
+    def key(self) -> str | None:
+        """The catalogue key: the domain, else the lower-cased name."""
+        if self.domain:
+            return self.domain.lower()
+        if self.name:
+            return self.name.strip().lower()
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    """An image attached to a record; unknown keys are kept in ``extra``."""
+
+    url: str
+    width: int | None = None
+    height: int | None = None
+    extra: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedRef:
+    """A link from an article to one of its related records."""
+
+    id: str
+    title: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One record of the catalogue.
+
+    ``published`` is an aware UTC instant; ``published_raw`` is the date as written,
+    ``published_offset`` its original UTC offset ("+08:00") and ``published_zoneless``
+    is true when the source gave no zone and UTC was assumed. ``sources`` are the
+    files the record came from; ``parents`` the ids of articles citing a related record.
+    ``extra`` keeps every front-matter key that is not modelled, never dropping one.
+    """
+
+    id: str
+    kind: Kind
+    title: str
+    excerpt: str = ""
+    body: str = ""
+    published: datetime | None = None
+    published_raw: str | None = None
+    published_offset: str | None = None
+    published_zoneless: bool = False
+    provider: Provider | None = None
+    topics: tuple[str, ...] = ()
+    category: str | None = None
+    type: str | None = None
+    url: str | None = None
+    web_url: str | None = None
+    original_url: str | None = None
+    amp_url: str | None = None
+    cdn_amp_url: str | None = None
+    quality: float | None = None
+    heat: float | None = None
+    images: tuple[Image, ...] = ()
+    related: tuple[RelatedRef, ...] = ()
+    sources: tuple[str, ...] = ()
+    parents: tuple[str, ...] = ()
+    extra: Mapping[str, JSONValue] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def provider_key(self) -> str | None:
+        return self.provider.key if self.provider else None
+
+    @property
+    def day(self) -> str | None:
+        """The UTC publication day, ``YYYY-MM-DD``, the catalogue's date key."""
+        return self.published.strftime("%Y-%m-%d") if self.published else None
+
+
+def canonical_url(url: str) -> str:
+    """Normalise a URL so that spellings of one address compare equal.
+
+    Scheme and host are lower-cased, default ports, the fragment and tracking
+    parameters (``utm_*``, ``fbclid``...) are removed; path and the remaining query
+    keep their case and order.
+    """
+    text = url.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if not scheme or not host:
+        return text
+    netloc = host
+    if parts.username:
+        netloc = f"{parts.username}@{host}"
+    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
+        netloc = f"{netloc}:{port}"
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith(_TRACKING_PREFIXES) and k.lower() not in _TRACKING_PARAMS
+    ]
+    path = parts.path or "/"
+    return urlunsplit((scheme, netloc, path, urlencode(query, doseq=True), ""))
+
+
+def make_id(*, url: str | None, title: str = "", body: str = "", excerpt: str = "") -> str:
+    """A stable record id: from the canonical URL when there is one, else the content."""
+    if url and url.strip():
+        key = "url\0" + canonical_url(url)
+    else:
+        key = "content\0" + "\0".join(" ".join(s.split()) for s in (title, excerpt, body))
+    digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16)
+    return digest.hexdigest()[:ID_LENGTH]
+
+
+def format_datetime(value: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z`` suffix, the one date form in the catalogue."""
+    text = value.astimezone(timezone.utc).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def parse_datetime(text: str) -> datetime:
+    """Inverse of :func:`format_datetime`."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def _num(value: float | None) -> JSONValue:
+    return value
+
+
+def to_json(record: Article) -> dict[str, JSONValue]:
+    """The record as a JSON object with stable key names (documented in docs/catalogue.md)."""
+    return {
+        "id": record.id,
+        "kind": record.kind,
+        "title": record.title,
+        "excerpt": record.excerpt,
+        "body": record.body,
+        "published": format_datetime(record.published) if record.published else None,
+        "published_raw": record.published_raw,
+        "published_offset": record.published_offset,
+        "published_zoneless": record.published_zoneless,
+        "provider": (
+            {"name": record.provider.name, "domain": record.provider.domain}
+            if record.provider
+            else None
+        ),
+        "topics": list(record.topics),
+        "category": record.category,
+        "type": record.type,
+        "url": record.url,
+        "web_url": record.web_url,
+        "original_url": record.original_url,
+        "amp_url": record.amp_url,
+        "cdn_amp_url": record.cdn_amp_url,
+        "quality": _num(record.quality),
+        "heat": _num(record.heat),
+        "images": [
+            {"url": i.url, "width": i.width, "height": i.height, "extra": dict(i.extra)}
+            for i in record.images
+        ],
+        "related": [{"id": r.id, "title": r.title, "url": r.url} for r in record.related],
+        "sources": list(record.sources),
+        "parents": list(record.parents),
+        "extra": dict(record.extra),
+        "warnings": list(record.warnings),
+    }
+
+
+def from_json(data: Mapping[str, Any]) -> Article:
+    """Rebuild a record from :func:`to_json` output."""
+    provider = data.get("provider")
+    published = data.get("published")
+    kind = data.get("kind", "article")
+    if kind not in KINDS:
+        raise ValueError(f"unknown record kind {kind!r}")
+    return Article(
+        id=data["id"],
+        kind=kind,
+        title=data.get("title", ""),
+        excerpt=data.get("excerpt", ""),
+        body=data.get("body", ""),
+        published=parse_datetime(published) if published else None,
+        published_raw=data.get("published_raw"),
+        published_offset=data.get("published_offset"),
+        published_zoneless=bool(data.get("published_zoneless", False)),
+        provider=Provider(provider.get("name"), provider.get("domain")) if provider else None,
+        topics=tuple(data.get("topics", ())),
+        category=data.get("category"),
+        type=data.get("type"),
+        url=data.get("url"),
+        web_url=data.get("web_url"),
+        original_url=data.get("original_url"),
+        amp_url=data.get("amp_url"),
+        cdn_amp_url=data.get("cdn_amp_url"),
+        quality=data.get("quality"),
+        heat=data.get("heat"),
+        images=tuple(
+            Image(i["url"], i.get("width"), i.get("height"), dict(i.get("extra") or {}))
+            for i in data.get("images", ())
+        ),
+        related=tuple(
+            RelatedRef(r["id"], r.get("title", ""), r.get("url")) for r in data.get("related", ())
+        ),
+        sources=tuple(data.get("sources", ())),
+        parents=tuple(data.get("parents", ())),
+        extra=dict(data.get("extra") or {}),
+        warnings=tuple(data.get("warnings", ())),
+    )
