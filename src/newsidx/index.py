@@ -1,0 +1,506 @@
+"""The tantivy full-text index derived from the catalogue: build, update, search, list.
+
+Layout under ``<catalogue>/index``: ``state.json`` names the live data directory, the
+schema version and the catalogue generation the index reflects; ``data-<hex>/`` holds
+the tantivy files. A rebuild writes a fresh data directory and swaps ``state.json``
+atomically, so readers always see a complete index. Every record's full JSON is stored,
+so search and list need nothing from the catalogue. Ranking and fields are described
+in docs/search.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import tantivy
+
+from newsidx import analysis
+from newsidx import query as q
+from newsidx.errors import CatalogueError, QueryError
+from newsidx.model import Article, from_json, to_json
+
+SCHEMA_VERSION = 1
+STATE_FILE = "state.json"
+DEFAULT_RECENCY_WEIGHT = 0.1
+RECENCY_HALF_LIFE_DAYS = 30.0
+RERANK_DEPTH = 200
+SORTS = ("relevance", "newest", "oldest")
+SELECT_SORTS = ("newest", "oldest", "provider", "title")
+BUCKETS = ("day", "week", "month", "year")
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+_TEXT = tuple(q.FIELD_BOOSTS)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """What to find: query text, filters (AND-ed; values within one filter OR-ed), page, order."""
+
+    text: str = ""
+    providers: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    kind: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 20
+    offset: int = 0
+    sort: str = "relevance"
+    recency_weight: float = DEFAULT_RECENCY_WEIGHT
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One result: the stored record, its score, a highlighted passage and an explanation."""
+
+    record: Article
+    score: float
+    snippet: tuple[tuple[str, bool], ...]
+    explanation: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    hits: tuple[Hit, ...]
+    total: int
+    understood: str
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
+    sb.add_bytes_field("doc", stored=True)
+    for suffix, tok in (("", analysis.STEMMED), (q.EXACT_SUFFIX, analysis.EXACT)):
+        for name in _TEXT:
+            sb.add_text_field(name + suffix, tokenizer_name=tok)
+    for name in _TEXT:
+        sb.add_text_field(name + q.CJK_SUFFIX, tokenizer_name=analysis.CJK)
+    for name in ("provider", "provider_key", "topic", "topic_display", "kind", "title_sort"):
+        sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_date_field("published", indexed=True, fast=True)
+    sb.add_integer_field("t_new", fast=True)
+    sb.add_integer_field("t_old", fast=True)
+    for name in BUCKETS:
+        sb.add_text_field("bucket_" + name, tokenizer_name="raw", fast=True, index_option="basic")
+    return sb.build()
+
+
+def _field_names() -> list[str]:
+    names = ["id", "doc"]
+    names += [n + s for s in ("", q.EXACT_SUFFIX, q.CJK_SUFFIX) for n in _TEXT]
+    names += ["provider", "provider_key", "topic", "topic_display", "kind", "title_sort"]
+    return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
+
+
+def _document(record: Article) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("id", record.id)
+    doc.add_bytes("doc", json.dumps(to_json(record), ensure_ascii=False).encode("utf-8"))
+    texts = {"title": record.title, "excerpt": record.excerpt, "body": record.body}
+    for name, text in texts.items():
+        if not text:
+            continue
+        latin = analysis.strip_cjk(text)
+        doc.add_text(name, latin)
+        doc.add_text(name + q.EXACT_SUFFIX, latin)
+        if analysis.has_cjk(text):
+            doc.add_text(name + q.CJK_SUFFIX, analysis.cjk_field_text(text))
+    if record.provider:
+        for value in {record.provider.name, record.provider.domain}:
+            if value and value.strip():
+                doc.add_text("provider", analysis.keyword(value))
+    if record.provider_key:
+        doc.add_text("provider_key", record.provider_key)
+    for topic in dict.fromkeys(t.strip() for t in record.topics if t.strip()):
+        doc.add_text("topic", analysis.keyword(topic))
+        doc.add_text("topic_display", topic)
+    doc.add_text("kind", record.kind)
+    doc.add_text("title_sort", analysis.keyword(record.title)[:200])
+    if record.published is not None:
+        published = record.published.astimezone(timezone.utc)
+        doc.add_date("published", published)
+        seconds = math.floor(published.timestamp())
+        doc.add_integer("t_new", seconds)
+        doc.add_integer("t_old", seconds)
+        iso = published.isocalendar()
+        doc.add_text("bucket_day", published.strftime("%Y-%m-%d"))
+        doc.add_text("bucket_week", f"{iso[0]:04d}-W{iso[1]:02d}")
+        doc.add_text("bucket_month", published.strftime("%Y-%m"))
+        doc.add_text("bucket_year", published.strftime("%Y"))
+    else:
+        doc.add_integer("t_new", _I64_MIN)
+        doc.add_integer("t_old", _I64_MAX)
+    return doc
+
+
+_TERM = re.compile(r'Term\(field=(\d+), type=\w+, "(.*?)"\)')
+
+
+def _condense(explanation: dict[str, Any], names: list[str]) -> str:
+    """``1.88 = title:run 1.41 + body:dog 0.47``: the scoring leaves of an explanation."""
+    leaves: list[str] = []
+
+    def walk(node: dict[str, Any], shown: float | None) -> None:
+        value = float(node.get("value", 0.0)) if shown is None else shown
+        terms = [m for c in node.get("context", ()) for m in _TERM.findall(str(c))]
+        if terms:
+            label = " ".join(f"{names[int(f)] if int(f) < len(names) else f}:{t}" for f, t in terms)
+            leaves.append(f"{label} {value:.2f}")
+            return
+        boosted = str(node.get("description", "")).startswith("Boost")
+        for child in node.get("details", ()):
+            if isinstance(child, dict):
+                walk(child, value if boosted else shown)
+
+    walk(explanation, None)
+    total = float(explanation.get("value", 0.0))
+    return f"{total:.2f} = " + (
+        " + ".join(leaves) if leaves else explanation.get("description", "")
+    )
+
+
+class SearchIndex:
+    """The search index of one catalogue, at ``<catalogue root>/index``.
+
+    Opening is lazy: constructing a ``SearchIndex`` touches nothing on disk.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._index: tantivy.Index | None = None
+        self._state: dict[str, Any] | None = None
+
+    # ------------------------------------------------------------------ state
+
+    def _read_state(self) -> dict[str, Any] | None:
+        try:
+            state = json.loads((self.path / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(state, dict) or state.get("schema") != SCHEMA_VERSION:
+            return None
+        data = state.get("data")
+        if not isinstance(data, str) or not (self.path / data / "meta.json").is_file():
+            return None
+        if not isinstance(state.get("generation"), int):
+            return None
+        return state
+
+    def _write_state(self, data: str, generation: int) -> None:
+        state = {"schema": SCHEMA_VERSION, "generation": generation, "data": data}
+        tmp = self.path / f".{STATE_FILE}.{uuid.uuid4().hex}"
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        os.replace(tmp, self.path / STATE_FILE)
+        self._index, self._state = None, None
+
+    def exists(self) -> bool:
+        """Whether a complete index of the current schema is present."""
+        return self._read_state() is not None
+
+    def generation(self) -> int | None:
+        """The catalogue generation the index reflects; ``None`` if absent or outdated."""
+        state = self._read_state()
+        return int(state["generation"]) if state else None
+
+    def _open(self) -> tantivy.Index:
+        if self._index is None:
+            state = self._read_state()
+            if state is None:
+                raise CatalogueError(f"{self.path}: no search index; run 'newsidx ingest' first")
+            index = tantivy.Index.open(str(self.path / state["data"]))
+            analysis.register(index)
+            self._index, self._state = index, state
+        return self._index
+
+    # ------------------------------------------------------------------ writing
+
+    @staticmethod
+    def _writer(index: tantivy.Index) -> tantivy.IndexWriter:
+        threads = max(1, min(4, os.cpu_count() or 1))
+        return index.writer(heap_size=64_000_000 * threads, num_threads=threads)
+
+    def rebuild(self, records: Iterable[Article], generation: int) -> None:
+        """Index ``records`` from scratch in a new directory, then swap it in atomically."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            data = f"data-{uuid.uuid4().hex[:12]}"
+            (self.path / data).mkdir()
+            index = tantivy.Index(_schema(), path=str(self.path / data), reuse=False)
+            analysis.register(index)
+            writer = self._writer(index)
+            for record in records:
+                writer.add_document(_document(record))
+            writer.commit()
+            writer.wait_merging_threads()
+            self._write_state(data, generation)
+        except OSError as exc:
+            raise CatalogueError(f"{self.path}: cannot write the search index: {exc}") from exc
+        for old in self.path.glob("data-*"):
+            if old.name != data:
+                shutil.rmtree(old, ignore_errors=True)
+
+    def update(
+        self, *, upserts: Iterable[Article], deletes: Iterable[str], generation: int
+    ) -> None:
+        """Apply a catalogue commit: replace ``upserts`` by id, remove ``deletes``.
+
+        Raises :class:`CatalogueError` when there is no current index (call ``rebuild``).
+        """
+        index = self._open()
+        state = self._state
+        assert state is not None
+        writer = self._writer(index)
+        try:
+            for record_id in deletes:
+                writer.delete_documents_by_term("id", record_id)
+            for record in upserts:
+                writer.delete_documents_by_term("id", record.id)
+                writer.add_document(_document(record))
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+        self._write_state(state["data"], generation)
+
+    # ------------------------------------------------------------------ reading
+
+    def _searcher(self) -> tuple[tantivy.Index, tantivy.Searcher]:
+        index = self._open()
+        return index, index.searcher()
+
+    def _compile(
+        self, index: tantivy.Index, request: SearchRequest
+    ) -> tuple[tantivy.Query, str, q.Highlights]:
+        schema = index.schema
+        compiled = q.build(request.text, schema)
+        clauses = [(tantivy.Occur.Must, compiled.query)]
+        shown = (
+            []
+            if compiled.understood == "everything" and _has_filters(request)
+            else [compiled.understood]
+        )
+        filters: list[tuple[tantivy.Query, str]] = []
+        if request.providers:
+            filters.append(
+                (
+                    q.keyword_filter(schema, "provider", request.providers),
+                    "provider:" + "|".join(analysis.keyword(p) for p in request.providers),
+                )
+            )
+        if request.topics:
+            filters.append(
+                (
+                    q.keyword_filter(schema, "topic", request.topics),
+                    "topic:" + "|".join(analysis.keyword(t) for t in request.topics),
+                )
+            )
+        if request.kind is not None:
+            if request.kind not in ("article", "related"):
+                raise QueryError(f"unknown kind {request.kind!r}: use article or related")
+            filters.append(
+                (q.keyword_filter(schema, "kind", [request.kind]), f"kind:{request.kind}")
+            )
+        if request.since is not None or request.until is not None:
+            since, until = _utc(request.since), _utc(request.until)
+            filters.append((q.date_range(schema, since, until), _date_text(since, until)))
+        for fq, text in filters:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(fq, 0.0)))
+            shown.append(text)
+        query = compiled.query if len(clauses) == 1 else tantivy.Query.boolean_query(clauses)
+        return query, q.describe_filters(shown), compiled.highlights
+
+    def count(self, request: SearchRequest) -> int:
+        """How many records match the request's text and filters."""
+        index, searcher = self._searcher()
+        query, _, _ = self._compile(index, request)
+        return _count(searcher.search(query, 1, count=True))
+
+    def search(self, request: SearchRequest, *, explain: bool = False) -> SearchResults:
+        """Ranked results for a page, with snippets (and per-hit explanations if asked).
+
+        ``sort="relevance"`` ranks by BM25 (title 3, excerpt 1.5, body 1) times a mild
+        recency boost ``1 + w * 2^(-age_days / 30)`` over the top hits; ``newest`` and
+        ``oldest`` order by date, undated records last (their ``score`` is 0).
+        """
+        if request.sort not in SORTS:
+            raise QueryError(f"unknown sort {request.sort!r}: use {', '.join(SORTS)}")
+        _check_page(request)
+        index, searcher = self._searcher()
+        query, understood, highlights = self._compile(index, request)
+        if request.limit == 0:
+            return SearchResults((), _count(searcher.search(query, 1)), understood)
+        if request.sort == "relevance":
+            page, total = self._ranked(searcher, query, request)
+        else:
+            page, total = self._ordered(searcher, query, request, request.sort)
+        hits = []
+        for score, address in page:
+            record = self._record(searcher, address)
+            text = self._explain(searcher, query, address, score) if explain else None
+            segments = analysis.snippet(
+                [record.body, record.excerpt, record.title],
+                stems=highlights.stems,
+                exact=highlights.exact,
+                prefixes=highlights.prefixes,
+                cjk=highlights.cjk,
+            )
+            hits.append(Hit(record, score, segments, text))
+        return SearchResults(tuple(hits), total, understood)
+
+    @staticmethod
+    def _explain(
+        searcher: tantivy.Searcher, query: tantivy.Query, address: Any, score: float
+    ) -> str:
+        tree = json.loads(query.explain(searcher, address).to_json())
+        text = _condense(tree, _field_names())
+        bm25 = float(tree.get("value", 0.0))
+        if score and bm25:
+            text += f"; x{score / bm25:.3f} recency = {score:.2f}"
+        return text
+
+    def _ranked(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest
+    ) -> tuple[list[tuple[float, Any]], int]:
+        want = request.offset + request.limit
+        weight = max(0.0, request.recency_weight)
+        depth = max(RERANK_DEPTH, want) if weight > 0 else want
+        result = searcher.search(query, depth, count=True)
+        hits: list[tuple[float, Any]] = [(float(s), a) for s, a in result.hits]
+        if weight > 0 and hits:
+            stamps = searcher.fast_field_values("t_new", [a for _, a in hits])
+            now = datetime.now(timezone.utc).timestamp()
+            boosted = []
+            for (score, address), stamp in zip(hits, stamps, strict=True):
+                factor = 1.0
+                if stamp is not None and stamp != _I64_MIN:
+                    age_days = max(0.0, (now - stamp) / 86400.0)
+                    factor += weight * 2.0 ** (-age_days / RECENCY_HALF_LIFE_DAYS)
+                boosted.append((score * factor, address))
+            hits = sorted(boosted, key=lambda h: h[0], reverse=True)
+        return hits[request.offset : want], _count(result)
+
+    @staticmethod
+    def _ordered(
+        searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest, sort: str
+    ) -> tuple[list[tuple[float, Any]], int]:
+        field, order = {
+            "newest": ("t_new", tantivy.Order.Desc),
+            "oldest": ("t_old", tantivy.Order.Asc),
+            "provider": ("provider_key", tantivy.Order.Asc),
+            "title": ("title_sort", tantivy.Order.Asc),
+        }[sort]
+        result = searcher.search(
+            query,
+            request.limit,
+            count=True,
+            order_by_field=field,
+            offset=request.offset,
+            order=order,
+        )
+        return [(0.0, a) for _, a in result.hits], _count(result)
+
+    @staticmethod
+    def _record(searcher: tantivy.Searcher, address: Any) -> Article:
+        raw = searcher.doc(address).get_first("doc")
+        if not isinstance(raw, bytes | bytearray | list):
+            raise CatalogueError("search index holds a record without its JSON; rebuild it")
+        return from_json(json.loads(bytes(raw).decode("utf-8")))
+
+    def select(self, request: SearchRequest) -> SearchResults:
+        """A page of matching records in a fixed order, no ranking and no snippets.
+
+        ``sort`` is ``newest`` (also for ``relevance``), ``oldest``, ``provider`` or ``title``.
+        """
+        sort = "newest" if request.sort == "relevance" else request.sort
+        if sort not in SELECT_SORTS:
+            raise QueryError(f"unknown sort {request.sort!r}: use {', '.join(SELECT_SORTS)}")
+        _check_page(request)
+        index, searcher = self._searcher()
+        query, understood, _ = self._compile(index, request)
+        if request.limit == 0:
+            return SearchResults((), _count(searcher.search(query, 1)), understood)
+        page, total = self._ordered(searcher, query, request, sort)
+        hits = tuple(Hit(self._record(searcher, a), 0.0, (), None) for _, a in page)
+        return SearchResults(hits, total, understood)
+
+    def _terms(self, field: str, request: SearchRequest) -> list[tuple[str, int]]:
+        index, searcher = self._searcher()
+        query, _, _ = self._compile(index, request)
+        agg = {"t": {"terms": {"field": field, "size": 65000}}}
+        buckets = searcher.aggregate(query, agg)["t"]["buckets"]
+        return [(str(b["key"]), int(b["doc_count"])) for b in buckets]
+
+    def facet(
+        self, field: Literal["provider", "topic"], request: SearchRequest
+    ) -> list[tuple[str, int]]:
+        """Counts of matching records per provider key or per topic, largest first.
+
+        Topics differing only in case are merged under their most frequent spelling.
+        """
+        if field == "provider":
+            pairs = self._terms("provider_key", request)
+        elif field == "topic":
+            merged: dict[str, list[tuple[int, str]]] = {}
+            for name, n in self._terms("topic_display", request):
+                merged.setdefault(name.lower(), []).append((n, name))
+            pairs = [(max(v)[1], sum(n for n, _ in v)) for v in merged.values()]
+        else:
+            raise QueryError(f"cannot facet on {field!r}: use provider or topic")
+        return sorted(pairs, key=lambda p: (-p[1], p[0]))
+
+    def histogram(
+        self, request: SearchRequest, by: Literal["day", "week", "month", "year"]
+    ) -> list[tuple[str, int]]:
+        """Counts of matching dated records per UTC day (``2024-03-05``), ISO week
+        (``2024-W10``), month (``2024-03``) or year, oldest first; undated ones are left out."""
+        if by not in BUCKETS:
+            raise QueryError(f"unknown period {by!r}: use {', '.join(BUCKETS)}")
+        return sorted(self._terms("bucket_" + by, request))
+
+
+def _count(result: tantivy.SearchResult) -> int:
+    return int(result.count)  # type: ignore[attr-defined]
+
+
+def _has_filters(request: SearchRequest) -> bool:
+    return bool(
+        request.providers
+        or request.topics
+        or request.kind
+        or request.since is not None
+        or request.until is not None
+    )
+
+
+def _check_page(request: SearchRequest) -> None:
+    if request.limit < 0:
+        raise QueryError(f"limit must be 0 or more, not {request.limit}")
+    if request.offset < 0:
+        raise QueryError(f"offset must be 0 or more, not {request.offset}")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _date_text(since: datetime | None, until: datetime | None) -> str:
+    parts = []
+    if since is not None:
+        parts.append(f"published >= {since.isoformat().replace('+00:00', 'Z')}")
+    if until is not None:
+        parts.append(f"published < {until.isoformat().replace('+00:00', 'Z')}")
+    return " AND ".join(parts)

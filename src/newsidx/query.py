@@ -1,0 +1,490 @@
+"""The search query language: lexer, recursive-descent parser to an AST, AST -> tantivy.
+
+Grammar (documented for users in docs/search.md)::
+
+    query   := or_expr
+    or_expr := and_expr ("OR" and_expr)*
+    and_expr:= unary*                      # juxtaposition = AND; "AND" is accepted
+    unary   := ("-" | "NOT") unary | primary
+    primary := "(" or_expr ")" | term
+    term    := [field ":"] ["="] (word | "phrase") ["*"]
+
+User text never reaches tantivy's query parser: every word goes through the same
+analyzer as the index, so punctuation is plain text. Only unbalanced parentheses are
+an error; a word that analyzes to nothing is dropped, and a query left with nothing
+matches nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Union
+
+import tantivy
+
+from newsidx.analysis import EXACT, STEMMED, bigrams, cjk_runs, keyword
+from newsidx.analysis import analyze as _analyze
+from newsidx.errors import QueryError
+from newsidx.model import KINDS
+from newsidx.timeparse import Span, parse_span
+
+FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "excerpt": 1.5, "body": 1.0}
+EXACT_SUFFIX = "_x"
+CJK_SUFFIX = "_cjk"
+FILTER_FIELDS = ("provider", "topic", "kind")
+DATE_OPS = ("after", "before", "on")
+_FIELD_PREFIX = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Words or a quoted phrase to find in the text fields (or only ``title``)."""
+
+    text: str
+    field: str | None = None
+    phrase: bool = False
+    exact: bool = False
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """``provider:``, ``topic:`` or ``kind:``: an exact keyword, case-insensitive."""
+
+    field: Literal["provider", "topic", "kind"]
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class DateFilter:
+    """``after:`` (inclusive), ``before:`` (exclusive) or ``on:`` a date span."""
+
+    op: Literal["after", "before", "on"]
+    span: Span
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    items: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    item: Node
+
+
+Node = Union[Text, Filter, DateFilter, And, Or, Not]  # noqa: UP007 (runtime alias, py3.10)
+
+
+# --------------------------------------------------------------------------- lexer
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    kind: Literal["(", ")", "-", "word", "phrase"]
+    text: str
+    pos: int
+    head: str = ""  # "field:" or "=" glued before a quoted phrase
+
+
+def _lex(text: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+        elif c in "()":
+            toks.append(_Tok(c, c, i))  # type: ignore[arg-type]
+            i += 1
+        elif c == "-" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] != "-":
+            toks.append(_Tok("-", c, i))
+            i += 1
+        elif c == '"':
+            end = text.find('"', i + 1)
+            end = n if end < 0 else end
+            toks.append(_Tok("phrase", text[i + 1 : end], i))
+            i = end + 1
+        else:
+            start = i
+            while i < n and not text[i].isspace() and text[i] not in '()"':
+                i += 1
+            word = text[start:i]
+            if i < n and text[i] == '"' and (word.endswith(":") or word == "="):
+                end = text.find('"', i + 1)
+                end = n if end < 0 else end
+                toks.append(_Tok("phrase", text[i + 1 : end], start, head=word))
+                i = end + 1
+            else:
+                toks.append(_Tok("word", word, start))
+    return toks
+
+
+# --------------------------------------------------------------------------- parser
+
+
+class _Parser:
+    def __init__(self, toks: list[_Tok], now: datetime | None) -> None:
+        self.toks = toks
+        self.i = 0
+        self.now = now
+
+    def peek(self) -> _Tok | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def _is_op(self, tok: _Tok | None, op: str) -> bool:
+        return tok is not None and tok.kind == "word" and tok.text == op
+
+    def _ends_group(self, tok: _Tok | None) -> bool:
+        return tok is None or tok.kind == ")"
+
+    def parse(self) -> Node:
+        node = self.parse_or()
+        tok = self.peek()
+        if tok is not None:  # only a stray ")" can stop parse_or early
+            raise QueryError(
+                f"unbalanced parenthesis at column {tok.pos + 1}", position=tok.pos + 1
+            )
+        return node
+
+    def parse_or(self) -> Node:
+        items = [self.parse_and()]
+        while self._is_op(self.peek(), "OR"):
+            self.i += 1
+            if self._ends_group(self.peek()):
+                break
+            items.append(self.parse_and())
+        return items[0] if len(items) == 1 else Or(tuple(items))
+
+    def parse_and(self) -> Node:
+        items: list[Node] = []
+        while True:
+            tok = self.peek()
+            if self._ends_group(tok) or (items and self._is_op(tok, "OR")):
+                break
+            if self._is_op(tok, "AND"):
+                self.i += 1
+                continue
+            node = self.parse_unary()
+            if node is not None:
+                items.append(node)
+        return items[0] if len(items) == 1 else And(tuple(items))
+
+    def parse_unary(self) -> Node | None:
+        tok = self.peek()
+        assert tok is not None
+        if tok.kind == "-" or self._is_op(tok, "NOT"):
+            self.i += 1
+            nxt = self.peek()
+            if self._ends_group(nxt) or self._is_op(nxt, "OR"):
+                return None
+            inner = self.parse_unary()
+            return Not(inner) if inner is not None else None
+        return self.parse_primary()
+
+    def parse_primary(self) -> Node:
+        tok = self.peek()
+        assert tok is not None
+        self.i += 1
+        if tok.kind == "(":
+            node = self.parse_or()
+            close = self.peek()
+            if close is None:
+                raise QueryError(
+                    f"unbalanced parenthesis at column {tok.pos + 1}", position=tok.pos + 1
+                )
+            self.i += 1
+            return node
+        if tok.kind == "phrase":
+            return self.term(tok.head + '"', tok.text, phrase=True)
+        return self.term("", tok.text, phrase=False)
+
+    def term(self, head: str, body: str, *, phrase: bool) -> Node:
+        """A word or phrase with its optional ``field:`` and ``=`` markers."""
+        raw = head + body
+        fld: str | None = None
+        if phrase:
+            head = head[:-1]
+            if head.endswith(":"):
+                fld = head[:-1].lower()
+                head = ""
+        else:
+            m = _FIELD_PREFIX.match(body)
+            if m and m[2] and m[1].lower() in (*FILTER_FIELDS, *DATE_OPS, "title"):
+                fld, body = m[1].lower(), m[2]
+        if fld is not None and fld not in (*FILTER_FIELDS, *DATE_OPS, "title"):
+            return Text(raw, phrase=False)
+        if fld in FILTER_FIELDS:
+            value = keyword(body)
+            if fld == "kind" and value not in KINDS:
+                raise QueryError(
+                    f"unknown kind {body!r} in {raw!r}: use kind:article or kind:related"
+                )
+            return Filter(fld, value)  # type: ignore[arg-type]
+        if fld in DATE_OPS:
+            return DateFilter(fld, parse_span(body, now=self.now), body)  # type: ignore[arg-type]
+        exact = head == "=" or (body.startswith("=") and len(body) > 1 and not phrase)
+        if exact and not phrase and head != "=":
+            body = body[1:]
+        prefix = not phrase and body.endswith("*") and body.strip("*") != ""
+        if prefix:
+            body = body.rstrip("*")
+        return Text(body, field=fld, phrase=phrase, exact=exact, prefix=prefix)
+
+
+def parse(text: str, *, now: datetime | None = None) -> Node | None:
+    """The AST of a query string; ``None`` for a blank query (which means everything).
+
+    Raises :class:`QueryError` for unbalanced parentheses, an unknown ``kind:`` or an
+    unreadable date in ``after:``/``before:``/``on:``.
+    """
+    toks = _lex(text)
+    if not toks:
+        return None
+    return _Parser(toks, now).parse()
+
+
+# --------------------------------------------------------------------------- compile
+
+
+@dataclass(slots=True)
+class Highlights:
+    """The terms of a query's positive words, to highlight them in snippets."""
+
+    stems: set[str] = field(default_factory=set)
+    exact: set[str] = field(default_factory=set)
+    prefixes: set[str] = field(default_factory=set)
+    cjk: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.stems or self.exact or self.prefixes or self.cjk)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """A query ready for tantivy, with how it was understood and what to highlight."""
+
+    query: tantivy.Query
+    understood: str
+    highlights: Highlights
+    matches_nothing: bool = False
+
+
+def _words(tokens: list[str]) -> list[str | tuple[int, str]]:
+    return list(tokens)
+
+
+def _fields(fld: str | None, suffix: str) -> list[tuple[str, float]]:
+    names = [fld] if fld else list(FIELD_BOOSTS)
+    return [(n + suffix, FIELD_BOOSTS[n]) for n in names]
+
+
+def _any_field(queries: list[tuple[tantivy.Query, float]]) -> tantivy.Query:
+    if len(queries) == 1:
+        return queries[0][0]
+    return tantivy.Query.boolean_query(
+        [(tantivy.Occur.Should, tantivy.Query.boost_query(q, b)) for q, b in queries]
+    )
+
+
+def _all(parts: list[tantivy.Query]) -> tantivy.Query:
+    if len(parts) == 1:
+        return parts[0]
+    return tantivy.Query.boolean_query([(tantivy.Occur.Must, p) for p in parts])
+
+
+def keyword_filter(schema: tantivy.Schema, fld: str, values: Iterable[str]) -> tantivy.Query:
+    """Records whose keyword field ``fld`` holds any of ``values`` (case-insensitive)."""
+    terms = sorted({keyword(v) for v in values})
+    if len(terms) == 1:
+        return tantivy.Query.term_query(schema, fld, terms[0])
+    return tantivy.Query.term_set_query(schema, fld, terms)
+
+
+def date_range(
+    schema: tantivy.Schema,
+    start: datetime | None,
+    end: datetime | None,
+    *,
+    end_inclusive: bool = False,
+) -> tantivy.Query:
+    """Records published in ``[start, end)`` (either side open when ``None``)."""
+    if start is None and end is None:
+        return tantivy.Query.all_query()
+    return tantivy.Query.range_query(
+        schema,
+        "published",
+        tantivy.FieldType.Date,
+        start,
+        end,
+        include_lower=True,
+        include_upper=end is None or end_inclusive,
+    )
+
+
+class _Compiler:
+    def __init__(self, schema: tantivy.Schema) -> None:
+        self.schema = schema
+        self.highlights = Highlights()
+
+    def text(self, node: Text, positive: bool) -> tuple[tantivy.Query | None, str]:
+        """One word or phrase; ``None`` when it analyzes to nothing."""
+        s = self.schema
+        parts: list[tantivy.Query] = []
+        shown: list[str] = []
+        where = f"{node.field}:" if node.field else ""
+        if node.prefix:
+            toks = _analyze(node.text, EXACT)
+            # a prefix applies to the last Latin token only when the word ends with it
+            if toks and not cjk_runs(node.text[-1:]):
+                fields = _fields(node.field, EXACT_SUFFIX)
+                if len(toks) == 1:
+                    pat = re.escape(toks[0]) + ".*"
+                    parts.append(
+                        _any_field([(tantivy.Query.regex_query(s, f, pat), b) for f, b in fields])
+                    )
+                else:
+                    parts.append(
+                        _any_field(
+                            [
+                                (tantivy.Query.phrase_prefix_query(s, f, _words(toks)), b)
+                                for f, b in fields
+                            ]
+                        )
+                    )
+                shown.append(f"{where}{' '.join(toks)}*")
+                if positive:
+                    self.highlights.prefixes.add(toks[-1])
+                    self.highlights.exact.update(toks[:-1])
+        else:
+            name = EXACT if node.exact else STEMMED
+            toks = _analyze(node.text, name)
+            if toks:
+                suffix = EXACT_SUFFIX if node.exact else ""
+                fields = _fields(node.field, suffix)
+                if len(toks) == 1:
+                    subs = [(tantivy.Query.term_query(s, f, toks[0]), b) for f, b in fields]
+                else:
+                    subs = [(tantivy.Query.phrase_query(s, f, _words(toks)), b) for f, b in fields]
+                parts.append(_any_field(subs))
+                mark = "=" if node.exact else ""
+                body = toks[0] if len(toks) == 1 else '"' + " ".join(toks) + '"'
+                shown.append(f"{where}{mark}{body}")
+                if positive:
+                    (self.highlights.exact if node.exact else self.highlights.stems).update(toks)
+        for run in cjk_runs(node.text):
+            grams = bigrams(run)
+            fields = _fields(node.field, CJK_SUFFIX)
+            if len(run) == 1:
+                pat = ".?" + re.escape(run) + ".?"
+                subs = [(tantivy.Query.regex_query(s, f, pat), b) for f, b in fields]
+            elif len(grams) == 1:
+                subs = [(tantivy.Query.term_query(s, f, grams[0]), b) for f, b in fields]
+            else:
+                subs = [(tantivy.Query.phrase_query(s, f, _words(grams)), b) for f, b in fields]
+            parts.append(_any_field(subs))
+            shown.append(f"{where}{run}[{' '.join(grams)}]")
+            if positive:
+                self.highlights.cjk.add(run)
+        if not parts:
+            return None, ""
+        return _all(parts), " ".join(shown)
+
+    def node(self, node: Node, positive: bool = True) -> tuple[tantivy.Query | None, str]:
+        s = self.schema
+        if isinstance(node, Text):
+            return self.text(node, positive)
+        if isinstance(node, Filter):
+            q = tantivy.Query.term_query(s, node.field, node.value)
+            return tantivy.Query.const_score_query(q, 0.0), f"{node.field}:{node.value}"
+        if isinstance(node, DateFilter):
+            span = node.span
+            if node.op == "after":
+                q = date_range(s, span.start, None)
+                shown = f"published >= {_iso(span.start)}"
+            elif node.op == "before":
+                q = date_range(s, None, span.start)
+                shown = f"published < {_iso(span.start)}"
+            else:
+                q = date_range(s, span.start, span.end, end_inclusive=span.start == span.end)
+                shown = f"{_iso(span.start)} <= published < {_iso(span.end)}"
+            return tantivy.Query.const_score_query(q, 0.0), shown
+        if isinstance(node, Not):
+            inner, shown = self.node(node.item, not positive)
+            if inner is None:
+                return None, ""
+            q = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, tantivy.Query.all_query()), (tantivy.Occur.MustNot, inner)]
+            )
+            return q, f"NOT {shown}"
+        if isinstance(node, Or):
+            subs = [self.node(item, positive) for item in node.items]
+            kept = [(q, t) for q, t in subs if q is not None]
+            if not kept:
+                return None, ""
+            if len(kept) == 1:
+                return kept[0]
+            q = tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q, _ in kept])
+            return q, "(" + " OR ".join(t for _, t in kept) + ")"
+        return self.conj(node, positive)
+
+    def conj(self, node: And, positive: bool) -> tuple[tantivy.Query | None, str]:
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        shown: list[str] = []
+        for item in node.items:
+            if isinstance(item, Not):
+                inner, text = self.node(item.item, not positive)
+                if inner is not None:
+                    clauses.append((tantivy.Occur.MustNot, inner))
+                    shown.append(f"NOT {text}")
+                continue
+            q, text = self.node(item, positive)
+            if q is not None:
+                clauses.append((tantivy.Occur.Must, q))
+                shown.append(text)
+        if not clauses:
+            return None, ""
+        if all(occ == tantivy.Occur.MustNot for occ, _ in clauses):
+            clauses.insert(0, (tantivy.Occur.Must, tantivy.Query.all_query()))
+        if len(clauses) == 1:
+            return clauses[0][1], shown[0]
+        return tantivy.Query.boolean_query(clauses), "(" + " AND ".join(shown) + ")"
+
+
+def _iso(value: datetime) -> str:
+    text = value.isoformat()
+    return text[:10] if text[10:] in ("T00:00:00+00:00", "") else text.replace("+00:00", "Z")
+
+
+def compile_query(node: Node | None, schema: tantivy.Schema) -> Compiled:
+    """The tantivy query for an AST; ``None`` (blank query) matches every record."""
+    if node is None:
+        return Compiled(tantivy.Query.all_query(), "everything", Highlights())
+    compiler = _Compiler(schema)
+    q, shown = compiler.node(node)
+    if q is None:
+        return Compiled(
+            tantivy.Query.empty_query(), "nothing (no searchable words)", Highlights(), True
+        )
+    if shown.startswith("(") and shown.endswith(")") and isinstance(node, And):
+        shown = shown[1:-1]
+    return Compiled(q, shown, compiler.highlights)
+
+
+def build(text: str, schema: tantivy.Schema, *, now: datetime | None = None) -> Compiled:
+    """Parse and compile a query string in one step."""
+    return compile_query(parse(text, now=now), schema)
+
+
+def describe_filters(parts: Sequence[str]) -> str:
+    """Join the descriptions of request-level filters for ``understood``."""
+    return " AND ".join(p for p in parts if p)
