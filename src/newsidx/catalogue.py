@@ -1,0 +1,588 @@
+"""The JSON catalogue: a manifest, month shards of records and per-file state.
+
+The manifest ``catalogue.json`` is the single commit point. Shard and file-state files
+are immutable and generation-named; a commit writes new ones, atomically replaces the
+manifest that names them, then removes files no longer named by the last two
+manifests. A reader therefore sees either the old or the new catalogue, never a mix,
+and a crash at any instant leaves the last committed catalogue intact. Writers take an
+exclusive ``flock`` on ``<root>/.lock``. See docs/catalogue.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsidx.errors import CatalogueError, LockedError, NotFoundError
+from newsidx.model import Article, canonical_url, from_json, make_id, to_json
+
+SCHEMA_VERSION = 1
+MANIFEST = "catalogue.json"
+LOCK = ".lock"
+RECORDS_DIR = "records"
+FILES_DIR = "files"
+INDEX_DIR = "index"
+UNDATED = "undated"
+MIN_PREFIX = 4
+_OWN_NAMES = frozenset({MANIFEST, LOCK, RECORDS_DIR, FILES_DIR, INDEX_DIR})
+_HEX = re.compile(r"[0-9a-f]+")
+_READ_RETRIES = 5
+
+
+def default_root() -> Path:
+    """``$NEWSIDX_CATALOGUE``, else ``$XDG_DATA_HOME/newsidx``, else ``~/.local/share/newsidx``."""
+    explicit = os.environ.get("NEWSIDX_CATALOGUE")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "newsidx"
+    return Path.home() / ".local" / "share" / "newsidx"
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What ingest remembers of one source file to skip it when it has not changed."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+    ids: tuple[str, ...]
+
+    def to_json(self, path: str) -> dict[str, Any]:
+        return {
+            "path": path,
+            "size": self.size,
+            "mtime_ns": self.mtime_ns,
+            "sha256": self.sha256,
+            "ids": list(self.ids),
+        }
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> tuple[str, FileState]:
+        state = FileState(
+            int(data["size"]), int(data["mtime_ns"]), str(data["sha256"]), tuple(data["ids"])
+        )
+        return str(data["path"]), state
+
+
+def shard_of(record: Article) -> str:
+    """The shard a record lives in: its UTC publication month, or ``undated``."""
+    if record.published is None:
+        return UNDATED
+    return f"{record.published.year:04d}-{record.published.month:02d}"
+
+
+def _shard_of_day(day: str) -> str:
+    return day[:7]
+
+
+def dump_line(data: Mapping[str, Any]) -> str:
+    """One JSON Lines line; UTF-8 text, but escapes file names that are not valid UTF-8."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return text + "\n"
+
+
+def _empty_manifest() -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generation": 0,
+        "totals": {"records": 0, "articles": 0, "related": 0, "undated": 0, "files": 0},
+        "shards": {},
+        "files": None,
+        "previous_files": [],
+        "providers": {},
+        "topics": {},
+        "dates": {},
+        "undated": [],
+    }
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that a crash leaves either the old or the new file."""
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class Catalogue:
+    """Read access to a catalogue directory; :meth:`writer` gives write access.
+
+    Reading a missing or empty directory gives an empty catalogue and creates nothing.
+    """
+
+    def __init__(self, root: Path | str | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+        self._manifest: dict[str, Any] | None = None
+
+    # -- manifest -----------------------------------------------------------------
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST
+
+    def reload(self) -> None:
+        """Forget the cached manifest so the next access reads the latest commit."""
+        self._manifest = None
+
+    def manifest(self) -> Mapping[str, Any]:
+        """The manifest as committed: providers, topics, dates, totals, shards."""
+        if self._manifest is None:
+            self._manifest = self._read_manifest()
+        return self._manifest
+
+    def _read_manifest(self) -> dict[str, Any]:
+        if self.root.exists() and not self.root.is_dir():
+            raise CatalogueError(f"catalogue {self.root} is not a folder")
+        try:
+            raw = self.manifest_path.read_bytes()
+        except FileNotFoundError:
+            return _empty_manifest()
+        except OSError as exc:
+            raise CatalogueError(f"cannot read {self.manifest_path}: {exc.strerror}") from exc
+        try:
+            data = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise CatalogueError(
+                f"{self.manifest_path} is corrupt (not valid JSON: {exc}); "
+                "restore it or re-ingest into a new catalogue"
+            ) from exc
+        if not isinstance(data, dict):
+            raise CatalogueError(f"{self.manifest_path} is corrupt (not a JSON object)")
+        version = data.get("schema_version")
+        if not isinstance(version, int):
+            raise CatalogueError(f"{self.manifest_path} has no schema_version; not a catalogue")
+        if version > SCHEMA_VERSION:
+            raise CatalogueError(
+                f"catalogue {self.root} has schema version {version}, newer than this newsidx "
+                f"reads ({SCHEMA_VERSION}); upgrade newsidx"
+            )
+        if version < SCHEMA_VERSION:
+            raise CatalogueError(
+                f"catalogue {self.root} has schema version {version}, which this newsidx "
+                f"cannot read (it reads {SCHEMA_VERSION}); re-ingest into a new catalogue"
+            )
+        missing = [k for k in _empty_manifest() if k not in data]
+        if missing:
+            raise CatalogueError(f"{self.manifest_path} is corrupt (missing {', '.join(missing)})")
+        return data
+
+    @property
+    def generation(self) -> int:
+        return int(self.manifest()["generation"])
+
+    def __len__(self) -> int:
+        return int(self.manifest()["totals"]["records"])
+
+    def ids(self) -> Iterator[str]:
+        """Every record id, shard by shard."""
+        m = self.manifest()
+        for entry in m["dates"].values():
+            yield from entry["ids"]
+        yield from m["undated"]
+
+    # -- records ------------------------------------------------------------------
+
+    def _shard_lines(self, shard: str) -> Iterator[str]:
+        """Lines of one shard of the cached manifest, retrying once the manifest moves on."""
+        for _ in range(_READ_RETRIES):
+            entry = self.manifest()["shards"].get(shard)
+            if entry is None:
+                return
+            path = self.root / entry["file"]
+            try:
+                handle = open(path, encoding="utf-8")  # noqa: SIM115 (closed below)
+            except FileNotFoundError:
+                self.reload()
+                continue
+            except OSError as exc:
+                raise CatalogueError(f"cannot read {path}: {exc.strerror}") from exc
+            with handle:
+                yield from handle
+            return
+        raise CatalogueError(f"catalogue {self.root} kept changing while being read; retry")
+
+    def _parse_line(self, shard: str, line: str) -> Article:
+        try:
+            return from_json(json.loads(line))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CatalogueError(
+                f"corrupt record in shard {shard} of {self.root}: {exc}"
+            ) from exc
+
+    def iter_records(self) -> Iterator[Article]:
+        """Stream every record, one shard in memory at a time."""
+        for shard in sorted(self.manifest()["shards"]):
+            for line in self._shard_lines(shard):
+                yield self._parse_line(shard, line)
+
+    def _shard_for_ids(self, ids: Iterable[str]) -> dict[str, set[str]]:
+        wanted = set(ids)
+        found: dict[str, set[str]] = {}
+        m = self.manifest()
+        for day, entry in m["dates"].items():
+            hits = wanted.intersection(entry["ids"])
+            if hits:
+                found.setdefault(_shard_of_day(day), set()).update(hits)
+        hits = wanted.intersection(m["undated"])
+        if hits:
+            found.setdefault(UNDATED, set()).update(hits)
+        return found
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Article]:
+        """The records with these ids; ids that are absent are left out."""
+        out: dict[str, Article] = {}
+        for shard, wanted in self._shard_for_ids(ids).items():
+            for line in self._shard_lines(shard):
+                if _line_id(line) in wanted:
+                    record = self._parse_line(shard, line)
+                    out[record.id] = record
+        return out
+
+    def get(self, ref: str) -> Article:
+        """A record by full id, unique id prefix (at least 4 characters) or URL."""
+        ref = ref.strip()
+        if "://" in ref:
+            return self._get_url(ref)
+        lowered = ref.lower()
+        if not _HEX.fullmatch(lowered):
+            raise NotFoundError(f"{ref!r} is neither a record id, an id prefix nor a URL")
+        if len(lowered) < MIN_PREFIX:
+            raise NotFoundError(f"id prefix {ref!r} is too short: give at least {MIN_PREFIX}")
+        matches = sorted({i for i in self.ids() if i.startswith(lowered)})
+        if not matches:
+            raise NotFoundError(f"no record with id or id prefix {ref!r}")
+        if len(matches) > 1:
+            shown = ", ".join(matches[:10]) + (" ..." if len(matches) > 10 else "")
+            raise NotFoundError(
+                f"id prefix {ref!r} is ambiguous: {len(matches)} records match ({shown})"
+            )
+        return self.get_many(matches)[matches[0]]
+
+    def _get_url(self, url: str) -> Article:
+        key = make_id(url=url)
+        found = self.get_many([key])
+        if key in found:
+            return found[key]
+        target = canonical_url(url)
+        for record in self.iter_records():
+            for candidate in (record.url, record.web_url, record.original_url, record.amp_url):
+                if candidate and canonical_url(candidate) == target:
+                    return record
+        raise NotFoundError(f"no record with URL {url}")
+
+    # -- file state ---------------------------------------------------------------
+
+    def files(self) -> dict[str, FileState]:
+        """Source path -> the state ingest recorded for it."""
+        for _ in range(_READ_RETRIES):
+            name = self.manifest()["files"]
+            if not name:
+                return {}
+            try:
+                with open(self.root / name, encoding="utf-8") as handle:
+                    return dict(FileState.from_json(json.loads(line)) for line in handle)
+            except FileNotFoundError:
+                self.reload()
+            except (ValueError, KeyError, TypeError) as exc:
+                raise CatalogueError(f"{self.root / name} is corrupt: {exc}") from exc
+        raise CatalogueError(f"catalogue {self.root} kept changing while being read; retry")
+
+    # -- consistency --------------------------------------------------------------
+
+    def check(self) -> list[str]:
+        """Problems found by reading everything back; an empty list means consistent."""
+        problems: list[str] = []
+        m = self.manifest()
+        seen: dict[str, set[str]] = {}
+        kinds = {"article": 0, "related": 0}
+        for shard, entry in sorted(m["shards"].items()):
+            path = self.root / entry["file"]
+            if not path.is_file():
+                problems.append(f"shard {shard}: {path} is missing")
+                continue
+            ids: set[str] = set()
+            with open(path, encoding="utf-8") as handle:
+                for number, line in enumerate(handle, 1):
+                    try:
+                        record = from_json(json.loads(line))
+                    except (ValueError, KeyError, TypeError) as exc:
+                        problems.append(f"{path}:{number}: {exc}")
+                        continue
+                    if shard_of(record) != shard:
+                        problems.append(f"{path}:{number}: record {record.id} in wrong shard")
+                    ids.add(record.id)
+                    kinds[record.kind] += 1
+            if len(ids) != entry["count"]:
+                problems.append(
+                    f"shard {shard}: {len(ids)} records, manifest says {entry['count']}"
+                )
+            seen[shard] = ids
+        listed = self._shard_for_ids(set().union(*seen.values()) if seen else set())
+        for shard, ids in seen.items():
+            if listed.get(shard, set()) != ids:
+                problems.append(f"shard {shard}: ids differ from the manifest's dates/undated")
+        total = sum(len(ids) for ids in seen.values())
+        declared = sum(len(e["ids"]) for e in m["dates"].values()) + len(m["undated"])
+        if declared != total:
+            problems.append(f"manifest lists {declared} ids, shards hold {total}")
+        totals = m["totals"]
+        if (totals["records"], totals["articles"], totals["related"]) != (
+            total, kinds["article"], kinds["related"]
+        ):
+            problems.append(f"totals {totals} do not match the shards")
+        for facet in ("providers", "topics", "dates"):
+            for key, entry in m[facet].items():
+                if entry["count"] != len(entry["ids"]):
+                    problems.append(f"{facet}[{key!r}]: count differs from its ids")
+        try:
+            states = self.files()
+        except CatalogueError as exc:
+            problems.append(str(exc))
+        else:
+            if len(states) != totals["files"]:
+                problems.append(f"{len(states)} file states, totals say {totals['files']}")
+        return problems
+
+    # -- writing ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writer(self, *, wait: bool = False) -> Iterator[CatalogueWriter]:
+        """Take the writer lock (or fail with LockedError unless ``wait``) for a block."""
+        self._prepare_root()
+        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                    raise
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+                raise LockedError(
+                    f"catalogue {self.root} is being written by another newsidx process "
+                    f"(pid {holder}); use --wait to wait"
+                ) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            self.reload()
+            yield CatalogueWriter(self, fd)
+        finally:
+            os.close(fd)
+            self.reload()
+
+    def _prepare_root(self) -> None:
+        try:
+            if self.root.exists():
+                if not self.root.is_dir():
+                    raise CatalogueError(f"catalogue {self.root} is not a folder")
+                if not (self.root / MANIFEST).exists():
+                    foreign = sorted(
+                        n for n in os.listdir(self.root)
+                        if n not in _OWN_NAMES and not n.startswith(".tmp-")
+                    )
+                    if foreign:
+                        raise CatalogueError(
+                            f"{self.root} is not empty and holds no {MANIFEST} "
+                            f"(found {foreign[0]!r}); choose an empty or new folder"
+                        )
+            for sub in (self.root / RECORDS_DIR, self.root / FILES_DIR):
+                sub.mkdir(parents=True, exist_ok=True)
+        except PermissionError as exc:
+            raise CatalogueError(f"cannot write catalogue {self.root}: permission denied") from exc
+
+
+def _line_id(line: str) -> str | None:
+    if line.startswith('{"id":"'):
+        return line[7 : line.index('"', 7)]
+    try:
+        value = json.loads(line).get("id")
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+class CatalogueWriter:
+    """Commits changes under the writer lock; each commit is atomic."""
+
+    def __init__(self, catalogue: Catalogue, lock_fd: int) -> None:
+        self.catalogue = catalogue
+        self.lock_fd = lock_fd
+
+    @property
+    def root(self) -> Path:
+        return self.catalogue.root
+
+    def commit(
+        self,
+        *,
+        upserts: Iterable[Article],
+        deletes: Iterable[str],
+        files: Mapping[str, FileState | None],
+    ) -> int:
+        """Store ``upserts``, drop ``deletes``, set (or drop, for None) file states.
+
+        Returns the new generation. Only the shards holding a changed record are rewritten.
+        """
+        cat = self.catalogue
+        cat.reload()
+        old = cat.manifest()
+        m: dict[str, Any] = dict(old)
+        m["shards"] = dict(old["shards"])
+        m["totals"] = dict(old["totals"])
+        generation = int(m["generation"]) + 1
+        new = {r.id: r for r in upserts}
+        gone = set(deletes) - new.keys()
+        changed = new.keys() | gone
+
+        old_shards = cat._shard_for_ids(changed)
+        touched = set(old_shards) | {shard_of(r) for r in new.values()}
+        facets = _Facets(m)
+        shard_lines: dict[str, dict[str, str]] = {}
+        for shard in touched:
+            lines: dict[str, str] = {}
+            for line in cat._shard_lines(shard):
+                rid = _line_id(line)
+                if rid is None:
+                    raise CatalogueError(f"corrupt record in shard {shard} of {self.root}")
+                if rid in changed:
+                    facets.remove(cat._parse_line(shard, line))
+                else:
+                    lines[rid] = line
+            shard_lines[shard] = lines
+        for record in new.values():
+            shard_lines[shard_of(record)][record.id] = dump_line(to_json(record))
+            facets.add(record)
+
+        referenced_before = _referenced(old)
+        for shard, lines in shard_lines.items():
+            if not lines:
+                m["shards"].pop(shard, None)
+                continue
+            name = f"{RECORDS_DIR}/{shard}.{generation}.jsonl"
+            atomic_write(self.root / name, "".join(lines[k] for k in sorted(lines)))
+            m["shards"][shard] = {"file": name, "count": len(lines)}
+
+        if files:
+            states = cat.files()
+            for path, state in files.items():
+                if state is None:
+                    states.pop(path, None)
+                else:
+                    states[path] = state
+            name = f"{FILES_DIR}/state.{generation}.jsonl"
+            atomic_write(
+                self.root / name,
+                "".join(dump_line(states[p].to_json(p)) for p in sorted(states)),
+            )
+            m["files"] = name
+            m["totals"]["files"] = len(states)
+
+        facets.store(m)
+        m["generation"] = generation
+        m["previous_files"] = sorted(referenced_before)
+        atomic_write(cat.manifest_path, json.dumps(m, ensure_ascii=False, indent=1) + "\n")
+        cat.reload()
+        self._collect_garbage(_referenced(m) | referenced_before)
+        return generation
+
+    def _collect_garbage(self, keep: set[str]) -> None:
+        """Remove shard and state files named by neither of the last two manifests."""
+        for sub in (RECORDS_DIR, FILES_DIR):
+            folder = self.root / sub
+            for name in os.listdir(folder):
+                if f"{sub}/{name}" not in keep:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(folder / name)
+        for name in os.listdir(self.root):
+            if name.startswith(".tmp-"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.root / name)
+
+
+def _referenced(m: Mapping[str, Any]) -> set[str]:
+    names = {entry["file"] for entry in m["shards"].values()}
+    if m["files"]:
+        names.add(m["files"])
+    return names
+
+
+class _Facets:
+    """The manifest's providers/topics/dates/undated/totals as sets while a commit runs."""
+
+    def __init__(self, m: Mapping[str, Any]) -> None:
+        self.providers = {
+            k: (v["name"], set(v["ids"]), int(v.get("articles", 0)))
+            for k, v in m["providers"].items()
+        }
+        self.topics = {k: set(v["ids"]) for k, v in m["topics"].items()}
+        self.dates = {k: set(v["ids"]) for k, v in m["dates"].items()}
+        self.undated = set(m["undated"])
+        totals = m["totals"]
+        self.kinds = {"article": int(totals["articles"]), "related": int(totals["related"])}
+
+    def _apply(self, record: Article, add: bool) -> None:
+        key = record.provider_key
+        if key is not None:
+            name, ids, articles = self.providers.get(key, (None, set(), 0))
+            if name is None and record.provider is not None:
+                name = record.provider.name
+            delta = 1 if add else -1
+            (ids.add if add else ids.discard)(record.id)
+            articles += delta if record.kind == "article" else 0
+            self.providers[key] = (name, ids, articles)
+        for topic in set(record.topics):
+            ids = self.topics.setdefault(topic, set())
+            (ids.add if add else ids.discard)(record.id)
+        day = record.day
+        ids = self.dates.setdefault(day, set()) if day else self.undated
+        (ids.add if add else ids.discard)(record.id)
+        self.kinds[record.kind] += 1 if add else -1
+
+    def add(self, record: Article) -> None:
+        self._apply(record, True)
+
+    def remove(self, record: Article) -> None:
+        self._apply(record, False)
+
+    def store(self, m: dict[str, Any]) -> None:
+        m["providers"] = {
+            k: {"name": name, "count": len(ids), "articles": articles, "ids": sorted(ids)}
+            for k, (name, ids, articles) in sorted(self.providers.items())
+            if ids
+        }
+        m["topics"] = _keyed(self.topics)
+        m["dates"] = _keyed(self.dates)
+        m["undated"] = sorted(self.undated)
+        dated = sum(len(ids) for ids in self.dates.values())
+        m["totals"]["records"] = dated + len(self.undated)
+        m["totals"]["undated"] = len(self.undated)
+        m["totals"]["articles"] = self.kinds["article"]
+        m["totals"]["related"] = self.kinds["related"]
+
+
+def _keyed(facet: Mapping[str, set[str]]) -> dict[str, Any]:
+    return {k: {"count": len(ids), "ids": sorted(ids)} for k, ids in sorted(facet.items()) if ids}

@@ -1,0 +1,97 @@
+"""Turn ingest roots into candidate files, safely.
+
+The walk is iterative (no recursion limit on deep trees), sorted (stable order), and
+never leaves its roots: symbolic links are not followed at all, except a root given
+explicitly. A link is reported as skipped with the reason, so is anything that is not
+a regular file (FIFO, device, socket, a link to ``/dev/zero``), which is never opened.
+Hidden names (starting with ``.``) are skipped unless ``hidden=True``; a root given
+explicitly is always walked. Paths stay ``str`` (``os.fsdecode``), so names with
+newlines or non-UTF-8 bytes work; escaping them for display is the caller's job.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+NOT_REGULAR = "not a regular file"
+HIDDEN = "hidden (use --hidden to include it)"
+
+
+@dataclass(frozen=True, slots=True)
+class WalkEntry:
+    """A candidate file (``skipped`` is None) or a path skipped for the reason given."""
+
+    path: str
+    size: int = 0
+    mtime_ns: int = 0
+    skipped: str | None = None
+
+
+def _link_reason(path: str) -> str:
+    try:
+        target = os.stat(path)
+    except OSError as exc:
+        if exc.strerror and "Too many levels" in exc.strerror:
+            return "symbolic link loop: not followed"
+        return "broken symbolic link"
+    if stat.S_ISDIR(target.st_mode):
+        return "symbolic link to a folder: not followed"
+    if not stat.S_ISREG(target.st_mode):
+        return NOT_REGULAR
+    return "symbolic link: not followed (only files inside the folders given are read)"
+
+
+def _classify(path: str, st: os.stat_result) -> WalkEntry:
+    if stat.S_ISLNK(st.st_mode):
+        return WalkEntry(path, skipped=_link_reason(path))
+    if not stat.S_ISREG(st.st_mode):
+        return WalkEntry(path, skipped=NOT_REGULAR)
+    return WalkEntry(path, st.st_size, st.st_mtime_ns)
+
+
+def walk(roots: Iterable[str | os.PathLike[str]], *, hidden: bool = False) -> Iterator[WalkEntry]:
+    """Yield every regular file under ``roots`` and every path skipped, with its reason.
+
+    Paths are absolute (not resolved: a root that is a link keeps its own name).
+    """
+    for root in roots:
+        top = os.path.abspath(os.fsdecode(root))
+        try:
+            st = os.stat(top)
+        except OSError as exc:
+            yield WalkEntry(top, skipped=f"cannot read: {exc.strerror or exc}")
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            yield _classify(top, st)
+            continue
+        yield from _walk_dir(top, hidden)
+
+
+def _walk_dir(top: str, hidden: bool) -> Iterator[WalkEntry]:
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            yield WalkEntry(folder, skipped=f"cannot read folder: {exc.strerror or exc}")
+            continue
+        subfolders: list[str] = []
+        for entry in entries:
+            if entry.name.startswith(".") and not hidden:
+                yield WalkEntry(entry.path, skipped=HIDDEN)
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                yield WalkEntry(entry.path, skipped=f"cannot read: {exc.strerror or exc}")
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                subfolders.append(entry.path)
+            else:
+                yield _classify(entry.path, st)
+        stack.extend(reversed(subfolders))

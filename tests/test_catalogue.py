@@ -1,0 +1,236 @@
+"""The catalogue store: round trip, manifest keys, lookups, lock, schema, corruption."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsidx.catalogue import (
+    MANIFEST,
+    SCHEMA_VERSION,
+    Catalogue,
+    FileState,
+    default_root,
+)
+from newsidx.errors import CatalogueError, LockedError, NotFoundError
+from newsidx.model import Article, Provider, make_id, to_json
+
+
+def art(url: str | None, title: str = "T", *, day: str | None = "2024-03-05",
+        provider: Provider | None = None, topics: tuple[str, ...] = (),
+        kind: str = "article", sources: tuple[str, ...] = ("/a.md",)) -> Article:
+    published = datetime.fromisoformat(day + "T09:10:00+00:00") if day else None
+    return Article(
+        id=make_id(url=url, title=title), kind=kind,  # type: ignore[arg-type]
+        title=title, url=url, published=published, provider=provider, topics=topics,
+        sources=sources,
+    )
+
+
+def test_default_root_order(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("NEWSIDX_CATALOGUE", str(tmp_path / "explicit"))
+    assert default_root() == tmp_path / "explicit"
+    monkeypatch.delenv("NEWSIDX_CATALOGUE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_root() == tmp_path / "xdg" / "newsidx"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_root() == tmp_path / "home" / ".local" / "share" / "newsidx"
+
+
+def test_missing_catalogue_is_empty_and_not_created(tmp_path: Path) -> None:
+    cat = Catalogue(tmp_path / "nope")
+    assert cat.generation == 0
+    assert list(cat.iter_records()) == []
+    assert cat.files() == {}
+    assert cat.check() == []
+    assert not (tmp_path / "nope").exists()
+
+
+def test_round_trip_and_manifest_keys(catalogue_dir: Path) -> None:
+    reuters = Provider("Reuters", "Reuters.com")
+    a = art("https://example.com/a", "A", provider=reuters, topics=("AI", "China"))
+    b = art("https://example.com/b", "B", day="2023-10-17", provider=Provider("Infotech", None),
+            topics=("AI",))
+    c = art(None, "Undated body", day=None, kind="related")
+    cat = Catalogue()
+    with cat.writer() as w:
+        gen = w.commit(upserts=[a, b, c], deletes=[],
+                       files={"/a.md": FileState(3, 4, "ab", (a.id, c.id))})
+    assert gen == 1 == cat.generation
+    assert {r.id: r for r in cat.iter_records()} == {a.id: a, b.id: b, c.id: c}
+    m = json.loads((catalogue_dir / MANIFEST).read_text())
+    assert m["schema_version"] == SCHEMA_VERSION
+    assert sorted(m["providers"]) == ["infotech", "reuters.com"]
+    assert m["providers"]["reuters.com"] == {"name": "Reuters", "count": 1, "articles": 1,
+                                             "ids": [a.id]}
+    assert m["topics"]["AI"]["count"] == 2
+    assert sorted(m["topics"]["AI"]["ids"]) == sorted([a.id, b.id])
+    assert m["dates"] == {"2023-10-17": {"count": 1, "ids": [b.id]},
+                          "2024-03-05": {"count": 1, "ids": [a.id]}}
+    assert m["undated"] == [c.id]
+    assert m["totals"] == {"records": 3, "articles": 2, "related": 1, "undated": 1, "files": 1}
+    shards = sorted(p.name.split(".")[0] for p in (catalogue_dir / "records").iterdir())
+    assert shards == ["2023-10", "2024-03", "undated"]
+    assert cat.files() == {"/a.md": FileState(3, 4, "ab", (a.id, c.id))}
+    assert cat.check() == []
+
+
+def test_commit_rewrites_only_touched_shards_and_removes_old(catalogue_dir: Path) -> None:
+    a = art("https://example.com/a", day="2024-03-05")
+    b = art("https://example.com/b", day="2023-10-17")
+    cat = Catalogue()
+    with cat.writer() as w:
+        w.commit(upserts=[a, b], deletes=[], files={})
+        before = {p.name for p in (catalogue_dir / "records").iterdir()}
+        moved = Article(**{**{f: getattr(a, f) for f in a.__slots__},  # type: ignore[arg-type]
+                           "published": datetime(2022, 1, 1, tzinfo=timezone.utc)})
+        w.commit(upserts=[moved], deletes=[b.id], files={})
+        w.commit(upserts=[], deletes=[], files={})
+    after = {p.name for p in (catalogue_dir / "records").iterdir()}
+    assert "2023-10.1.jsonl" in before and "2023-10.1.jsonl" not in after
+    assert [r.id for r in cat.iter_records()] == [a.id]
+    assert cat.get(a.id).day == "2022-01-01"
+    m = cat.manifest()
+    assert list(m["dates"]) == ["2022-01-01"]
+    assert m["providers"] == {} and m["totals"]["records"] == 1
+    assert cat.check() == []
+
+
+def test_get_by_id_prefix_and_url(catalogue_dir: Path) -> None:
+    url = "https://Example.com/story?utm_source=x#top"
+    a = art(url, "A")
+    others = [art(f"https://example.com/{i}", str(i)) for i in range(300)]
+    cat = Catalogue()
+    with cat.writer() as w:
+        w.commit(upserts=[a, *others], deletes=[], files={})
+    assert cat.get(a.id) == a
+    assert cat.get(a.id[:8]) == a
+    assert cat.get(a.id[:8].upper()) == a
+    assert cat.get("https://example.com/story") == a
+    assert cat.get_many([a.id, "0" * 16]) == {a.id: a}
+    with pytest.raises(NotFoundError, match="too short"):
+        cat.get(a.id[:3])
+    with pytest.raises(NotFoundError, match="no record"):
+        cat.get("https://example.com/missing")
+
+
+def test_ambiguous_prefix_lists_candidates(catalogue_dir: Path) -> None:
+    records = [art(f"https://example.com/{i}", str(i)) for i in range(2000)]
+    by_prefix: dict[str, list[str]] = {}
+    for r in records:
+        by_prefix.setdefault(r.id[:4], []).append(r.id)
+    prefix, ids = next((p, v) for p, v in by_prefix.items() if len(v) > 1)
+    cat = Catalogue()
+    with cat.writer() as w:
+        w.commit(upserts=records, deletes=[], files={})
+    with pytest.raises(NotFoundError, match="ambiguous") as info:
+        cat.get(prefix)
+    assert all(i in str(info.value) for i in ids)
+
+
+def test_newer_schema_is_refused(catalogue_dir: Path) -> None:
+    with Catalogue().writer() as w:
+        w.commit(upserts=[art("https://example.com/a")], deletes=[], files={})
+    path = catalogue_dir / MANIFEST
+    data = json.loads(path.read_text())
+    data["schema_version"] = SCHEMA_VERSION + 1
+    path.write_text(json.dumps(data))
+    with pytest.raises(CatalogueError, match="newer than this newsidx"):
+        _ = Catalogue().generation
+    with pytest.raises(CatalogueError, match="newer"), Catalogue().writer() as w:
+        w.commit(upserts=[], deletes=[], files={})
+    data["schema_version"] = 0
+    path.write_text(json.dumps(data))
+    with pytest.raises(CatalogueError, match="cannot read"):
+        list(Catalogue().iter_records())
+
+
+@pytest.mark.parametrize("text", ["{not json", "", "[1, 2]", '{"generation": 3}'])
+def test_corrupt_manifest_names_the_file(catalogue_dir: Path, text: str) -> None:
+    catalogue_dir.mkdir()
+    (catalogue_dir / MANIFEST).write_text(text)
+    with pytest.raises(CatalogueError) as info:
+        Catalogue().manifest()
+    assert str(catalogue_dir / MANIFEST) in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_refuses_to_write_into_a_foreign_folder(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(CatalogueError, match="not empty"), Catalogue(tmp_path).writer():
+        pass
+
+
+def test_check_finds_a_missing_shard(catalogue_dir: Path) -> None:
+    cat = Catalogue()
+    with cat.writer() as w:
+        w.commit(upserts=[art("https://example.com/a")], deletes=[], files={})
+    for shard in (catalogue_dir / "records").iterdir():
+        shard.unlink()
+    assert any("missing" in p for p in Catalogue().check())
+
+
+_HOLD = """
+import sys, time
+from newsidx.catalogue import Catalogue
+with Catalogue(sys.argv[1]).writer() as w:
+    print("locked", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_lock_contention_fails_clearly_or_waits(tmp_path: Path) -> None:
+    root = tmp_path / "cat"
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(root), "1.5"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        with pytest.raises(LockedError) as info, Catalogue(root).writer():
+            pass
+        message = str(info.value)
+        assert f"pid {holder.pid}" in message and "--wait" in message and str(root) in message
+        start = time.monotonic()
+        with Catalogue(root).writer(wait=True) as w:
+            assert time.monotonic() - start > 0.3
+            assert w.commit(upserts=[], deletes=[], files={}) == 1
+    finally:
+        holder.wait(timeout=10)
+
+
+_ids = st.text("0123456789abcdef", min_size=16, max_size=16)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(["up", "del"]), st.integers(0, 30),
+                          st.sampled_from([None, "2024-03-05", "2024-04-01", "1999-12-31"])),
+                max_size=40))
+def test_commits_match_a_dict_model(tmp_path_factory: pytest.TempPathFactory,
+                                    ops: list[tuple[str, int, str | None]]) -> None:
+    """Any sequence of upserts and deletes leaves exactly what a plain dict would hold."""
+    cat = Catalogue(tmp_path_factory.mktemp("cat"))
+    model: dict[str, Article] = {}
+    with cat.writer() as w:
+        for op, n, day in ops:
+            record = art(f"https://example.com/{n}", f"t{n}", day=day,
+                         provider=Provider(None, f"p{n % 3}.com"), topics=(f"t{n % 4}",))
+            if op == "up":
+                w.commit(upserts=[record], deletes=[], files={})
+                model[record.id] = record
+            else:
+                w.commit(upserts=[], deletes=[record.id], files={})
+                model.pop(record.id, None)
+    assert {r.id: to_json(r) for r in cat.iter_records()} == {
+        k: to_json(v) for k, v in model.items()
+    }
+    assert cat.check() == []
+    assert cat.generation == len(ops)
