@@ -1,0 +1,327 @@
+"""The ``newsidx`` command line: parse arguments, call the library, render the result.
+
+Every :class:`~newsidx.errors.NewsidxError` becomes one ``newsidx: error: ...`` line
+on stderr in :meth:`NewsidxGroup.invoke`, with the error's exit code. ``search`` and
+``list`` follow grep: 0 when something matched, 1 when nothing did, 2 on error.
+Heavy modules (rich, the index, ingest) are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+import click
+
+from newsidx import __version__
+from newsidx.errors import NewsidxError
+from newsidx.options import (
+    Filters,
+    catalogue_option,
+    catalogue_root,
+    filter_options,
+    format_option,
+    page_options,
+    take_filters,
+)
+
+if TYPE_CHECKING:
+    from newsidx.catalogue import Catalogue
+
+ENVVAR = "NEWSIDX_CATALOGUE"
+_LIST_FORMATS = ("table", "json", "jsonl", "csv", "ids", "paths")
+
+
+def _stderr(message: str) -> None:
+    from newsidx.safetext import escape_name
+
+    click.echo(f"newsidx: {escape_name(message)}", err=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print ``newsidx: error: message`` and exit with ``code``."""
+    _stderr(f"error: {message}")
+    raise SystemExit(code)
+
+
+class NewsidxGroup(click.Group):
+    """The command group that turns library errors into one line and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsidxError as exc:
+            fail(str(exc), exc.exit_code)
+        except BrokenPipeError:
+            # The reader went away (``| head``): stop quietly, as grep does.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise SystemExit(1) from None
+        except KeyboardInterrupt:
+            _stderr("interrupted")
+            raise SystemExit(130) from None
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _out() -> TextIO:
+    return sys.stdout
+
+
+def _catalogue() -> Catalogue:
+    from newsidx.catalogue import Catalogue
+
+    return Catalogue(catalogue_root())
+
+
+@click.group(cls=NewsidxGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@catalogue_option(envvar=ENVVAR)
+@click.version_option(__version__, prog_name="newsidx")
+def cli() -> None:
+    """Index, search, list and count a folder of saved news articles.
+
+    Start with `newsidx ingest DIR`, then `newsidx search "words"`.
+    """
+
+
+def command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
+    """A subcommand that also accepts ``--catalogue`` after its name."""
+
+    def decorate(func: Callable[..., Any]) -> click.Command:
+        return cli.command(name)(catalogue_option()(func))
+
+    return decorate
+
+
+# ----------------------------------------------------------------- ingest
+
+
+@command("ingest")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--hidden", is_flag=True, help="Also read hidden files and folders.")
+@click.option("--prune", is_flag=True,
+              help="Remove records whose files are gone from the given paths.")
+@click.option("--strict", is_flag=True, help="Fail a file on any warning, not only on errors.")
+@click.option("--wait", is_flag=True, help="Wait for another ingest to finish instead of failing.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Parallel parser processes [default: CPU count].")
+@click.option("--max-size", default="10M", show_default=True, metavar="SIZE",
+              help="Skip files larger than SIZE (bytes, or with K/M/G).")
+@click.option("--from-jsonl", "jsonl", type=click.Path(dir_okay=False, path_type=Path),
+              multiple=True, help="Also read articles from a JSON-lines feed file.")
+@format_option(("text", "json"), "text")
+def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
+               max_size: str, **options: Any) -> None:
+    """Add or update the articles under PATHS (files or folders), incrementally.
+
+    Example: newsidx ingest ~/news/ --prune
+    """
+    from newsidx.commands import run_ingest, size_bytes
+
+    if not paths and not jsonl:
+        raise click.UsageError("give at least one PATH or --from-jsonl FILE")
+    try:
+        limit = size_bytes(max_size)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-size") from None
+    code = run_ingest(_catalogue(), paths, jsonl=jsonl, max_size=limit, fmt=fmt,
+                      out=_out(), **options)
+    raise SystemExit(code)
+
+
+# ----------------------------------------------------------------- search and list
+
+
+@command("search")
+@click.argument("query")
+@filter_options
+@page_options
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]),
+              default="relevance", show_default=True, help="Order of the results.")
+@click.option("--recency-weight", type=click.FloatRange(min=0), default=None, metavar="W",
+              help="How much newer articles are favoured in relevance order (0: not at all).")
+@click.option("--explain", is_flag=True, help="Show how the query was understood and scored.")
+@format_option(_LIST_FORMATS, "table")
+@click.option("-0", "--null", "nul", is_flag=True,
+              help="Separate ids/paths with NUL instead of newlines.")
+def search_cmd(query: str, limit: int, offset: int, sort: str, recency_weight: float | None,
+               explain: bool, fmt: str, nul: bool, **kwargs: Any) -> None:
+    """Full-text search, best matches first; exit 1 when nothing matches.
+
+    QUERY: words (all must match), "a phrase", OR, -word, word*, and field filters
+    such as provider:scmp.com topic:AI kind:related after:2024-01 before:2024-06.
+
+    Example: newsidx search "Alibaba MiniMax" --since 2024
+    """
+    from newsidx.commands import run_search
+
+    code = run_search(_catalogue(), query, take_filters(kwargs), limit=limit, offset=offset,
+                      sort=sort, recency_weight=recency_weight, explain=explain, fmt=fmt,
+                      nul=nul, out=_out(), tty=_is_tty(sys.stdout))
+    raise SystemExit(code)
+
+
+@command("list")
+@filter_options
+@page_options
+@click.option("--sort", type=click.Choice(["newest", "oldest", "provider", "title"]),
+              default="newest", show_default=True, help="Order of the records.")
+@format_option(_LIST_FORMATS, "table")
+@click.option("-0", "--null", "nul", is_flag=True,
+              help="Separate ids/paths with NUL instead of newlines.")
+def list_cmd(limit: int, offset: int, sort: str, fmt: str, nul: bool, **kwargs: Any) -> None:
+    """List records matching the filters, newest first; exit 1 when none match.
+
+    Example: newsidx list --provider scmp.com --since 2023-10
+    """
+    from newsidx.commands import run_list
+
+    code = run_list(_catalogue(), take_filters(kwargs), limit=limit, offset=offset, sort=sort,
+                    fmt=fmt, nul=nul, out=_out(), tty=_is_tty(sys.stdout))
+    raise SystemExit(code)
+
+
+@command("show")
+@click.argument("ref")
+@format_option(("text", "json"), "text")
+def show_cmd(ref: str, fmt: str) -> None:
+    """Show one record by id, unique id prefix or URL, with its related records.
+
+    Example: newsidx show 3e5f
+    """
+    from newsidx.render import write_record
+
+    catalogue = _catalogue()
+    record = catalogue.get(ref)
+    linked = catalogue.get_many([r.id for r in record.related] + list(record.parents))
+    write_record(
+        record, _out(), fmt=fmt, tty=_is_tty(sys.stdout),
+        related=[linked[r.id] for r in record.related if r.id in linked],
+        parents=[linked[p] for p in record.parents if p in linked],
+    )
+
+
+# ----------------------------------------------------------------- counts
+
+
+@command("providers")
+@click.option("--sort", type=click.Choice(["count", "name"]), default="count",
+              show_default=True, help="Most records first, or alphabetical.")
+@format_option(("table", "json", "csv"), "table")
+def providers_cmd(sort: str, fmt: str) -> None:
+    """Count records per provider (publisher domain).
+
+    Example: newsidx providers --sort name
+    """
+    from newsidx.commands import facet_rows
+    from newsidx.render import write_counts
+
+    rows = facet_rows(_catalogue(), "providers", sort=sort)
+    write_counts(rows, _out(), fmt=fmt, name="provider", tty=_is_tty(sys.stdout))
+
+
+@command("topics")
+@click.option("--sort", type=click.Choice(["count", "name"]), default="count",
+              show_default=True, help="Most records first, or alphabetical.")
+@format_option(("table", "json", "csv"), "table")
+def topics_cmd(sort: str, fmt: str) -> None:
+    """Count records per topic.
+
+    Example: newsidx topics --format csv
+    """
+    from newsidx.commands import facet_rows
+    from newsidx.render import write_counts
+
+    rows = facet_rows(_catalogue(), "topics", sort=sort)
+    write_counts(rows, _out(), fmt=fmt, name="topic", tty=_is_tty(sys.stdout))
+
+
+@command("stats")
+@format_option(("text", "json"), "text")
+def stats_cmd(fmt: str) -> None:
+    """Totals: records, articles, related, providers, topics, dates, sizes on disk.
+
+    Example: newsidx stats --format json
+    """
+    from newsidx.commands import catalogue_stats
+    from newsidx.render import write_mapping
+
+    write_mapping(catalogue_stats(_catalogue(), human=fmt == "text"), _out(), fmt=fmt)
+
+
+@command("timeline")
+@click.argument("query", required=False, default="")
+@filter_options
+@click.option("--by", type=click.Choice(["auto", "day", "week", "month", "year"]),
+              default="auto", show_default=True,
+              help="Bucket size; auto picks one from the span of dates.")
+@format_option(("text", "json", "csv"), "text")
+def timeline_cmd(query: str, by: str, fmt: str, **kwargs: Any) -> None:
+    """Count matching records over time, as a bar chart or JSON/CSV.
+
+    Example: newsidx timeline Zhipu --by day
+    """
+    from newsidx.commands import run_timeline
+
+    raise SystemExit(run_timeline(_catalogue(), query, take_filters(kwargs), by=by, fmt=fmt,
+                                  out=_out()))
+
+
+@command("export")
+@filter_options
+@format_option(("json", "jsonl", "csv"), "jsonl")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of stdout.")
+def export_cmd(fmt: str, output: Path | None, **kwargs: Any) -> None:
+    """Write every matching record in full, streaming (CSV is formula-injection safe).
+
+    Example: newsidx export --format csv --provider scmp.com -o scmp.csv
+    """
+    from newsidx.commands import run_export
+
+    filters = take_filters(kwargs)
+    if output is None:
+        run_export(_catalogue(), filters, fmt=fmt, out=_out())
+        return
+    with _open_output(output) as out:
+        run_export(_catalogue(), filters, fmt=fmt, out=out)
+
+
+def _open_output(path: Path) -> Any:
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        fail(f"{path}: cannot write: {exc.strerror or exc}")
+
+
+@command("reindex")
+def reindex_cmd() -> None:
+    """Rebuild the search index from the catalogue.
+
+    Example: newsidx reindex
+    """
+    from newsidx.commands import rebuild_index
+
+    count = rebuild_index(_catalogue())
+    click.echo(f"newsidx: indexed {count} records", err=True)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="newsidx")
+
+
+def iter_commands() -> Iterator[str]:
+    """Every command name, for docs and tests."""
+    yield from sorted(cli.commands)
+
+
+__all__ = ["Filters", "cli", "fail", "iter_commands", "main"]

@@ -1,0 +1,409 @@
+"""What each CLI command does between parsing its arguments and rendering: call the
+library, keep the index in step with the catalogue, pick exit codes.
+
+Kept apart from :mod:`newsidx.cli` so that the click layer stays a thin list of
+options. Imports nothing heavy at module level: ``search --format ids`` must not pay
+for rich, csv or the ingest machinery.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from newsidx.errors import QueryError
+from newsidx.options import Filters
+from newsidx.safetext import escape_name
+
+if TYPE_CHECKING:
+    from newsidx.catalogue import Catalogue
+    from newsidx.ingest import IngestReport, ProgressEvent
+    from newsidx.model import Article
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+
+
+def note(message: str) -> None:
+    """One ``newsidx: ...`` line on stderr."""
+    sys.stderr.write(f"newsidx: {escape_name(message)}\n")
+    sys.stderr.flush()
+
+
+def size_bytes(text: str) -> int:
+    """``10M``, ``512k``, ``1.5G`` or a plain byte count as bytes (powers of 1024)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size such as 500K, 10M or 1G")
+    power = " kmgt".index(match.group(2).lower() or " ")
+    return int(float(match.group(1)) * 1024**power)
+
+
+# ----------------------------------------------------------------- ingest
+
+
+def _progress(stream: TextIO) -> tuple[Callable[[ProgressEvent], None] | None, Any]:
+    """A rich progress bar on a terminal's stderr, else nothing."""
+    if not stream.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   console=Console(file=stream), transient=True)
+    task = bar.add_task("reading", total=None)
+
+    def update(event: ProgressEvent) -> None:
+        if event.stage == "walk":
+            bar.update(task, description="finding files", completed=event.done,
+                       total=event.total or None)
+        elif event.stage == "file":
+            bar.update(task, description="reading", completed=event.done, total=event.total)
+        else:
+            bar.update(task, description="saving")
+
+    return update, bar
+
+
+def ingest_summary(report: IngestReport) -> dict[str, Any]:
+    """The counts a person (or ``--format json``) wants after an ingest."""
+    return {
+        "files_seen": report.files_seen,
+        "new": len(report.new),
+        "updated": len(report.updated),
+        "unchanged": report.unchanged,
+        "skipped": len(report.skipped),
+        "failed": len(report.failed),
+        "stale": len(report.stale),
+        "pruned": len(report.pruned),
+        "records_added": report.records_added,
+        "records_updated": report.records_updated,
+        "records_removed": report.records_removed,
+        "records_total": report.records_total,
+    }
+
+
+def run_ingest(catalogue: Catalogue, paths: Iterable[Path], *, jsonl: Iterable[Path],
+               max_size: int, fmt: str, out: TextIO, **options: Any) -> int:
+    """Ingest, print the summary and every failed or skipped file; returns the exit code."""
+    from newsidx import ingest
+    from newsidx.index import SearchIndex
+
+    if list(jsonl):
+        raise ingest.UsageError("--from-jsonl is not available yet in this version")
+    progress, bar = _progress(sys.stderr)
+    index = SearchIndex(catalogue.root / "index")
+    try:
+        if bar is not None:
+            bar.start()
+        report = ingest.ingest([os.fspath(p) for p in paths], catalogue, max_size=max_size,
+                               progress=progress, index_sync=ingest.index_sync_for(index),
+                               **options)
+    except ingest.IngestFailed as exc:
+        _print_files(exc.report)
+        raise
+    finally:
+        if bar is not None:
+            bar.stop()
+    _print_files(report)
+    summary = ingest_summary(report)
+    if fmt == "json":
+        import json
+
+        data: dict[str, Any] = {
+            "newsidx_format": 1, **summary,
+            "failed_files": [{"path": p, "reason": r} for p, r in report.failed],
+            "skipped_files": [{"path": p, "reason": r} for p, r in report.skipped],
+            "stale_files": report.stale,
+        }
+        out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write(_summary_line(report, summary) + "\n")
+    return report.exit_code
+
+
+def _print_files(report: IngestReport) -> None:
+    for path, reason in report.failed:
+        note(f"failed: {path}: {reason}")
+    for path, reason in report.skipped:
+        note(f"skipped: {path}: {reason}")
+    for path, warnings in sorted(report.warnings.items()):
+        for warning in warnings:
+            note(f"warning: {path}: {warning}")
+    for path in report.stale:
+        note(f"stale: {path}: file is gone (use --prune to drop its records)")
+
+
+def _summary_line(report: IngestReport, s: Mapping[str, Any]) -> str:
+    head = "nothing changed" if not report.changed else (
+        f"{s['records_added']} records added, {s['records_updated']} updated, "
+        f"{s['records_removed']} removed")
+    return (f"{head}; files: {s['files_seen']} seen, {s['new']} new, {s['updated']} updated, "
+            f"{s['unchanged']} unchanged, {s['skipped']} skipped, {s['failed']} failed, "
+            f"{s['stale']} stale; {s['records_total']} records in the catalogue")
+
+
+# ----------------------------------------------------------------- index
+
+
+def open_index(catalogue: Catalogue) -> Any:
+    """The search index, rebuilt first (with a note on stderr) when it is missing or stale."""
+    from newsidx.index import SearchIndex
+
+    index = SearchIndex(catalogue.root / "index")
+    generation = catalogue.generation
+    if generation and index.generation() != generation:
+        note("the search index is missing or out of date; rebuilding it")
+        index.rebuild(catalogue.iter_records(), generation)
+    return index
+
+
+def rebuild_index(catalogue: Catalogue) -> int:
+    """Rebuild the index from scratch; returns the number of records indexed."""
+    from newsidx.index import SearchIndex
+
+    index = SearchIndex(catalogue.root / "index")
+    index.rebuild(catalogue.iter_records(), catalogue.generation)
+    return len(catalogue)
+
+
+def check_providers(catalogue: Catalogue, providers: Iterable[str]) -> None:
+    """Fail with the closest known providers when one is unknown."""
+    known = catalogue.manifest().get("providers", {}) or {}
+    names = {str(k).lower(): str(k) for k in known}
+    names.update({str(v.get("name") or "").lower(): str(k) for k, v in known.items()
+                  if isinstance(v, Mapping) and v.get("name")})
+    for provider in providers:
+        if provider.lower() in names:
+            continue
+        close = difflib.get_close_matches(provider.lower(), list(names), n=3, cutoff=0.5)
+        hint = ("; did you mean " + ", ".join(sorted({names[c] for c in close})) + "?"
+                if close else "; see `newsidx providers`")
+        raise QueryError(f"unknown provider {provider!r}{hint}")
+
+
+def _empty() -> int:
+    note("the catalogue is empty: run `newsidx ingest DIR` first")
+    return 1
+
+
+def request_for(catalogue: Catalogue, filters: Filters, **page: Any) -> Any:
+    """The index request for a command's filters; an unknown provider fails with a hint."""
+    from newsidx.index import SearchRequest
+    from newsidx.timeparse import parse_since, parse_until
+
+    if filters.providers:
+        check_providers(catalogue, filters.providers)
+    return SearchRequest(
+        providers=filters.providers, topics=filters.topics, kind=filters.kind,
+        since=parse_since(filters.since) if filters.since else None,
+        until=parse_until(filters.until) if filters.until else None,
+        **{k: v for k, v in page.items() if v is not None},
+    )
+
+
+def run_search(catalogue: Catalogue, query: str, filters: Filters, *, explain: bool,
+               fmt: str, nul: bool, out: TextIO, tty: bool, **page: Any) -> int:
+    """Search and render; returns 0 when something matched, else 1."""
+    from newsidx.render import write_hits
+
+    if not catalogue.generation:
+        from newsidx.query import parse
+
+        parse(query)  # a malformed query is still an error (exit 2)
+        return _empty()
+    request = request_for(catalogue, filters, text=query, **page)
+    results = open_index(catalogue).search(request, explain=explain)
+    if explain:
+        note(f"understood as: {results.understood}")
+    write_hits(results.hits, out, fmt=fmt, query=query, total=results.total, tty=tty, nul=nul)
+    if not results.hits:
+        note("no records match" if results.total == 0 else
+             f"no results on this page ({results.total} match; lower --offset)")
+        return 1
+    if tty and fmt == "table" and results.total > len(results.hits) + request.offset:
+        note(f"showing {request.offset + 1}-{request.offset + len(results.hits)} "
+             f"of {results.total}; use --limit/--offset for more")
+    return 0
+
+
+def run_list(catalogue: Catalogue, filters: Filters, *, fmt: str, nul: bool, out: TextIO,
+             tty: bool, **page: Any) -> int:
+    """List records in a fixed order; returns 0 when some matched, else 1."""
+    from newsidx.render import write_hits
+
+    if not catalogue.generation:
+        return _empty()
+    request = request_for(catalogue, filters, **page)
+    results = open_index(catalogue).select(request)
+    write_hits(results.hits, out, fmt=fmt, total=results.total, tty=tty, nul=nul, ranked=False)
+    if not results.hits:
+        note("no records match")
+        return 1
+    return 0
+
+
+def auto_bucket(first: str | None, last: str | None) -> str:
+    """day up to ~2 months of dates, week up to ~1 year, month up to 10 years, else year."""
+    from datetime import date
+
+    if not first or not last:
+        return "day"
+    span = (date.fromisoformat(last) - date.fromisoformat(first)).days
+    if span <= 62:
+        return "day"
+    if span <= 366:
+        return "week"
+    return "month" if span <= 3660 else "year"
+
+
+def run_timeline(catalogue: Catalogue, query: str, filters: Filters, *, by: str, fmt: str,
+                 out: TextIO) -> int:
+    """Histogram of matching dated records; returns 0 when some matched, else 1."""
+    from newsidx.render import write_timeline
+
+    if not catalogue.generation:
+        return _empty()
+    request = request_for(catalogue, filters, text=query, limit=0)
+    index = open_index(catalogue)
+    if by == "auto":
+        days = index.histogram(request, "day")
+        by = auto_bucket(days[0][0] if days else None, days[-1][0] if days else None)
+        buckets = days if by == "day" else index.histogram(request, by)
+    else:
+        buckets = index.histogram(request, by)
+    width = max(10, min(60, _columns() - 30))
+    write_timeline(buckets, out, fmt=fmt, width=width)
+    if not buckets:
+        note("no dated records match")
+        return 1
+    return 0
+
+
+def _columns() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
+
+
+# ----------------------------------------------------------------- counts and stats
+
+
+def facet_rows(catalogue: Catalogue, section: str, *, sort: str) -> list[tuple[str, int]]:
+    """(key, count) for every provider or topic, from the manifest."""
+    entries = catalogue.manifest().get(section, {}) or {}
+    rows = [(str(k), _count(v)) for k, v in entries.items()]
+    if sort == "name":
+        return sorted(rows, key=lambda r: (r[0].lower(), r[0]))
+    return sorted(rows, key=lambda r: (-r[1], r[0].lower()))
+
+
+def _count(entry: Any) -> int:
+    if isinstance(entry, Mapping):
+        if "count" in entry:
+            return int(entry["count"])
+        return len(entry.get("ids", ()))
+    return int(entry)
+
+
+def _disk_size(path: Path, skip: str | None = None) -> int:
+    total = 0
+    for top, dirs, files in os.walk(path):
+        if skip is not None and top == str(path):
+            dirs[:] = [d for d in dirs if d != skip]
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(top, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def catalogue_stats(catalogue: Catalogue, *, human: bool) -> dict[str, Any]:
+    """Totals, providers, topics, date range and sizes on disk."""
+    from newsidx.render import human_size
+
+    m = catalogue.manifest()
+    totals = m.get("totals", {})
+    days = sorted(m.get("dates", {}) or {})
+    sizes = (_disk_size(catalogue.root, skip="index"), _disk_size(catalogue.root / "index"))
+    shown = [human_size(s) if human else s for s in sizes]
+    return {
+        "catalogue": str(catalogue.root),
+        "records": totals.get("records", 0),
+        "articles": totals.get("articles", 0),
+        "related": totals.get("related", 0),
+        "providers": len(m.get("providers", {}) or {}),
+        "topics": len(m.get("topics", {}) or {}),
+        "first_date": days[0] if days else None,
+        "last_date": days[-1] if days else None,
+        "undated": totals.get("undated", 0),
+        "sources": totals.get("files", 0),
+        "catalogue_size": shown[0],
+        "index_size": shown[1],
+        "generation": catalogue.generation,
+    }
+
+
+# ----------------------------------------------------------------- export
+
+
+def record_filter(filters: Filters) -> Callable[[Article], bool]:
+    """A predicate for :class:`Filters`, to stream the catalogue without the index."""
+    from newsidx.timeparse import parse_since, parse_until
+
+    providers = {p.lower() for p in filters.providers}
+    topics = {t.lower() for t in filters.topics}
+    since = parse_since(filters.since) if filters.since else None
+    until = parse_until(filters.until) if filters.until else None
+
+    def keep(r: Article) -> bool:
+        if filters.kind and r.kind != filters.kind:
+            return False
+        if providers and not (r.provider and {(r.provider_key or ""),
+                                              (r.provider.name or "").lower()} & providers):
+            return False
+        if topics and not {t.lower() for t in r.topics} & topics:
+            return False
+        if since is not None and (r.published is None or r.published < since):
+            return False
+        return until is None or (r.published is not None and r.published < until)
+
+    return keep
+
+
+def run_export(catalogue: Catalogue, filters: Filters, *, fmt: str, out: TextIO) -> int:
+    """Stream every matching record from the catalogue; returns the count written."""
+    from newsidx.render import Hit, write_hits
+
+    if filters.providers:
+        check_providers(catalogue, filters.providers)
+    keep = record_filter(filters)
+
+    def hits() -> Iterator[Hit]:
+        for record in catalogue.iter_records():
+            if keep(record):
+                yield Hit(record)
+
+    if fmt == "json":  # one array, still streamed record by record
+        return _stream_json_array(hits(), out)
+    return write_hits(hits(), out, fmt=fmt, ranked=False)
+
+
+def _stream_json_array(hits: Iterable[Any], out: TextIO) -> int:
+    import json
+
+    from newsidx.model import to_json
+
+    out.write('{"newsidx_format": 1, "records": [')
+    count = 0
+    for count, hit in enumerate(hits, 1):
+        out.write(("\n" if count == 1 else ",\n") + json.dumps(to_json(hit.record),
+                                                              ensure_ascii=False))
+    out.write("\n]}\n")
+    return count
+

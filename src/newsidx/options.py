@@ -1,0 +1,134 @@
+"""Click options shared by several commands, and shell completion from the catalogue.
+
+``--catalogue`` is accepted both before and after the command name: the group's
+option (which also reads ``NEWSIDX_CATALOGUE``) and each command's store the path in
+the context, the command's winning. Completion of ``--provider``/``--topic`` values
+reads the catalogue manifest, never the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from click.shell_completion import CompletionItem
+
+F = TypeVar("F", bound=Callable[..., Any])
+_CATALOGUE_KEY = "newsidx.catalogue"
+
+
+def _store_catalogue(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        ctx.meta[_CATALOGUE_KEY] = value
+
+
+def catalogue_option(*, envvar: str | None = None) -> Callable[[F], F]:
+    """``--catalogue DIR``; the group passes ``envvar="NEWSIDX_CATALOGUE"``."""
+    return click.option(
+        "--catalogue",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar=envvar,
+        expose_value=False,
+        is_eager=True,
+        callback=_store_catalogue,
+        help="Catalogue directory [env NEWSIDX_CATALOGUE; default $XDG_DATA_HOME/newsidx].",
+    )
+
+
+def catalogue_root(ctx: click.Context | None = None) -> Path:
+    """The catalogue chosen on the command line, else the environment's default."""
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is not None and _CATALOGUE_KEY in ctx.meta:
+        return Path(ctx.meta[_CATALOGUE_KEY])
+    from newsidx.catalogue import default_root
+
+    return default_root()
+
+
+def _manifest_keys(ctx: click.Context, section: str) -> list[str]:
+    try:
+        from newsidx.catalogue import Catalogue
+
+        manifest: Mapping[str, Any] = Catalogue(catalogue_root(ctx)).manifest()
+        return sorted(str(key) for key in manifest.get(section, {}) or {})
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+
+
+Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
+
+
+def _completer(section: str) -> Completer:
+    def complete(ctx: click.Context, _p: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        low = incomplete.lower()
+        keys = _manifest_keys(ctx, section)
+        return [CompletionItem(k) for k in keys if k.lower().startswith(low)]
+
+    return complete
+
+
+complete_provider = _completer("providers")
+complete_topic = _completer("topics")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The record filters common to search, list, timeline and export."""
+
+    providers: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()
+    kind: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
+def filter_options(func: F) -> F:
+    """``--provider``/``--topic`` (repeatable), ``--kind``, ``--since``, ``--until``."""
+    decorators = (
+        click.option("--provider", "providers", multiple=True, metavar="DOMAIN",
+                     shell_complete=complete_provider,
+                     help="Only this provider (domain or name); repeat for any of several."),
+        click.option("--topic", "topics", multiple=True, metavar="TOPIC",
+                     shell_complete=complete_topic,
+                     help="Only records with this topic; repeat for any of several."),
+        click.option("--kind", type=click.Choice(["article", "related"]),
+                     help="Only full articles or only related records."),
+        click.option("--since", metavar="DATE",
+                     help="Published on or after DATE (2024, 2024-03, 2024-03-05, '7 days ago')."),
+        click.option("--until", metavar="DATE",
+                     help="Published on or before DATE (the whole of a partial date)."),
+    )
+    for decorate in reversed(decorators):
+        func = decorate(func)
+    return func
+
+
+def take_filters(kwargs: dict[str, Any]) -> Filters:
+    """Pop the :func:`filter_options` values from a command's keyword arguments."""
+    return Filters(
+        providers=tuple(kwargs.pop("providers", ())),
+        topics=tuple(kwargs.pop("topics", ())),
+        kind=kwargs.pop("kind", None),
+        since=kwargs.pop("since", None),
+        until=kwargs.pop("until", None),
+    )
+
+
+def format_option(choices: tuple[str, ...], default: str) -> Callable[[F], F]:
+    """``--format`` restricted to ``choices``."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
+        help="Output format; 'table' is a rich table on a terminal and tab-separated text "
+        "when piped.",
+    )
+
+
+def page_options(func: F) -> F:
+    """``--limit`` and ``--offset``."""
+    func = click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True,
+                        help="Skip this many results first.")(func)
+    return click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
+                        help="Show at most this many results (0: no limit).")(func)

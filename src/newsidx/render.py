@@ -1,0 +1,462 @@
+"""Turn records, hits and counts into terminal tables, plain text, JSON, JSONL or CSV.
+
+Terminal output (rich tables on a TTY, tab-separated plain text when piped) passes
+all article text through :mod:`newsidx.safetext` and builds ``rich.text.Text``
+objects, never markup strings. JSON, JSONL and CSV carry the text intact. rich,
+json and csv are imported inside the functions that need them so that a plain
+``search --format ids`` stays fast.
+
+Plain text layouts (one line per item, fields separated by one tab, an empty field
+written as ``-``): search ``RANK DATE PROVIDER KIND ID TITLE SNIPPET``; list and
+export ``DATE PROVIDER KIND ID TITLE``; counts ``NAME COUNT``; timeline
+``BUCKET COUNT BAR``.
+
+CSV cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get
+a leading ``'`` so that spreadsheets do not run them as formulas.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
+
+from newsidx.model import Article, to_json
+from newsidx.safetext import display
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
+
+FORMAT_VERSION = 1
+HIT_FORMATS = ("table", "json", "jsonl", "csv", "ids", "paths")
+RECORD_FORMATS = HIT_FORMATS
+COUNT_FORMATS = ("table", "json", "csv")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_HIGHLIGHT = "bold yellow"
+_QUERY_WORD = re.compile(r"(?:[\w.-]+:)?(\"[^\"]*\"|[^\s()\"]+)")
+_OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
+
+
+#: A passage as (text, highlighted) segments, as the index returns it, or plain text.
+Snippet = str | tuple[tuple[str, bool], ...]
+
+
+class HitLike(Protocol):
+    """What the renderers need of a result; :class:`newsidx.index.Hit` fits."""
+
+    @property
+    def record(self) -> Article: ...
+    @property
+    def score(self) -> float | None: ...
+    @property
+    def snippet(self) -> Snippet: ...
+    @property
+    def explanation(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One result to render: the record, its score (``None`` for a plain listing) and snippet."""
+
+    record: Article
+    score: float | None = None
+    snippet: Snippet = ""
+    explanation: str | None = None
+
+
+def snippet_text(snippet: Snippet) -> str:
+    """The snippet's plain text, highlight marks dropped."""
+    return snippet if isinstance(snippet, str) else "".join(text for text, _ in snippet)
+
+
+def csv_safe(value: str) -> str:
+    """A CSV cell that a spreadsheet will show as text, never run as a formula."""
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def query_terms(query: str | None) -> list[str]:
+    """The words of a query worth highlighting: no operators, field prefixes or quotes."""
+    if not query:
+        return []
+    terms: list[str] = []
+    for match in _QUERY_WORD.finditer(query):
+        word = match.group(1).strip('"').lstrip("+-")
+        if match.group(0) != match.group(1) and ":" in match.group(0):
+            field = match.group(0).split(":", 1)[0].lower()
+            if field not in ("title", "body", "excerpt", "text"):
+                continue
+        for part in word.split():
+            part = part.rstrip("*~^0123456789") or part
+            if part and part not in _OPERATORS:
+                terms.append(part)
+    return terms
+
+
+def _day(record: Article) -> str:
+    return record.day or "-"
+
+
+def _provider(record: Article) -> str:
+    return display(record.provider_key or "") or "-"
+
+
+def _field(text: str) -> str:
+    return display(text).replace("\t", " ").strip() or "-"
+
+
+def console_for(out: TextIO, *, force_terminal: bool | None = None) -> Console:
+    """A rich console writing to ``out`` that never interprets markup or emoji codes."""
+    from rich.console import Console
+
+    return Console(
+        file=out, markup=False, emoji=False, highlight=False, force_terminal=force_terminal
+    )
+
+
+def _text(value: str, style: str | None = None, terms: Sequence[str] = ()) -> Text:
+    from rich.text import Text
+
+    text = Text(display(value), style=style or "")
+    if terms:
+        text.highlight_words(terms, style=_HIGHLIGHT, case_sensitive=False)
+    return text
+
+
+def _snippet(snippet: Snippet, terms: Sequence[str]) -> Text:
+    from rich.text import Text
+
+    if isinstance(snippet, str):
+        return _text(snippet, "dim", terms)
+    text = Text(style="dim")
+    for part, marked in snippet:
+        text.append(display(part), style=_HIGHLIGHT if marked else "")
+    return text
+
+
+# ----------------------------------------------------------------- hits and records
+
+
+def write_hits(
+    hits: Iterable[HitLike],
+    out: TextIO,
+    *,
+    fmt: str,
+    query: str | None = None,
+    total: int | None = None,
+    tty: bool = False,
+    nul: bool = False,
+    ranked: bool = True,
+) -> int:
+    """Write hits in ``fmt``; returns how many were written. Streams all but ``json``."""
+    if fmt in ("ids", "paths"):
+        return _write_refs(hits, out, paths=fmt == "paths", nul=nul)
+    if fmt == "json":
+        return _write_json(hits, out, query=query, total=total)
+    if fmt == "jsonl":
+        return _write_jsonl(hits, out)
+    if fmt == "csv":
+        return _write_csv(hits, out)
+    if tty:
+        return _write_table(hits, out, query=query, ranked=ranked)
+    return _write_plain(hits, out, ranked=ranked)
+
+
+def _write_refs(hits: Iterable[HitLike], out: TextIO, *, paths: bool, nul: bool) -> int:
+    end = "\0" if nul else "\n"
+    seen: set[str] = set()
+    count = 0
+    for hit in hits:
+        count += 1
+        refs = hit.record.sources if paths else (hit.record.id,)
+        for ref in refs:
+            if ref not in seen:
+                seen.add(ref)
+                out.write((ref if nul else display(ref)) + end)
+    return count
+
+
+def hit_json(hit: HitLike, rank: int | None = None) -> dict[str, Any]:
+    """The full record plus rank, score, snippet (and explanation when asked for)."""
+    data: dict[str, Any] = dict(to_json(hit.record))
+    if rank is not None:
+        data["rank"] = rank
+    data["score"] = hit.score
+    data["snippet"] = snippet_text(hit.snippet)
+    if hit.explanation is not None:
+        data["explanation"] = hit.explanation
+    return data
+
+
+def _write_json(
+    hits: Iterable[HitLike], out: TextIO, *, query: str | None, total: int | None
+) -> int:
+    import json
+
+    results = [hit_json(hit, rank) for rank, hit in enumerate(hits, 1)]
+    envelope = {
+        "newsidx_format": FORMAT_VERSION,
+        "query": query,
+        "total": len(results) if total is None else total,
+        "results": results,
+    }
+    json.dump(envelope, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+    return len(results)
+
+
+def _write_jsonl(hits: Iterable[HitLike], out: TextIO) -> int:
+    import json
+
+    count = 0
+    for count, hit in enumerate(hits, 1):
+        out.write(json.dumps(hit_json(hit, count), ensure_ascii=False) + "\n")
+    return count
+
+
+CSV_COLUMNS = (
+    "rank", "score", "id", "kind", "title", "published", "provider_name", "provider_domain",
+    "topics", "category", "type", "url", "web_url", "original_url", "amp_url", "cdn_amp_url",
+    "quality", "heat", "excerpt", "snippet", "body", "published_raw", "published_offset",
+    "published_zoneless", "images", "related", "sources", "parents", "extra", "warnings",
+)
+
+
+def _csv_row(hit: HitLike, rank: int) -> list[str]:
+    import json
+
+    data = hit_json(hit, rank)
+    provider = data.pop("provider") or {}
+    data["provider_name"] = provider.get("name")
+    data["provider_domain"] = provider.get("domain")
+    data["topics"] = ";".join(data["topics"])
+    row: list[str] = []
+    for column in CSV_COLUMNS:
+        value = data.get(column)
+        if value is None:
+            cell = ""
+        elif isinstance(value, (list, dict)):
+            cell = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, bool):
+            cell = "true" if value else "false"
+        else:
+            cell = str(value)
+        row.append(csv_safe(cell))
+    return row
+
+
+def _write_csv(hits: Iterable[HitLike], out: TextIO) -> int:
+    import csv
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    count = 0
+    for count, hit in enumerate(hits, 1):
+        writer.writerow(_csv_row(hit, count))
+    return count
+
+
+def _write_plain(hits: Iterable[HitLike], out: TextIO, *, ranked: bool) -> int:
+    count = 0
+    for count, hit in enumerate(hits, 1):
+        r = hit.record
+        fields = [_day(r), _provider(r), r.kind, r.id, _field(r.title)]
+        if ranked:
+            fields = [str(count), *fields, _field(snippet_text(hit.snippet))]
+        out.write("\t".join(fields) + "\n")
+        if hit.explanation:
+            out.write("\t" + _field(hit.explanation) + "\n")
+    return count
+
+
+def _write_table(hits: Iterable[HitLike], out: TextIO, *, query: str | None, ranked: bool) -> int:
+    from rich.table import Table
+
+    terms = query_terms(query)
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    if ranked:
+        table.add_column("#", justify="right", style="dim")
+    table.add_column("date", no_wrap=True)
+    table.add_column("provider", style="cyan", max_width=24, overflow="ellipsis")
+    table.add_column("title", ratio=1)
+    count = 0
+    for count, hit in enumerate(hits, 1):
+        r = hit.record
+        title = _text(r.title, "bold", terms)
+        if r.kind == "related":
+            title = _text("(related) ", "dim").append_text(title)
+        if ranked and hit.snippet:
+            title.append("\n").append_text(_snippet(hit.snippet, terms))
+        if hit.explanation:
+            title.append("\n").append_text(_text(hit.explanation, "italic"))
+        cells = [_text(_day(r)), _text(_provider(r)), title]
+        if ranked:
+            cells.insert(0, _text(str(count)))
+        table.add_row(*cells)
+    if count:
+        console_for(out, force_terminal=True).print(table)
+    return count
+
+
+# ----------------------------------------------------------------- one record
+
+
+def write_record(
+    record: Article,
+    out: TextIO,
+    *,
+    fmt: str,
+    related: Sequence[Article] = (),
+    parents: Sequence[Article] = (),
+    tty: bool = False,
+) -> None:
+    """The whole record with its related records and the articles citing it."""
+    if fmt == "json":
+        import json
+
+        data: dict[str, Any] = dict(to_json(record))
+        data["newsidx_format"] = FORMAT_VERSION
+        data["related_records"] = [to_json(a) for a in related]
+        data["parent_records"] = [to_json(a) for a in parents]
+        json.dump(data, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    lines = list(_record_lines(record, related, parents))
+    if tty:
+        from rich.text import Text
+
+        console = console_for(out, force_terminal=True)
+        for key, value in lines:
+            line = Text()
+            line.append(f"{key}: " if key else "", style="bold")
+            line.append_text(_text_block(value))
+            console.print(line)
+        return
+    for key, value in lines:
+        out.write((f"{key}: " if key else "") + display(value, single_line=key != "") + "\n")
+
+
+def _text_block(value: str) -> Text:
+    from rich.text import Text
+
+    return Text(display(value, single_line=False))
+
+
+def _record_lines(
+    r: Article, related: Sequence[Article], parents: Sequence[Article]
+) -> Iterator[tuple[str, str]]:
+    yield "id", r.id
+    yield "kind", r.kind
+    yield "title", r.title
+    if r.published:
+        yield "published", f"{r.published.isoformat()} (as written: {r.published_raw or '-'})"
+    if r.provider:
+        yield "provider", " ".join(x for x in (r.provider.name, f"({r.provider.domain})"
+                                               if r.provider.domain else None) if x)
+    if r.topics:
+        yield "topics", ", ".join(r.topics)
+    for key in ("category", "type", "url", "web_url", "original_url", "amp_url", "cdn_amp_url"):
+        value = getattr(r, key)
+        if value:
+            yield key, str(value)
+    for key in ("quality", "heat"):
+        if getattr(r, key) is not None:
+            yield key, f"{getattr(r, key):g}"
+    for source in r.sources:
+        yield "source", source
+    for warning in r.warnings:
+        yield "warning", warning
+    for item in related:
+        yield "related", f"{item.id} {item.title}"
+    for ref in r.related:
+        if not any(item.id == ref.id for item in related):
+            yield "related", f"{ref.id} {ref.title}"
+    for parent in parents:
+        yield "cited by", f"{parent.id} {parent.title}"
+    if r.excerpt:
+        yield "excerpt", r.excerpt
+    if r.body:
+        yield "", "\n" + r.body
+
+
+# ----------------------------------------------------------------- counts and stats
+
+
+def write_counts(
+    rows: Iterable[tuple[str, int]], out: TextIO, *, fmt: str, name: str, tty: bool = False
+) -> int:
+    """Name/count pairs (providers, topics, timeline buckets) in ``fmt``."""
+    items = list(rows)
+    if fmt == "json":
+        import json
+
+        data = {"newsidx_format": FORMAT_VERSION,
+                name + "s": [{name: key, "count": n} for key, n in items]}
+        json.dump(data, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow((name, "count"))
+        writer.writerows((csv_safe(key), str(n)) for key, n in items)
+    elif tty:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False, header_style="bold")
+        table.add_column(name)
+        table.add_column("count", justify="right")
+        for key, n in items:
+            table.add_row(_text(key), _text(str(n)))
+        console_for(out, force_terminal=True).print(table)
+    else:
+        for key, n in items:
+            out.write(f"{_field(key)}\t{n}\n")
+    return len(items)
+
+
+def bar(count: int, largest: int, width: int = 50) -> str:
+    """A bar of full and partial block characters, at least one cell for a non-zero count."""
+    if count <= 0 or largest <= 0:
+        return ""
+    eighths = max(1, round(count * width * 8 / largest))
+    return "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8]
+
+
+def write_timeline(
+    buckets: Sequence[tuple[str, int]], out: TextIO, *, fmt: str, width: int = 50
+) -> int:
+    """A histogram: JSON/CSV rows, or ``BUCKET COUNT BAR`` lines of block characters."""
+    if fmt in ("json", "csv"):
+        return write_counts(buckets, out, fmt=fmt, name="bucket")
+    largest = max((n for _, n in buckets), default=0)
+    label = max((len(key) for key, _ in buckets), default=0)
+    digits = len(str(largest))
+    for key, n in buckets:
+        out.write(f"{key:<{label}}\t{n:>{digits}}\t{bar(n, largest, width)}".rstrip() + "\n")
+    return len(buckets)
+
+
+def human_size(size: int) -> str:
+    """Bytes as a short human figure: 512 B, 1.5 KiB, 3.2 MiB."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def write_mapping(data: Mapping[str, Any], out: TextIO, *, fmt: str) -> None:
+    """A flat summary (stats, ingest report): ``key: value`` lines or one JSON object."""
+    if fmt == "json":
+        import json
+
+        json.dump({"newsidx_format": FORMAT_VERSION, **data}, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return
+    width = max((len(k) for k in data), default=0)
+    for key, value in data.items():
+        shown = "-" if value is None or value == "" else value
+        out.write(f"{key.replace('_', ' '):<{width}}  {display(str(shown))}\n")
