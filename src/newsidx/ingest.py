@@ -1,0 +1,511 @@
+"""Ingest orchestration: walk, parse in parallel, merge and dedup, commit in batches.
+
+``ingest`` holds the catalogue's writer lock for the whole run, compares each walked
+file with the state recorded for it (size + mtime_ns, then sha256), parses only new and
+changed files across processes, merges their records with what is stored (one record
+per id; a full article wins over a related entry; ``sources`` and ``parents`` collect
+every contributor) and commits every ``batch_size`` files, so an interrupted run loses
+at most one batch and the next run finishes the job. Progress is reported through a
+plain callback; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import multiprocessing
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Protocol
+
+from newsidx.catalogue import Catalogue, CatalogueWriter, FileState
+from newsidx.errors import NewsidxError, ParseError, SkippedFile
+from newsidx.model import Article, from_json, to_json
+from newsidx.walk import walk
+
+DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+DEFAULT_BATCH_SIZE = 20_000
+_PARALLEL_THRESHOLD = 32
+
+Stage = Literal["walk", "file", "commit"]
+IndexSync = Callable[[Catalogue, Sequence[Article], Sequence[str], int], None]
+
+
+class UsageError(NewsidxError):
+    """Arguments that cannot work, such as an ingest root that does not exist."""
+
+    exit_code = 2
+
+
+class IngestFailed(NewsidxError):
+    """``strict=True`` and some file failed: nothing was written."""
+
+    def __init__(self, message: str, report: IngestReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """One step of an ingest: ``walk`` (files found so far), ``file`` (one file done,
+    ``status`` new/updated/unchanged/skipped/failed) or ``commit`` (a batch committed)."""
+
+    stage: Stage
+    done: int
+    total: int
+    path: str | None = None
+    status: str | None = None
+    generation: int | None = None
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; ``exit_code`` is 0 (all fine or skipped) or 1 (some failed)."""
+
+    files_seen: int = 0
+    new: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    records_added: int = 0
+    records_updated: int = 0
+    records_removed: int = 0
+    records_total: int = 0
+    warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    generation_before: int = 0
+    generation: int = 0
+    commits: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return self.commits > 0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+
+class IndexLike(Protocol):
+    def generation(self) -> int | None: ...
+    def rebuild(self, records: Iterable[Article], generation: int) -> None: ...
+    def update(
+        self, *, upserts: Iterable[Article], deletes: Iterable[str], generation: int
+    ) -> None: ...
+
+
+def index_sync_for(index: IndexLike) -> IndexSync:
+    """An ``index_sync`` hook: update the index in step, rebuild it when it lags behind."""
+
+    def sync(catalogue: Catalogue, upserts: Sequence[Article], deletes: Sequence[str],
+             generation: int) -> None:
+        if index.generation() == generation - 1:
+            index.update(upserts=upserts, deletes=deletes, generation=generation)
+        else:
+            index.rebuild(catalogue.iter_records(), generation)
+
+    return sync
+
+
+# -- the worker ---------------------------------------------------------------------
+
+_Outcome = tuple[Any, ...]
+
+
+def _read_regular(path: str, max_size: int) -> tuple[os.stat_result, bytes | None]:
+    """The file's stat and bytes; None when it is over ``max_size`` or not regular."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > max_size:
+            return st, None
+        chunks: list[bytes] = []
+        remaining = max_size + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        data = b"".join(chunks)
+        return st, (data if len(data) <= max_size else None)
+    finally:
+        os.close(fd)
+
+
+def work(task: tuple[str, str | None, int]) -> _Outcome:
+    """Parse one file (in a worker process); returns picklable, JSON-able data.
+
+    ``("ok", sha, size, mtime_ns, records_json, warnings)``, ``("same", sha, size,
+    mtime_ns)`` when the bytes hash to ``old_sha``, ``("skipped", reason)`` or
+    ``("failed", one_line_message)``.
+    """
+    path, old_sha, max_size = task
+    from newsidx import parse  # type: ignore[attr-defined,unused-ignore]
+
+    try:
+        try:
+            st, data = _read_regular(path, max_size)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return ("skipped", "symbolic link: not followed")
+            return ("failed", f"{path}: cannot read: {exc.strerror or exc}")
+        if not stat.S_ISREG(st.st_mode):
+            return ("skipped", "not a regular file")
+        if data is None:
+            parse.parse_file(path, source=path, max_size=max_size)  # raises the size error
+            return ("failed", f"{path}: changed while being read; ingest again")
+        sha = hashlib.sha256(data).hexdigest()
+        if sha == old_sha:
+            return ("same", sha, st.st_size, st.st_mtime_ns)
+        result = parse.parse_bytes(data, path, file_name=os.path.basename(path))
+    except SkippedFile as exc:
+        return ("skipped", exc.reason)
+    except ParseError as exc:
+        return ("failed", str(exc).replace("\n", " "))
+    except RecursionError:
+        return ("failed", f"{path}: too deeply nested to read")
+    except MemoryError:
+        return ("failed", f"{path}: too large to read")
+    except Exception as exc:  # a parser bug must not end the run or lose other files
+        return ("failed", f"{path}: internal error: {type(exc).__name__}: {exc}")
+    records = [to_json(r) for r in result.records]
+    return ("ok", sha, st.st_size, st.st_mtime_ns, records, list(result.warnings))
+
+
+def _close_inherited(fd: int) -> None:
+    """Pool initializer: a forked worker must not keep the writer lock alive."""
+    with contextlib.suppress(OSError):
+        os.close(fd)
+
+
+class _Parser:
+    """Runs :func:`work` over many files, in a process pool when it is worth it."""
+
+    def __init__(self, jobs: int | None, lock_fd: int) -> None:
+        self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+        self.lock_fd = lock_fd
+        self.pool: ProcessPoolExecutor | None = None
+
+    def map(self, tasks: Sequence[tuple[str, str | None, int]]) -> Iterator[_Outcome]:
+        if self.jobs <= 1 or len(tasks) < _PARALLEL_THRESHOLD:
+            yield from map(work, tasks)
+            return
+        done = 0
+        try:
+            for outcome in self._pool().map(work, tasks, chunksize=self._chunk(len(tasks))):
+                done += 1
+                yield outcome
+        except BrokenProcessPool:
+            self.close()
+            # A worker died (a parser crash no except can catch): finish in this process
+            # one file at a time in fresh single-use workers, so only the culprit fails.
+            for task in tasks[done:]:
+                yield self._isolated(task)
+
+    def _isolated(self, task: tuple[str, str | None, int]) -> _Outcome:
+        with ProcessPoolExecutor(1, **self._pool_args()) as pool:
+            try:
+                return pool.submit(work, task).result()
+            except BrokenProcessPool:
+                return ("failed", f"{task[0]}: the parser crashed on this file")
+
+    def _chunk(self, n: int) -> int:
+        return max(1, min(256, n // (self.jobs * 8)))
+
+    def _pool_args(self) -> dict[str, Any]:
+        ctx = multiprocessing.get_context()
+        args: dict[str, Any] = {"mp_context": ctx}
+        if ctx.get_start_method() == "fork":
+            args.update(initializer=_close_inherited, initargs=(self.lock_fd,))
+        return args
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(self.jobs, **self._pool_args())
+        return self.pool
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
+# -- merging ------------------------------------------------------------------------
+
+
+def _rank(record: Article, source: str) -> tuple[int, str]:
+    return (0 if record.kind == "article" else 1, source)
+
+
+def _dedup(records: Iterable[Article]) -> dict[str, Article]:
+    """One record per id within one file: the first full article, else the first entry."""
+    out: dict[str, Article] = {}
+    for record in records:
+        if record.id not in out or (record.kind == "article" and out[record.id].kind != "article"):
+            out[record.id] = record
+    return out
+
+
+def _parents(
+    rid: str, contributors: Iterable[str], states: Mapping[str, FileState]
+) -> tuple[str, ...]:
+    found = {
+        states[p].ids[0] for p in contributors
+        if states[p].ids and states[p].ids[0] != rid and rid in states[p].ids[1:]
+    }
+    return tuple(sorted(found))
+
+
+class _Batch:
+    """The changes one commit makes, derived from parsed files and stored records."""
+
+    def __init__(self, catalogue: Catalogue, states: dict[str, FileState]) -> None:
+        self.catalogue = catalogue
+        self.states = states
+        self.contributions: dict[str, dict[str, Article]] = {}
+        self.replaced: set[str] = set()
+        self.affected: set[str] = set()
+        self.file_changes: dict[str, FileState | None] = {}
+
+    def set_file(
+        self, path: str, state: FileState | None, records: Sequence[Article] | None
+    ) -> None:
+        """Set a file's new state; ``records`` replace its contributions (None: keep them,
+        unless ``state`` is None too, which removes the file and its contributions)."""
+        old = self.states.get(path)
+        if (records is not None or state is None) and old is not None:
+            self.affected.update(old.ids)
+            self.replaced.add(path)
+        if records is not None:
+            self.replaced.add(path)
+            self.contributions[path] = _dedup(records)
+            self.affected.update(self.contributions[path])
+        if state is None:
+            self.states.pop(path, None)
+        else:
+            self.states[path] = state
+        self.file_changes[path] = state
+
+    def resolve(self, reparse: Callable[[list[str]], Mapping[str, Sequence[Article] | None]]
+                ) -> tuple[list[Article], list[str], int, int]:
+        """Upserts, deletes, added count, updated count for this batch."""
+        contributors: dict[str, list[str]] = {rid: [] for rid in self.affected}
+        for path, state in self.states.items():
+            for rid in state.ids:
+                if rid in contributors:
+                    contributors[rid].append(path)
+        stored = self.catalogue.get_many(self.affected)
+        tried: set[str] = set()
+        while True:
+            need: set[str] = set()
+            for rid, paths in contributors.items():
+                old = stored.get(rid)
+                origin = old.sources[0] if old and old.sources else None
+                if paths and (origin not in paths or origin in self.replaced):
+                    need.update(p for p in paths if p not in self.contributions and p not in tried)
+            if not need:
+                break
+            tried |= need
+            for path, records in reparse(sorted(need)).items():
+                if records is not None:
+                    self.contributions[path] = _dedup(records)
+
+        upserts: list[Article] = []
+        deletes: list[str] = []
+        added = updated = 0
+        for rid, paths in contributors.items():
+            old = stored.get(rid)
+            if not paths:
+                if old is not None:
+                    deletes.append(rid)
+                continue
+            candidates: list[tuple[tuple[int, str], Article, str]] = []
+            for path in paths:
+                record = self.contributions.get(path, {}).get(rid)
+                if record is not None:
+                    candidates.append((_rank(record, path), record, path))
+            if old is not None and old.sources:
+                origin = old.sources[0]
+                if origin in paths and origin not in self.replaced:
+                    candidates.append((_rank(old, origin), old, origin))
+                elif not candidates:
+                    candidates.append(((2, origin), old, origin))  # no readable contributor left
+            if not candidates:
+                continue
+            _, winner, origin = min(candidates, key=lambda c: c[0])
+            others = sorted(p for p in paths if p != origin)
+            record = replace(
+                winner,
+                sources=(origin, *others),
+                parents=_parents(rid, paths, self.states),
+            )
+            if old is None:
+                added += 1
+                upserts.append(record)
+            elif to_json(old) != to_json(record):
+                updated += 1
+                upserts.append(record)
+        return upserts, deletes, added, updated
+
+
+# -- the run ------------------------------------------------------------------------
+
+
+def _under(path: str, roots: Sequence[str]) -> bool:
+    return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def ingest(
+    roots: Iterable[str | os.PathLike[str]],
+    catalogue: Catalogue,
+    *,
+    hidden: bool = False,
+    prune: bool = False,
+    strict: bool = False,
+    wait: bool = False,
+    jobs: int | None = None,
+    max_size: int = DEFAULT_MAX_SIZE,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[ProgressEvent], None] | None = None,
+    index_sync: IndexSync | None = None,
+) -> IngestReport:
+    """Bring ``catalogue`` in line with the files under ``roots``; see the module doc.
+
+    Raises UsageError for a missing root, LockedError when another process writes (unless
+    ``wait``), IngestFailed when ``strict`` and a file failed (then nothing is written).
+    """
+    tops = [os.path.abspath(os.fsdecode(r)) for r in roots]
+    for top in tops:
+        if not os.path.lexists(top):
+            raise UsageError(f"{top}: no such file or folder")
+    emit = progress or (lambda event: None)
+    report = IngestReport()
+    with catalogue.writer(wait=wait) as writer:
+        states = catalogue.files()
+        report.generation_before = report.generation = catalogue.generation
+        todo = _survey(tops, hidden, states, report, emit)
+        parser = _Parser(jobs, writer.lock_fd)
+        try:
+            size = len(todo) + 1 if strict else max(1, batch_size)
+            starts = list(range(0, len(todo), size)) or [0]
+            for start in starts:
+                batch = _Batch(catalogue, states)
+                _parse_batch(todo[start : start + size], parser, batch, max_size, report, emit)
+                if start == starts[-1] and prune:
+                    for path in report.stale:
+                        batch.set_file(path, None, None)
+                    report.pruned, report.stale = report.stale, []
+                if strict and report.failed:
+                    raise IngestFailed(
+                        f"{len(report.failed)} file(s) failed; nothing written (strict): "
+                        f"{report.failed[0][1]}",
+                        report,
+                    )
+                if batch.file_changes:
+                    _commit(batch, writer, parser, max_size, report, emit, index_sync)
+        finally:
+            parser.close()
+        report.records_total = len(catalogue)
+    return report
+
+
+def _survey(tops: list[str], hidden: bool, states: Mapping[str, FileState],
+            report: IngestReport, emit: Callable[[ProgressEvent], None]) -> list[str]:
+    """Walk the roots; count unchanged files and stale states; return the files to read."""
+    todo: list[str] = []
+    seen: set[str] = set()
+    for entry in walk(tops, hidden=hidden):
+        if entry.skipped is not None:
+            report.skipped.append((entry.path, entry.skipped))
+            continue
+        report.files_seen += 1
+        seen.add(entry.path)
+        old = states.get(entry.path)
+        if old is not None and (old.size, old.mtime_ns) == (entry.size, entry.mtime_ns):
+            report.unchanged += 1
+        else:
+            todo.append(entry.path)
+        if report.files_seen % 1000 == 0:
+            emit(ProgressEvent("walk", report.files_seen, 0))
+    emit(ProgressEvent("walk", report.files_seen, report.files_seen))
+    report.stale = sorted(
+        p for p in states if p not in seen and _under(p, tops) and not _is_file(p)
+    )
+    return todo
+
+
+def _parse_batch(paths: list[str], parser: _Parser, batch: _Batch, max_size: int,
+                 report: IngestReport, emit: Callable[[ProgressEvent], None]) -> None:
+    states = batch.states
+    tasks = [(p, states[p].sha256 if p in states else None, max_size) for p in paths]
+    done = report.unchanged + len(report.new) + len(report.updated) + len(report.failed)
+    for path, outcome in zip(paths, parser.map(tasks), strict=True):
+        status = _apply(outcome, path, batch, states, report)
+        done += 1
+        emit(ProgressEvent("file", done, report.files_seen, path=path, status=status))
+
+
+def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: int,
+            report: IngestReport, emit: Callable[[ProgressEvent], None],
+            index_sync: IndexSync | None) -> None:
+    def reparse(paths: list[str]) -> dict[str, Sequence[Article] | None]:
+        tasks = [(p, None, max_size) for p in paths]
+        return {
+            path: [from_json(r) for r in outcome[4]] if outcome[0] == "ok" else None
+            for path, outcome in zip(paths, parser.map(tasks), strict=True)
+        }
+
+    upserts, deletes, added, updated = batch.resolve(reparse)
+    generation = writer.commit(upserts=upserts, deletes=deletes, files=batch.file_changes)
+    report.generation = generation
+    report.commits += 1
+    report.records_added += added
+    report.records_updated += updated
+    report.records_removed += len(deletes)
+    emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))
+    if index_sync is not None:
+        index_sync(writer.catalogue, upserts, deletes, generation)
+
+
+def _apply(outcome: _Outcome, path: str, batch: _Batch, states: Mapping[str, FileState],
+           report: IngestReport) -> str:
+    """Record one file's outcome in the batch and the report; returns its status."""
+    kind = outcome[0]
+    old = states.get(path)
+    if kind == "failed":
+        report.failed.append((path, outcome[1]))
+        return "failed"
+    if kind == "skipped":
+        report.skipped.append((path, outcome[1]))
+        if old is not None:
+            batch.set_file(path, None, None)
+        return "skipped"
+    if kind == "same":
+        assert old is not None
+        _, sha, size, mtime_ns = outcome
+        batch.set_file(path, replace(old, size=size, mtime_ns=mtime_ns), None)
+        report.unchanged += 1
+        return "unchanged"
+    _, sha, size, mtime_ns, records_json, warnings = outcome
+    records = [from_json(r) for r in records_json]
+    ids = tuple(_dedup(records))
+    batch.set_file(path, FileState(size, mtime_ns, sha, ids), records)
+    if warnings:
+        report.warnings[path] = tuple(warnings)
+    (report.updated if old is not None else report.new).append(path)
+    return "updated" if old is not None else "new"
