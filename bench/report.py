@@ -1,0 +1,230 @@
+"""Turn benchmark results into the issue's target checks and a Markdown report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+GIB = 1024.0
+Value = tuple[float, str] | None  # (number, how it is shown)
+SEARCH_LABELS = {"rare": "rare word", "common": "common word", "two_words": "two words",
+                 "phrase": "phrase", "filtered": "filtered (provider + dates)"}
+
+
+def _get(data: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _median(data: Any, *keys: str) -> float | None:
+    node = _get(data, *keys)
+    return node.get("median") if isinstance(node, dict) and node.get("ok") else None
+
+
+def _ingest_vs_limit(size: dict[str, Any]) -> Value:
+    ingest = _get(size, "ingest", "cold", "rate")
+    limit = _get(size, "parse_limit", "rate")
+    if not ingest or not limit:
+        return None
+    return ingest / limit, f"{100 * ingest / limit:.0f}% of the limit"
+
+
+def _ingest_vs_sqlite(size: dict[str, Any]) -> Value:
+    ours = _median(size, "ingest", "cold")
+    theirs = _median(size, "peers", "sqlite_fts5", "build")
+    if not ours or not theirs:
+        return None
+    return theirs / ours, f"{theirs / ours:.2f}x"
+
+
+def _nothing_changed(size: dict[str, Any]) -> Value:
+    value = _median(size, "ingest", "nothing_changed")
+    return None if value is None else (value, f"{value:.2f} s")
+
+
+def _search_worst(size: dict[str, Any]) -> Value:
+    kinds = ("rare", "common", "two_words", "filtered")
+    values = [_median(size, "search", k) for k in kinds]
+    if any(v is None for v in values):
+        return None
+    worst = max(v for v in values if v is not None)
+    return worst, f"worst {worst:.3f} s"
+
+
+def _search_vs_sqlite(size: dict[str, Any]) -> Value:
+    ours = _median(size, "search", "common")
+    theirs = _median(size, "peers", "sqlite_fts5", "search", "common")
+    if not ours or not theirs:
+        return None
+    return theirs / ours, f"{theirs / ours:.1f}x"
+
+
+def _peak_memory(size: dict[str, Any]) -> Value:
+    cold = _get(size, "ingest", "cold")
+    if not isinstance(cold, dict) or not cold.get("ok"):
+        return None
+    peak = max(cold.get("tree_peak_mib") or 0, cold.get("maxrss_mib") or 0)
+    return peak, f"{peak:.0f} MiB"
+
+
+TARGETS: list[tuple[str, str, Callable[[dict[str, Any]], Value], Callable[[float], bool]]] = [
+    ("cold ingest >= 80% of the parse-only limit", "100k", _ingest_vs_limit, lambda v: v >= 0.8),
+    ("cold ingest >= 2x faster than sqlite-utils insert + enable-fts", "100k",
+     _ingest_vs_sqlite, lambda v: v >= 2.0),
+    ("incremental ingest, nothing changed, < 5 s", "100k", _nothing_changed, lambda v: v < 5.0),
+    ("search (whole process, all kinds but phrase) < 0.2 s median", "1M", _search_worst,
+     lambda v: v < 0.2),
+    ("search common word >= 20x faster than SQLite FTS5", "1M", _search_vs_sqlite,
+     lambda v: v >= 20.0),
+    ("peak ingest memory < 1 GiB", "1M", _peak_memory, lambda v: v < GIB),
+]
+
+
+def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target: PASS/FAIL at its size, else 'not measured' with the largest size seen."""
+    sizes: dict[str, Any] = results.get("sizes", {})
+    checks = []
+    for name, at, get, passes in TARGETS:
+        entry: dict[str, Any] = {"target": name, "at": at}
+        if at in sizes:
+            value = get(sizes[at])
+            entry["status"] = "n/a" if value is None else ("PASS" if passes(value[0]) else "FAIL")
+            entry["measured"] = value[1] if value else "command failed or peer missing"
+        else:
+            entry["status"] = "not measured"
+            seen = [(label, get(data)) for label, data in sizes.items()]
+            seen = [(label, v) for label, v in seen if v is not None]
+            if seen:
+                label, value = max(seen, key=lambda lv: sizes[lv[0]]["size"])
+                assert value is not None
+                mark = "would pass" if passes(value[0]) else "would fail"
+                entry["measured"] = f"at {label}: {value[1]} ({mark})"
+            else:
+                entry["measured"] = "-"
+        checks.append(entry)
+    return checks
+
+
+def _secs(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _row(name: str, node: Any, note: str = "") -> str:
+    if not isinstance(node, dict):
+        return f"| {name} | - | - | - | {note or 'not run'} |"
+    if not node.get("ok"):
+        error = str(node.get("error", node.get("status", "failed"))).replace("|", "\\|")
+        return f"| {name} | FAILED | - | - | {error[:160]} |"
+    peak = max(node.get("tree_peak_mib") or 0, node.get("maxrss_mib") or 0)
+    spread = f"{_secs(node.get('min'))} – {_secs(node.get('max'))} ({node.get('runs')} runs)"
+    return f"| {name} | {_secs(node.get('median'))} | {spread} | {peak:.0f} MiB | {note} |"
+
+
+def _size_section(label: str, size: dict[str, Any]) -> list[str]:
+    ingest = size.get("ingest", {})
+    limit = size.get("parse_limit", {})
+    lines = [f"## {label} articles ({size['archive_bytes'] / 2**20:.0f} MiB on disk)", "",
+             "| measurement | median | min – max | peak memory | note |", "|---|---|---|---|---|"]
+    cold = ingest.get("cold")
+    rate = _get(cold, "rate")
+    share = _ingest_vs_limit(size)
+    note = f"{rate:,.0f} articles/s" if rate else ""
+    if share:
+        note += f"; {share[1]}"
+    lines.append(_row("ingest, cold", cold, note))
+    lines.append(_row("ingest, nothing changed", ingest.get("nothing_changed")))
+    lines.append(_row("ingest, 1% changed", ingest.get("one_percent")))
+    limit_rate = limit.get("rate")
+    lines.append(_row("parse-only limit (C YAML, all cores)", limit,
+                      f"{limit_rate:,.0f} articles/s" if limit_rate else ""))
+    for kind, title in SEARCH_LABELS.items():
+        node = _get(size, "search", kind)
+        hits = _get(node, "stdout_lines")
+        lines.append(_row(f"search: {title}", node, f"{hits} ids" if hits is not None else ""))
+    for name in ("list", "providers", "timeline"):
+        lines.append(_row(name, _get(size, "listing", name)))
+    cat = ingest.get("catalogue_bytes")
+    idx = ingest.get("index_bytes")
+    if cat:
+        lines += ["", f"Catalogue on disk: {cat / 2**20:.1f} MiB"
+                  + (f", of which index {idx / 2**20:.1f} MiB." if idx else ".")]
+    lines += ["", *_engine_lines(size), *_peer_lines(size)]
+    return lines
+
+
+def _engine_lines(size: dict[str, Any]) -> list[str]:
+    engine = _get(size, "search", "engine") or {}
+    if "error" in engine:
+        return [f"Engine alone (in process): {engine['error']}", ""]
+    lines = ["Engine alone (`SearchIndex.search`, in process, warm):", "",
+             "| query | median | min – max | hits |", "|---|---|---|---|"]
+    for kind, title in SEARCH_LABELS.items():
+        node = engine.get(kind) or {}
+        if "median" in node:
+            lines.append(f"| {title} | {_secs(node['median'])} | {_secs(node['min'])} – "
+                         f"{_secs(node['max'])} | {node.get('hits')} |")
+        else:
+            lines.append(f"| {title} | {node.get('error', 'n/a')} | | |")
+    return [*lines, ""]
+
+
+def _ratio(theirs: float | None, ours: float | None) -> str:
+    if theirs is None or ours is None or ours <= 0:
+        return "-"
+    return f"{theirs / ours:.1f}x"
+
+
+def _peer_lines(size: dict[str, Any]) -> list[str]:
+    peers = size.get("peers") or {}
+    lines = ["Peers on the same archive (ratio = peer time / newsidx time; > 1 means newsidx "
+             "is faster):", "", "| peer | measurement | peer | newsidx | ratio |",
+             "|---|---|---|---|---|"]
+    ours_build = _median(size, "ingest", "cold")
+    for key, name in (("ripgrep", "ripgrep `rg -l -i`"), ("sqlite_fts5", "SQLite FTS5"),
+                      ("recoll", "recoll")):
+        peer = peers.get(key) or {}
+        if peer.get("status") != "ok":
+            lines.append(f"| {name} | - | {peer.get('status', 'not run')} | | |")
+            continue
+        if "build" in peer:
+            theirs = _median(peer, "build")
+            lines.append(f"| {name} | build index | {_secs(theirs) if theirs else 'FAILED'} | "
+                         f"{_secs(ours_build)} (cold ingest) | {_ratio(theirs, ours_build)} |")
+        for kind, node in (peer.get("search") or {}).items():
+            theirs = node.get("median") if node.get("ok") else None
+            ours = _median(size, "search", kind)
+            lines.append(f"| {name} | {SEARCH_LABELS[kind]} | "
+                         f"{_secs(theirs) if theirs else 'FAILED'} | {_secs(ours)} | "
+                         f"{_ratio(theirs, ours)} |")
+    return [*lines, ""]
+
+
+def render(results: dict[str, Any]) -> str:
+    """The Markdown report: machine, targets with pass/fail, one section per size."""
+    m = results.get("machine", {})
+    peers = m.get("peers", {})
+    lines = [
+        "# Benchmarks", "",
+        f"Measured {results.get('date')} with `{results.get('command')}` "
+        f"(see [bench/README.md](../bench/README.md)); raw numbers in `bench/results/`.", "",
+        f"Machine: {m.get('nproc')} CPUs ({m.get('cpu')}), {m.get('memory')} RAM, "
+        f"Python {m.get('python')}, {m.get('platform')}; newsidx {m.get('newsidx')} at "
+        f"commit {m.get('commit')}. Peers: ripgrep {peers.get('rg') or 'not installed'}; "
+        f"sqlite-utils {peers.get('sqlite-utils') or 'not installed'}; "
+        f"recoll {peers.get('recoll') or 'not installed'}.", "",
+        "Every time is a whole process (start-up included) unless marked in process; "
+        "memory is the peak resident size of the process tree. The machine is shared with "
+        "other work, so treat small differences as noise.", "",
+        "## Targets (issue #6)", "", "| target | at | measured | result |", "|---|---|---|---|",
+    ]
+    for t in results.get("targets", []):
+        lines.append(f"| {t['target']} | {t['at']} | {t['measured']} | **{t['status']}** |")
+    lines.append("")
+    for label, size in results.get("sizes", {}).items():
+        lines += _size_section(label, size)
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,473 @@
+"""The benchmark: ``python bench/run.py --sizes 1k,10k,100k``.
+
+For each size: generate the archive if missing, then time whole processes (several
+runs; median, min and max; peak memory) for newsidx ingest (cold, nothing changed,
+1% changed), the parse-only limit, searches of five kinds (whole process and engine
+alone), list/providers/timeline, and the peers that are installed (ripgrep,
+sqlite-utils FTS5, recoll) on the same archive. A failing command is recorded and the
+run goes on. Results go to ``bench/results/<date>-<host>.json`` and, as Markdown with
+the issue's targets marked, to ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import pstats
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+import report  # noqa: E402
+
+ROOT = BENCH.parent
+PY = sys.executable
+SEARCH_KINDS = ("rare", "common", "two_words", "phrase", "filtered")
+Sample = dict[str, Any]
+
+
+@dataclass
+class Config:
+    sizes: list[int]
+    runs: int
+    search_runs: int
+    quick: bool
+    seed: int
+    out: Path
+    shared: Path
+    results: Path
+    docs: Path | None
+    peers: set[str]
+    profile_size: int | None
+    newsidx: list[str]
+
+
+def newsidx_command() -> list[str]:
+    script = Path(PY).parent / "newsidx"
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("newsidx")
+    return [found] if found else [PY, "-m", "newsidx"]
+
+
+def measure(cmd: Sequence[str], env: dict[str, str], ok_codes: tuple[int, ...] = (0,)) -> Sample:
+    """One whole-process measurement through ``measure.py``, never raising."""
+    proc = subprocess.run([PY, str(BENCH / "measure.py"), "--", *cmd], env=env,
+                          capture_output=True, text=True, check=False)
+    try:
+        sample: Sample = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"ok": False, "wall": 0.0, "error": f"measure failed: {proc.stderr[-300:]}"}
+    if sample.get("rc") in ok_codes:
+        sample["ok"] = True
+        sample.pop("error", None)
+    return sample
+
+
+def summarize(samples: list[Sample]) -> dict[str, Any]:
+    good = [s for s in samples if s.get("ok")]
+    out: dict[str, Any] = {"runs": len(samples), "ok_runs": len(good), "ok": bool(good)
+                           and len(good) == len(samples)}
+    if good:
+        walls = [s["wall"] for s in good]
+        out.update(median=statistics.median(walls), min=min(walls), max=max(walls),
+                   maxrss_mib=max(s.get("maxrss_mib") or 0 for s in good),
+                   tree_peak_mib=max(s.get("tree_peak_mib") or 0 for s in good),
+                   stdout_lines=good[-1].get("stdout_lines"))
+    bad = [s for s in samples if not s.get("ok")]
+    if bad:
+        out["error"] = bad[0].get("error", "failed")
+    return out
+
+
+def series(cmd: Sequence[str], env: dict[str, str], runs: int, *,
+           before: Callable[[int], None] | None = None,
+           ok_codes: tuple[int, ...] = (0,)) -> dict[str, Any]:
+    """``runs`` measurements of ``cmd``; stops after a failure so a broken command is cheap."""
+    samples: list[Sample] = []
+    for run in range(runs):
+        if before:
+            before(run)
+        sample = measure(cmd, env, ok_codes)
+        samples.append(sample)
+        if not sample.get("ok"):
+            break
+    return summarize(samples)
+
+
+def disk_bytes(path: Path) -> int:
+    total = 0
+    for base, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(base, name)).st_blocks * 512
+            except OSError:
+                continue
+    return total
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class Editor:
+    """Changes 1% of the archive's files for a run and puts the originals back."""
+
+    def __init__(self, files: Path, size: int) -> None:
+        self.files = files
+        self.size = size
+        self.originals: dict[Path, bytes] = {}
+
+    def edit(self, run: int) -> None:
+        rng = random.Random(1000 + run)
+        for index in rng.sample(range(self.size), max(1, self.size // 100)):
+            path = self.files / generate.file_name(index)
+            data = self.originals.setdefault(path, path.read_bytes())
+            path.write_bytes(data + f"Edited in benchmark run {run}.\n".encode())
+
+    def restore(self) -> None:
+        for path, data in self.originals.items():
+            path.write_bytes(data)
+        self.originals.clear()
+
+
+def search_cmd(cfg: Config, spec: dict[str, Any]) -> list[str]:
+    cmd = [*cfg.newsidx, "search", spec["text"], "--limit", "20", "--format", "ids"]
+    for key in ("provider", "since", "until"):
+        if spec.get(key):
+            cmd += [f"--{key}", spec[key]]
+    return cmd
+
+
+def query_specs(queries: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    filtered = queries["filtered"]
+    return {
+        "rare": {"text": queries["rare"]},
+        "common": {"text": queries["common"]},
+        "two_words": {"text": queries["two_words"]},
+        "phrase": {"text": f'"{queries["phrase"]}"', "words": queries["phrase"]},
+        "filtered": {"text": filtered["query"], "provider": filtered["provider"],
+                     "since": filtered["since"], "until": filtered["until"]},
+    }
+
+
+def bench_ingest(cfg: Config, files: Path, cat: Path, env: dict[str, str], size: int,
+                 editor: Editor) -> dict[str, Any]:
+    ingest = [*cfg.newsidx, "ingest", str(files)]
+
+    def fresh(_run: int) -> None:
+        shutil.rmtree(cat, ignore_errors=True)
+
+    out: dict[str, Any] = {}
+    log("  ingest cold")
+    out["cold"] = series(ingest, env, cfg.runs, before=fresh)
+    if out["cold"]["ok"]:
+        out["cold"]["rate"] = size / out["cold"]["median"]
+        out["catalogue_bytes"] = disk_bytes(cat)
+        out["index_bytes"] = disk_bytes(cat / "index") if (cat / "index").exists() else None
+        log("  ingest nothing changed")
+        out["nothing_changed"] = series(ingest, env, cfg.runs)
+        log("  ingest 1% changed")
+        out["one_percent"] = series(ingest, env, cfg.runs, before=editor.edit)
+    return out
+
+
+def bench_parse_limit(cfg: Config, files: Path, env: dict[str, str], size: int) -> dict[str, Any]:
+    log("  parse-only limit")
+    out = series([PY, str(BENCH / "parselimit.py"), str(files)], env, cfg.runs)
+    if out["ok"]:
+        out["rate"] = size / out["median"]
+    return out
+
+
+def bench_search(cfg: Config, cat: Path, env: dict[str, str],
+                 specs: dict[str, dict[str, Any]], work: Path) -> dict[str, Any]:
+    log("  search")
+    out: dict[str, Any] = {kind: series(search_cmd(cfg, spec), env, cfg.search_runs)
+                           for kind, spec in specs.items()}
+    queries = work / "engine-queries.json"
+    queries.write_text(json.dumps(specs), "utf-8")
+    proc = subprocess.run([PY, str(BENCH / "engine.py"), str(cat), str(queries),
+                           "--repeat", str(max(3, cfg.search_runs * 2))],
+                          env=env, capture_output=True, text=True, check=False)
+    try:
+        out["engine"] = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        out["engine"] = {"error": f"n/a: engine.py failed: {proc.stderr.strip()[-300:]}"}
+    return out
+
+
+def bench_listing(cfg: Config, env: dict[str, str], queries: dict[str, Any]) -> dict[str, Any]:
+    log("  list / providers / timeline")
+    commands = {
+        "list": [*cfg.newsidx, "list", "--provider", queries["list_provider"],
+                 "--since", queries["list_since"]],
+        "providers": [*cfg.newsidx, "providers"],
+        "timeline": [*cfg.newsidx, "timeline"],
+    }
+    return {name: series(cmd, env, cfg.search_runs) for name, cmd in commands.items()}
+
+
+def bench_peers(cfg: Config, archive: Path, files: Path, work: Path, env: dict[str, str],
+                specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    rg = shutil.which("rg")
+    if "rg" not in cfg.peers:
+        out["ripgrep"] = {"status": "skipped"}
+    elif not rg:
+        out["ripgrep"] = {"status": "not installed"}
+    else:
+        log("  peer: ripgrep")
+        out["ripgrep"] = {"status": "ok", "search": {
+            kind: series([rg, "-l", "-i", "-F", specs[kind].get("words", specs[kind]["text"]),
+                          str(files)], env, cfg.search_runs, ok_codes=(0, 1))
+            for kind in ("rare", "common", "phrase")}}
+    sqlite_utils = shutil.which("sqlite-utils") or str(Path(PY).parent / "sqlite-utils")
+    if "sqlite" not in cfg.peers:
+        out["sqlite_fts5"] = {"status": "skipped"}
+    elif not Path(sqlite_utils).exists():
+        out["sqlite_fts5"] = {"status": "not installed"}
+    else:
+        log("  peer: sqlite-utils FTS5")
+        out["sqlite_fts5"] = _sqlite(cfg, sqlite_utils, archive, work, env, specs)
+    if "recoll" not in cfg.peers:
+        out["recoll"] = {"status": "skipped"}
+    elif not (shutil.which("recollindex") and shutil.which("recollq")):
+        out["recoll"] = {"status": "not installed"}
+    else:
+        log("  peer: recoll")
+        out["recoll"] = _recoll(cfg, files, work, env, specs)
+    return out
+
+
+def _sqlite(cfg: Config, tool: str, archive: Path, work: Path, env: dict[str, str],
+            specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    db = work / "sqlite.db"
+    inserts: list[Sample] = []
+    ftss: list[Sample] = []
+    totals: list[Sample] = []
+    for _run in range(cfg.runs):
+        db.unlink(missing_ok=True)
+        ins = measure([tool, "insert", str(db), "articles", str(archive / "records.jsonl"),
+                       "--nl", "--pk", "id"], env)
+        fts = measure([tool, "enable-fts", str(db), "articles", "title", "excerpt", "body"], env)
+        inserts.append(ins)
+        ftss.append(fts)
+        totals.append({**fts, "ok": ins.get("ok") and fts.get("ok"),
+                       "wall": ins.get("wall", 0) + fts.get("wall", 0),
+                       "error": ins.get("error") or fts.get("error")})
+        if not totals[-1]["ok"]:
+            break
+    out: dict[str, Any] = {"status": "ok", "insert": summarize(inserts),
+                           "enable_fts": summarize(ftss), "build": summarize(totals),
+                           "db_bytes": db.stat().st_size if db.exists() else None}
+    out["search"] = {
+        kind: series([tool, "search", str(db), "articles", specs[kind]["text"], "--limit", "20",
+                      "-c", "id"], env, cfg.search_runs)
+        for kind in ("rare", "common", "two_words", "phrase")}
+    return out
+
+
+def _recoll(cfg: Config, files: Path, work: Path, env: dict[str, str],
+            specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    conf = work / "recoll"
+    shutil.rmtree(conf, ignore_errors=True)
+    conf.mkdir(parents=True)
+    (conf / "recoll.conf").write_text(
+        f"topdirs = {files}\ndbdir = {conf / 'xapiandb'}\nloglevel = 1\n"
+        "indexStemmingLanguages = english\n", "utf-8")
+    build = series(["recollindex", "-c", str(conf)], env, 1)
+    out: dict[str, Any] = {"status": "ok", "build": build, "build_runs_note": "1 run"}
+    if build["ok"]:
+        out["db_bytes"] = disk_bytes(conf / "xapiandb")
+        out["search"] = {
+            kind: series(["recollq", "-c", str(conf), "-b", "-n", "20", specs[kind]["text"]],
+                         env, cfg.search_runs)
+            for kind in ("rare", "common", "two_words", "phrase")}
+    return out
+
+
+PROFILE_GROUPS = (
+    ("parse", ("newsidx/parse", "newsidx/dates", "newsidx/timeparse", "yaml", "dateutil",
+               "newsidx/walk")),
+    ("catalogue write", ("newsidx/catalogue", "json/", "newsidx/model")),
+    ("index write", ("newsidx/index", "tantivy", "newsidx/analysis")),
+    ("waiting on workers", ("multiprocessing", "concurrent/futures", "threading", "selectors")),
+)
+
+
+def profile_ingest(cfg: Config, files: Path, cat: Path, env: dict[str, str],
+                   label: str, stamp: str) -> dict[str, Any]:
+    log("  profile ingest")
+    shutil.rmtree(cat, ignore_errors=True)
+    prof = cat.parent / f"ingest-{label}.prof"
+    sample = measure([PY, "-m", "cProfile", "-o", str(prof), "-m", "newsidx", "ingest",
+                      str(files)], env)
+    if not sample.get("ok") or not prof.exists():
+        return {"ok": False, "error": sample.get("error", "no profile written")}
+    stats = pstats.Stats(str(prof))
+    groups: dict[str, float] = {}
+    rows = []
+    for (filename, line, func), (_cc, calls, tottime, cumtime, _callers) in (
+            stats.stats.items()):  # type: ignore[attr-defined]
+        group = next((name for name, keys in PROFILE_GROUPS
+                      if any(k in filename.replace("\\", "/") for k in keys)), "other")
+        groups[group] = groups.get(group, 0.0) + tottime
+        rows.append((tottime, cumtime, calls, f"{Path(filename).name}:{line}({func})", group))
+    rows.sort(reverse=True)
+    total = sum(groups.values()) or 1.0
+    lines = [f"cProfile of `newsidx ingest` (main process only) at {label}, {stamp}",
+             f"wall {sample['wall']:.2f} s; profiled CPU {total:.2f} s", "", "by group (tottime):"]
+    lines += [f"  {name:<20} {secs:8.2f} s  {100 * secs / total:5.1f}%"
+              for name, secs in sorted(groups.items(), key=lambda kv: -kv[1])]
+    lines += ["", "top 40 functions by tottime:", f"  {'tottime':>8} {'cumtime':>8} {'calls':>9}"]
+    lines += [f"  {tt:8.3f} {ct:8.3f} {calls:9d}  [{group}] {where}"
+              for tt, ct, calls, where, group in rows[:40]]
+    cfg.results.mkdir(parents=True, exist_ok=True)
+    path = cfg.results / f"{stamp}-profile-ingest-{label}.txt"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    prof.unlink(missing_ok=True)
+    return {"ok": True, "file": str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path),
+            "groups": {k: round(v, 3) for k, v in groups.items()}, "wall": sample["wall"]}
+
+
+def bench_size(cfg: Config, size: int, stamp: str) -> dict[str, Any]:
+    label = generate.size_label(size)
+    log(f"size {label}")
+    archive = generate.generate(size, cfg.seed, cfg.out, cfg.shared, quiet=True)
+    manifest = json.loads((archive / "manifest.json").read_text("utf-8"))
+    files = archive / "files"
+    work = cfg.out / "work" / label
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    cat = work / "catalogue"
+    env = {**os.environ, "NEWSIDX_CATALOGUE": str(cat), "NO_COLOR": "1", "TERM": "dumb"}
+    specs = query_specs(manifest["queries"])
+    result: dict[str, Any] = {"size": size, "label": label, "archive_bytes": disk_bytes(files),
+                              "queries": specs}
+    editor = Editor(files, size)
+    try:
+        result["ingest"] = bench_ingest(cfg, files, cat, env, size, editor)
+        result["parse_limit"] = bench_parse_limit(cfg, files, env, size)
+        result["search"] = bench_search(cfg, cat, env, specs, work)
+        result["listing"] = bench_listing(cfg, env, manifest["queries"])
+        result["peers"] = bench_peers(cfg, archive, files, work, env, specs)
+    finally:
+        editor.restore()
+    if cfg.profile_size == size and not cfg.quick:
+        result["profile"] = profile_ingest(cfg, files, cat, env, label, stamp)
+    shutil.rmtree(work / "recoll", ignore_errors=True)
+    (work / "sqlite.db").unlink(missing_ok=True)
+    return result
+
+
+def _version(cmd: list[str]) -> str | None:
+    if not shutil.which(cmd[0]) and not Path(cmd[0]).exists():
+        return None
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = (proc.stdout or proc.stderr).strip().splitlines()
+    return text[0][:120] if text else None
+
+
+def machine_info(cfg: Config) -> dict[str, Any]:
+    cpu = mem = None
+    try:
+        cpu = next((line.split(":", 1)[1].strip() for line in
+                    Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), None)
+        kib = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal"))
+        mem = f"{kib / 2**20:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    commit = _version(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
+    sqlite_utils = shutil.which("sqlite-utils") or str(Path(PY).parent / "sqlite-utils")
+    return {
+        "host": socket.gethostname(), "nproc": os.cpu_count(), "cpu": cpu, "memory": mem,
+        "python": platform.python_version(), "platform": platform.platform(),
+        "commit": commit, "newsidx": _version([*cfg.newsidx, "--version"]),
+        "peers": {"rg": _version(["rg", "--version"]),
+                  "sqlite-utils": _version([sqlite_utils, "--version"]),
+                  "recoll": _version(["recollindex", "-v"])},
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="newsidx benchmark (issue #6)")
+    parser.add_argument("--sizes", default="1k,10k,100k", help="comma list: 1k,10k,100k,1M")
+    parser.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3)")
+    parser.add_argument("--quick", action="store_true",
+                        help="one run per search, no profile (the CI smoke test)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=generate.DEFAULT_OUT,
+                        help="archives and scratch catalogues (default bench/out/)")
+    parser.add_argument("--shared", type=Path, default=generate.DEFAULT_SHARED)
+    parser.add_argument("--results", type=Path, default=BENCH / "results")
+    parser.add_argument("--docs", type=Path, default=ROOT / "docs" / "benchmarks.md",
+                        help="Markdown report path; 'none' to skip")
+    parser.add_argument("--peers", default="rg,sqlite,recoll", help="rg,sqlite,recoll or none")
+    parser.add_argument("--profile-size", default="100k", help="size to profile; 'none' to skip")
+    parser.add_argument("--newsidx", default=None, help="the newsidx command (default: installed)")
+    args = parser.parse_args(argv)
+    try:
+        sizes = [generate.parse_size(s) for s in args.sizes.split(",") if s.strip()]
+        profile = None if args.profile_size == "none" else generate.parse_size(args.profile_size)
+    except argparse.ArgumentTypeError as exc:
+        parser.error(str(exc))
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    cfg = Config(
+        sizes=sizes, runs=args.runs, search_runs=1 if args.quick else max(5, args.runs),
+        quick=args.quick, seed=args.seed, out=args.out, shared=args.shared,
+        results=args.results, docs=None if str(args.docs) == "none" else args.docs,
+        peers=set(args.peers.split(",")) - {"none"}, profile_size=profile,
+        newsidx=args.newsidx.split() if args.newsidx else newsidx_command(),
+    )
+    now = datetime.now(timezone.utc)
+    stamp = now.strftime("%Y-%m-%d")
+    results: dict[str, Any] = {
+        "date": now.isoformat(timespec="seconds"),
+        "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "config": {"runs": cfg.runs, "search_runs": cfg.search_runs, "quick": cfg.quick,
+                   "seed": cfg.seed},
+        "machine": machine_info(cfg),
+        "sizes": {},
+    }
+    started = time.perf_counter()
+    for size in cfg.sizes:
+        results["sizes"][generate.size_label(size)] = bench_size(cfg, size, stamp)
+    results["seconds"] = round(time.perf_counter() - started, 1)
+    results["targets"] = report.check_targets(results)
+    cfg.results.mkdir(parents=True, exist_ok=True)
+    host = results["machine"]["host"].split(".")[0] or "host"
+    path = cfg.results / f"{stamp}-{host}.json"
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    text = report.render(results)
+    print(text)
+    if cfg.docs:
+        cfg.docs.parent.mkdir(parents=True, exist_ok=True)
+        cfg.docs.write_text(text, "utf-8")
+    log(f"results: {path}" + (f"; report: {cfg.docs}" if cfg.docs else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
