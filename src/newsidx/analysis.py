@@ -12,6 +12,7 @@ a phrase of its bigrams and thereby matches inside any longer run.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Set as AbstractSet
 from functools import cache
 
@@ -44,6 +45,11 @@ CJK_RUN = re.compile(f"[{_CJK_RANGES}]+")
 _SPACES = re.compile(r"\s+")
 
 
+def nfc(text: str) -> str:
+    """Unicode NFC, so ``e`` + combining acute and ``é`` index alike."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def has_cjk(text: str) -> bool:
     """Whether ``text`` holds at least one CJK character."""
     return CJK_RUN.search(text) is not None
@@ -71,7 +77,7 @@ def bigrams(run: str) -> list[str]:
 
 def cjk_field_text(text: str) -> str:
     """The text fed to a ``*_cjk`` field: space-joined bigrams of every CJK run."""
-    return " ".join(b for run in cjk_runs(text) for b in bigrams(run))
+    return " ".join(b for run in cjk_runs(nfc(text)) for b in bigrams(run))
 
 
 def _build(stem: bool) -> tantivy.TextAnalyzer:
@@ -106,7 +112,7 @@ def register(index: tantivy.Index) -> None:
 
 def analyze(text: str, name: str = STEMMED) -> list[str]:
     """The index terms for the Latin part of ``text`` (CJK runs are left out)."""
-    return list(analyzer(name).analyze(strip_cjk(text)))
+    return list(analyzer(name).analyze(strip_cjk(nfc(text))))
 
 
 def tokens_with_offsets(text: str, name: str = STEMMED) -> list[tuple[str, int, int]]:
@@ -151,7 +157,7 @@ def _matches(
     spans.sort()
     merged: list[tuple[int, int]] = []
     for a, b in spans:
-        if merged and a <= merged[-1][1]:
+        if merged and a < merged[-1][1]:
             merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
         else:
             merged.append((a, b))

@@ -108,6 +108,7 @@ def _document(record: Article) -> tantivy.Document:
     for name, text in texts.items():
         if not text:
             continue
+        text = analysis.nfc(text)
         latin = analysis.strip_cjk(text)
         doc.add_text(name, latin)
         doc.add_text(name + q.EXACT_SUFFIX, latin)

@@ -25,7 +25,7 @@ from typing import Literal, Union
 
 import tantivy
 
-from newsidx.analysis import EXACT, STEMMED, bigrams, cjk_runs, keyword
+from newsidx.analysis import EXACT, STEMMED, bigrams, cjk_runs, keyword, nfc
 from newsidx.analysis import analyze as _analyze
 from newsidx.errors import QueryError
 from newsidx.model import KINDS
@@ -381,7 +381,7 @@ class _Compiler:
                 shown.append(f"{where}{mark}{body}")
                 if positive:
                     (self.highlights.exact if node.exact else self.highlights.stems).update(toks)
-        for run in cjk_runs(node.text):
+        for run in cjk_runs(nfc(node.text)):
             grams = bigrams(run)
             fields = _fields(node.field, CJK_SUFFIX)
             if len(run) == 1:
