@@ -209,12 +209,11 @@ def request_for(catalogue: Catalogue, filters: Filters, **page: Any) -> Any:
 def run_search(catalogue: Catalogue, query: str, filters: Filters, *, explain: bool,
                fmt: str, nul: bool, out: TextIO, tty: bool, **page: Any) -> int:
     """Search and render; returns 0 when something matched, else 1."""
+    from newsidx.query import parse
     from newsidx.render import write_hits
 
+    parse(query)  # a malformed query fails (exit 2) before any index work
     if not catalogue.generation:
-        from newsidx.query import parse
-
-        parse(query)  # a malformed query is still an error (exit 2)
         return _empty()
     request = request_for(catalogue, filters, text=query, **page)
     results = open_index(catalogue).search(request, explain=explain)

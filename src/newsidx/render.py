@@ -9,7 +9,8 @@ json and csv are imported inside the functions that need them so that a plain
 Plain text layouts (one line per item, fields separated by one tab, an empty field
 written as ``-``): search ``RANK DATE PROVIDER KIND ID TITLE SNIPPET``; list and
 export ``DATE PROVIDER KIND ID TITLE``; counts ``NAME COUNT``; timeline
-``BUCKET COUNT BAR``.
+``BUCKET COUNT BAR``. ``ids``/``paths`` print one per line, a path with unsafe
+characters escaped (``\\x0a``); with ``-0`` they are written raw, NUL-terminated.
 
 CSV cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get
 a leading ``'`` so that spreadsheets do not run them as formulas.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from newsidx.model import Article, to_json
-from newsidx.safetext import display
+from newsidx.safetext import display, escape_name
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -173,7 +174,7 @@ def _write_refs(hits: Iterable[HitLike], out: TextIO, *, paths: bool, nul: bool)
         for ref in refs:
             if ref not in seen:
                 seen.add(ref)
-                out.write((ref if nul else display(ref)) + end)
+                out.write((ref if nul else escape_name(ref)) + end)
     return count
 
 
