@@ -1,0 +1,113 @@
+"""Acceptance: the installed ``newsidx`` over the real seed files, as a person runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from newsidx.cli import cli
+
+BENZINGA = "80dc18bde6cf76ff"  # seeds/002: Alibaba Amplifies AI Investment...
+BLOOMBERG_TEXT = "3e5fed83c1bc69b1"  # seeds/000: the plain-text article
+
+
+def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
+    """Run the real entry point in a fresh process."""
+    env = {**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)}
+    return subprocess.run([sys.executable, "-m", "newsidx", *args], capture_output=True,
+                          text=True, env=env, timeout=120, check=False)
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One catalogue of the seeds, ingested by a real process, shared by this module."""
+    catalogue = tmp_path_factory.mktemp("seeds") / "catalogue"
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    first = newsidx("ingest", str(seeds), catalogue=catalogue)
+    assert first.returncode == 0, first.stderr
+    assert "3 seen, 3 new" in first.stdout
+    again = newsidx("ingest", str(seeds), catalogue=catalogue)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("nothing changed")
+    return catalogue
+
+
+def rows(stdout: str) -> list[list[str]]:
+    return [line.split("\t") for line in stdout.splitlines()]
+
+
+def test_search_alibaba_minimax_ranks_articles_then_related(ingested: Path) -> None:
+    result = newsidx("search", "Alibaba MiniMax", catalogue=ingested)
+    assert result.returncode == 0, result.stderr
+    found = rows(result.stdout)
+    assert {found[0][4], found[1][4]} == {BENZINGA, BLOOMBERG_TEXT}
+    assert {found[0][3], found[1][3]} == {"article"}
+    related = [r for r in found[2:] if r[2] == "businesstimes.com.sg"]
+    assert related and related[0][3] == "related"
+
+
+def test_search_zhipu(ingested: Path) -> None:
+    result = newsidx("search", "Zhipu", catalogue=ingested)
+    assert result.returncode == 0, result.stderr
+    assert "scmp.com" in {r[2] for r in rows(result.stdout)}
+
+
+def test_list_provider_scmp(ingested: Path) -> None:
+    result = newsidx("list", "--provider", "scmp.com", catalogue=ingested)
+    assert result.returncode == 0, result.stderr
+    (row,) = rows(result.stdout)
+    assert row[1:3] == ["scmp.com", "related"]
+    assert "Zhipu" in row[4]
+
+
+def test_search_json_is_valid(ingested: Path) -> None:
+    result = newsidx("search", "Alibaba MiniMax", "--format", "json", catalogue=ingested)
+    data = json.loads(result.stdout)
+    assert data["newsidx_format"] == 1 and data["total"] >= 3
+    assert data["results"][0]["kind"] == "article"
+
+
+def test_exit_codes(ingested: Path) -> None:
+    assert newsidx("search", "zzzunfindable", catalogue=ingested).returncode == 1
+    bad = newsidx("search", "Alibaba)", catalogue=ingested)
+    assert bad.returncode == 2 and bad.stderr.startswith("newsidx: error:")
+    hint = newsidx("list", "--provider", "scmp", catalogue=ingested)
+    assert hint.returncode == 2 and "scmp.com" in hint.stderr
+    assert newsidx("list", "--topic", "Cooking", catalogue=ingested).returncode == 1
+    assert newsidx("--bogus", catalogue=ingested).returncode == 2
+
+
+def test_ingest_reports_bad_files_and_exits_one(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    (archive / "good.md").write_text("---\ntitle: Fine\n---\nBody.\n", encoding="utf-8")
+    (archive / "bad\x1b]0;pwned\x07.md").write_text("---\ntitle: [unclosed\n", encoding="utf-8")
+    (archive / "empty.md").write_bytes(b"")
+    catalogue = tmp_path / "catalogue"
+    result = CliRunner().invoke(cli, ["--catalogue", str(catalogue), "ingest", str(archive)],
+                                catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert "failed: " in result.stderr and "bad\\x1b]0;pwned\\x07.md" in result.stderr
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "1 failed" in result.stdout
+    data = json.loads(CliRunner().invoke(
+        cli, ["--catalogue", str(catalogue), "ingest", str(archive), "--format", "json"],
+        catch_exceptions=False).stdout)
+    assert data["failed"] == 1 and data["records_total"] >= 1
+    assert data["failed_files"][0]["path"].endswith("\x07.md")
+
+
+def test_ingest_usage_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest"]).exit_code == 2
+    bad_size = runner.invoke(cli, ["ingest", str(tmp_path), "--max-size", "big"])
+    assert bad_size.exit_code == 2 and "--max-size" in bad_size.stderr
+    missing = runner.invoke(cli, ["--catalogue", str(tmp_path / "c"), "ingest",
+                                  str(tmp_path / "nope")], catch_exceptions=False)
+    assert missing.exit_code == 2 and "no such file or folder" in missing.stderr
