@@ -130,5 +130,5 @@ def page_options(func: F) -> F:
     """``--limit`` and ``--offset``."""
     func = click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True,
                         help="Skip this many results first.")(func)
-    return click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
-                        help="Show at most this many results (0: no limit).")(func)
+    return click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+                        help="Show at most this many results.")(func)
