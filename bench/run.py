@@ -461,7 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = cfg.results / f"{stamp}-{host}.json"
     path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")
     text = report.render(results)
-    print(text)
+    sys.stdout.write(text)
     if cfg.docs:
         cfg.docs.parent.mkdir(parents=True, exist_ok=True)
         cfg.docs.write_text(text, "utf-8")
