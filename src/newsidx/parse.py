@@ -1,0 +1,881 @@
+"""One file's bytes → a ``ParseResult``: the article record and its related records.
+
+The format is read from the content, never the extension: YAML front matter between
+``---`` lines, Hugo TOML between ``+++`` lines, a leading JSON object, else plain text
+whose first non-empty line is the title. Hostile input is bounded before a parser sees
+it (nesting depth, alias expansion, merge keys, size), so no file can crash, hang or
+exhaust the process. docs/format.md describes every field and odd case.
+"""
+
+from __future__ import annotations
+
+import base64
+import codecs
+import json
+import math
+import os
+import re
+import stat
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import PurePath
+from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+
+from . import dates
+from .errors import ParseError, SkippedFile
+from .model import Article, Image, JSONValue, Provider, RelatedRef, canonical_url, make_id
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = ["DEFAULT_MAX_SIZE", "MAX_DEPTH", "ParseResult", "parse_bytes", "parse_file"]
+
+DEFAULT_MAX_SIZE = 10 * 1024 * 1024
+MAX_DEPTH = 100
+VALUE_BUDGET = 100_000
+MAX_MERGED_KEYS = 10_000
+_MIB = 1024 * 1024
+_SAMPLE = 8192
+
+Format = Literal["yaml", "toml", "json", "text"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParseResult:
+    """``records[0]`` is the article, then its related records; one-line warnings."""
+
+    records: tuple[Article, ...]
+    warnings: tuple[str, ...]
+    format: Format
+
+
+class _Hostile(Exception):
+    """Front matter refused before or while loading; the message is the reason."""
+
+
+_TOO_DEEP = f"front matter nested deeper than {MAX_DEPTH} levels"
+_TOO_BIG = f"front matter expands to more than {VALUE_BUDGET:,} values (YAML aliases?)"
+
+# --- YAML loader -------------------------------------------------------------------
+
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+class _RawInt(int):
+    """An int that remembers how it was written (``0o17``, ``1_000``)."""
+
+    raw: str
+
+
+class _RawFloat(float):
+    """A float that remembers how it was written (``.inf``, ``1:20``)."""
+
+    raw: str
+
+
+class _OddKey(str):
+    """A mapping key that was not text in the source (a list, a mapping)."""
+
+
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> int:
+    value = _RawInt(SafeConstructor.construct_yaml_int(loader, node))
+    value.raw = node.value
+    return value
+
+
+def _construct_float(loader: Any, node: yaml.ScalarNode) -> float:
+    value = _RawFloat(SafeConstructor.construct_yaml_float(loader, node))
+    value.raw = node.value
+    return value
+
+
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> str:
+    """Timestamps stay text as written: ``dates`` reads them, and year 0 cannot crash."""
+    return str(node.value)
+
+
+def _node_text(node: yaml.Node, limit: int = 200) -> str:
+    """A short YAML-like spelling of a (complex key) node, without expanding aliases."""
+    parts: list[str] = []
+    size = 0
+    stack: list[Any] = [node]
+    while stack and size < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            text = item
+        elif isinstance(item, yaml.ScalarNode):
+            text = str(item.value)
+        elif isinstance(item, yaml.SequenceNode):
+            stack.append("]")
+            for i, child in enumerate(reversed(item.value)):
+                stack.append(child)
+                if i < len(item.value) - 1:
+                    stack.append(", ")
+            text = "["
+        else:
+            stack.append("}")
+            pairs = list(reversed(item.value))
+            for i, (key, value) in enumerate(pairs):
+                stack.extend((value, ": ", key))
+                if i < len(pairs) - 1:
+                    stack.append(", ")
+            text = "{"
+        parts.append(text)
+        size += len(text)
+    return "".join(parts)[:limit]
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """Safe loader: YAML 1.2 booleans, raw-text numbers and dates, bounded merges."""
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        super().flatten_mapping(node)
+        if len(node.value) > MAX_MERGED_KEYS:
+            raise _Hostile(_TOO_BIG)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Like PyYAML's, but a key that is not text keeps its source spelling as text.
+
+        So ``1:`` and ``true:`` stay two keys (as ints/bools they would collide) and a
+        list key no longer makes the whole file unreadable.
+        """
+        if not isinstance(node, yaml.MappingNode):
+            return super().construct_mapping(node, deep=deep)
+        self.flatten_mapping(node)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _STR_TAG and isinstance(key_node, yaml.ScalarNode):
+                key: Any = key_node.value
+            else:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, str):
+                    key = _OddKey(_node_text(key_node))
+            if value_node.tag == _STR_TAG and isinstance(value_node, yaml.ScalarNode):
+                mapping[key] = value_node.value
+            else:
+                mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+for _first in "tTfF":
+    _Loader.yaml_implicit_resolvers.setdefault(_first, []).insert(
+        0, (_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
+    )
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+_OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _check_depth(text: str) -> None:
+    """Refuse YAML nested deeper than MAX_DEPTH before the (recursive, C) composer runs.
+
+    Every block collection is opened by a ``-``, ``?`` or ``:`` token, and one still
+    open when a line starts sits left of that line's indentation; so flow brackets plus
+    twice (indentless sequences) the indicators of the whole text, or else the worst line's
+    indentation plus its indicators, bound the depth. Only when that cheap bound is too
+    high are the parser's events (iterative, no recursion) counted exactly.
+    """
+    bound = text.count("[") + text.count("{")
+    if bound <= MAX_DEPTH:
+        every = text.count("-") + text.count("?") + text.count(":")
+        if bound + 2 * every + 5 <= MAX_DEPTH:
+            return
+        block = 0
+        for line in text.split("\n"):
+            width = len(line)
+            indicators = line.count("-") + line.count("?") + line.count(":")
+            if indicators > MAX_DEPTH // 2 and line.count("- - ") * 2 >= MAX_DEPTH:
+                raise _Hostile(_TOO_DEEP)
+            level = width - len(line.lstrip(" ")) + indicators
+            if level > block:
+                block = level
+        if bound + 2 * block + 5 <= MAX_DEPTH:
+            return
+    loader = _Loader(text)
+    try:
+        depth = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, _OPEN_EVENTS):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise _Hostile(_TOO_DEEP)
+            elif isinstance(event, _CLOSE_EVENTS):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def _load_yaml(text: str, source: str, first_line: int) -> Any:
+    try:
+        _check_depth(text)
+        return yaml.load(text, Loader=_Loader)
+    except _Hostile as exc:
+        raise ParseError(source, str(exc), first_line - 1) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.context_mark or exc.problem_mark
+        line = first_line + mark.line if mark is not None else first_line - 1
+        problem = exc.problem or "invalid YAML"
+        if exc.context and exc.context_mark is not None:
+            problem = f"{problem} {exc.context}"
+        if isinstance(exc, ConstructorError) and "constructor for the tag" in problem:
+            tag = problem.rsplit(" ", 1)[-1].strip("'")
+            kind = "unsafe" if "python/" in tag else "unsupported"
+            raise ParseError(source, f"{kind} YAML tag {tag!r}", line) from None
+        raise ParseError(source, f"invalid YAML: {problem}", line) from None
+    except yaml.YAMLError as exc:
+        raise ParseError(source, f"invalid YAML: {_first_line(str(exc))}", first_line) from None
+    except RecursionError:
+        raise ParseError(source, _TOO_DEEP, first_line - 1) from None
+    except (ValueError, TypeError, OverflowError, MemoryError) as exc:
+        raise ParseError(
+            source, f"invalid YAML value: {_first_line(str(exc))}", first_line - 1
+        ) from None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().split("\n", 1)[0][:200]
+
+
+# --- bytes → text ------------------------------------------------------------------
+
+_MAGIC = (b"\x89PNG", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"%PDF-", b"PK\x03\x04",
+          b"\x7fELF", b"\x1f\x8b")
+_CONTROL = bytes([*range(0, 9), *range(14, 27), *range(28, 32), 127])
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+         (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+         (codecs.BOM_UTF16_BE, "utf-16-be"))
+_NON_ASCII_TEXT = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+codecs.register_error("newsidx-latin1", _latin1_fallback)
+
+
+def _decode(data: bytes, source: str, warnings: list[str]) -> str:
+    """Text from bytes: BOMs, UTF-8, BOM-less UTF-16, else Windows-1252, noted."""
+    if not data:
+        raise SkippedFile(source, "empty file")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            body = data[len(bom) :]
+            try:
+                return body.decode(encoding)
+            except UnicodeDecodeError:
+                warnings.append(f"invalid {encoding.upper()} bytes replaced with U+FFFD")
+                return body.decode(encoding, "replace")
+    sample = data[:_SAMPLE]
+    control = len(sample) - len(sample.translate(None, _CONTROL))
+    if control * 10 > len(sample) or sample.startswith(_MAGIC):
+        utf16 = _utf16_without_bom(sample)
+        if utf16 is None or sample.startswith(_MAGIC):
+            raise SkippedFile(source, "binary file")
+        warnings.append(f"no byte-order mark: read as {utf16.upper()}")
+        return data.decode(utf16, "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    if control * 50 > len(sample):
+        raise SkippedFile(source, "binary file")
+    mixed = data.decode("utf-8", "replace")
+    if _NON_ASCII_TEXT.search(mixed):
+        warnings.append("invalid UTF-8 bytes replaced with U+FFFD")
+        return mixed
+    warnings.append("not valid UTF-8: read as Windows-1252")
+    return data.decode("cp1252", "newsidx-latin1")
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    half = len(sample) // 2
+    if half < 2:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd * 10 >= half * 4 and even * 20 <= half:
+        return "utf-16-le"
+    if even * 10 >= half * 4 and odd * 20 <= half:
+        return "utf-16-be"
+    return None
+
+
+# --- text → (format, header, body) ---------------------------------------------------
+
+_YAML_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
+_TOML_END = re.compile(r"^\+\+\+[ \t]*$", re.M)
+_TOML_LINE = re.compile(r"at line (\d+)")
+
+
+def _split(text: str, source: str) -> tuple[Format, Any, str, str | None]:
+    """Format, loaded header mapping (or None), body, and the plain-text title line."""
+    start = len(text) - len(text.lstrip())
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", line_start)
+    if line_end < 0:
+        line_end = len(text)
+    first = text[line_start:line_end].rstrip()
+    fence_line = text.count("\n", 0, line_start) + 1
+    if first in ("---", "+++"):
+        closing = _YAML_END if first == "---" else _TOML_END
+        end = closing.search(text, line_end + 1) if line_end < len(text) else None
+        if end is None:
+            raise ParseError(source, "unterminated front matter", fence_line)
+        header_text = text[line_end + 1 : end.start()]
+        body = text[end.end() :]
+        body = body[1:] if body.startswith("\n") else body
+        body = body[1:] if body.startswith("\n") else body
+        if first == "---":
+            return "yaml", _load_yaml(header_text, source, fence_line + 1), body.rstrip(), None
+        return "toml", _load_toml(header_text, source, fence_line), body.rstrip(), None
+    if text[start] == "{" and text[start + 1 : start + 64].lstrip()[:1] in ('"', "}"):
+        try:
+            header, end_index = json.JSONDecoder().raw_decode(text, start)
+        except json.JSONDecodeError as exc:
+            raise ParseError(source, f"invalid JSON: {exc.msg}", exc.lineno) from None
+        except RecursionError:
+            raise ParseError(source, _TOO_DEEP, fence_line) from None
+        except ValueError as exc:
+            raise ParseError(source, f"invalid JSON: {_first_line(str(exc))}") from None
+        return "json", header, text[end_index:].strip(), None
+    return "text", None, text[line_end + 1 :].strip("\n").rstrip(), first.strip()
+
+
+def _load_toml(text: str, source: str, fence_line: int) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = tomllib.loads(text)
+        return loaded
+    except tomllib.TOMLDecodeError as exc:
+        match = _TOML_LINE.search(str(exc))
+        line = fence_line + int(match.group(1)) if match else fence_line
+        raise ParseError(source, f"invalid TOML: {_first_line(str(exc))}", line) from None
+    except RecursionError:
+        raise ParseError(source, _TOO_DEEP, fence_line) from None
+    except ValueError as exc:
+        raise ParseError(source, f"invalid TOML: {_first_line(str(exc))}", fence_line) from None
+
+
+# --- loaded values → fields ----------------------------------------------------------
+
+_DATE_KEYS = ("publishedDateTime", "publishedAt", "published", "pubDate", "date")
+_URL_KEYS = (("webUrl", "web_url"), ("originalUrl", "original_url"),
+             ("ampWebUrl", "amp_url"), ("cdnAmpWebUrl", "cdn_amp_url"))
+_EXCERPT_KEYS = ("excerpt", "description", "summary")
+_TOPIC_KEYS = ("topics", "tags", "categories")
+_PROVIDER_KEYS = ("provider", "source", "publisher")
+_BODY_KEYS = ("body", "content", "text")
+_HEADING = re.compile(r"^#{1,6}[ \t]", re.M)
+_SENTENCE = re.compile(r"[.!?。！？](?=\s|$)")
+_URL_WORDS = re.compile(r"[-_+\s]+")
+
+
+class _Context:
+    """Per-file state: warnings, the shared value budget, odd keys seen."""
+
+    __slots__ = ("budget", "odd_keys", "warnings")
+
+    def __init__(self) -> None:
+        self.budget = VALUE_BUDGET
+        self.warnings: list[str] = []
+        self.odd_keys: list[str] = []
+
+    def key_text(self, key: Any) -> str:
+        if isinstance(key, str) and not isinstance(key, _OddKey):
+            return key
+        text = key if isinstance(key, str) else _scalar_text(key)
+        if text is None:
+            text = str(key)
+        self.odd_keys.append(text)
+        return str(text)
+
+    def jsonable(self, value: Any, depth: int = 0) -> JSONValue:
+        """``value`` as plain JSON data; shared (aliased) values count every time."""
+        self.budget -= 1
+        if self.budget < 0:
+            raise _Hostile(_TOO_BIG)
+        if isinstance(value, str):
+            return str(value)
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value) if math.isfinite(value) else _scalar_text(value)
+        if depth > 2 * MAX_DEPTH:
+            raise _Hostile(_TOO_DEEP)
+        if isinstance(value, dict):
+            return {self.key_text(k): self.jsonable(v, depth + 1) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.jsonable(v, depth + 1) for v in value]
+        if isinstance(value, (set, frozenset)):
+            return sorted((self.jsonable(v, depth + 1) for v in value), key=str)
+        if isinstance(value, (datetime, date, time)):
+            return value.isoformat()
+        if isinstance(value, bytes):
+            return base64.b64encode(value).decode("ascii")
+        return str(value)
+
+
+def _scalar_text(value: Any) -> str | None:
+    """A scalar as the author wrote it: ``2024``, ``no``, ``0o17``; None for collections."""
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    raw = getattr(value, "raw", None)
+    if isinstance(raw, str):
+        return raw
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value).replace("inf", ".inf")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        number = float(value)
+    elif isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _count(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def _first_sentence(text: str) -> str:
+    match = _SENTENCE.search(text)
+    sentence = text[: match.end()] if match else text
+    return sentence.strip()
+
+
+def _first_line_of(text: str) -> str:
+    for line in text.split("\n", 50):
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+def _heading(body: str) -> str:
+    """The body's first Markdown heading: setext on the first line, else the first ATX."""
+    head = body.lstrip("\n").split("\n", 2)
+    if len(head) >= 2 and head[0].strip():
+        underline = head[1].strip()
+        if underline and (set(underline) == {"="} or set(underline) == {"-"}):
+            return head[0].strip()
+    match = _HEADING.search(body)
+    if match is None:
+        return ""
+    end = body.find("\n", match.start())
+    line = body[match.start() : end if end >= 0 else len(body)]
+    return line.strip().strip("#").strip()
+
+
+def _title_from_url(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    segments = [s for s in parts.path.split("/") if s]
+    if segments:
+        last = unquote(segments[-1])
+        stem, dot, ext = last.rpartition(".")
+        if dot and stem and len(ext) <= 5:
+            last = stem
+        words = _URL_WORDS.sub(" ", last).strip()
+        if words:
+            return words
+    return parts.hostname or url
+
+
+class _Fields:
+    """The modelled fields of one mapping (an article's front matter or a related item)."""
+
+    __slots__ = ("args", "body", "title", "url")
+
+    def __init__(self) -> None:
+        self.args: dict[str, Any] = {}
+        self.title = ""
+        self.url: str | None = None
+        self.body = ""
+
+
+def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[str],
+            *, file_name: str | None = None) -> _Fields:
+    """Map the known keys onto Article arguments; every other key goes to ``extra``."""
+    rest = dict(data)
+    out = _Fields()
+    args = out.args
+    extra: dict[str, JSONValue] = {}
+
+    def unusable(key: str, value: Any, what: str) -> None:
+        warnings.append(f"{prefix}{key} is not {what}: kept in extra")
+        extra[key] = ctx.jsonable(value)
+
+    def text(key: str) -> str | None:
+        value = rest.pop(key, None)
+        if value is None:
+            return None
+        result = _scalar_text(value)
+        if result is None:
+            unusable(key, value, "text")
+        return result
+
+    title = text("title")
+    out.title = title.strip() if title else ""
+    for key in _EXCERPT_KEYS:
+        if key in rest:
+            excerpt = text(key)
+            if excerpt and excerpt.strip():
+                args["excerpt"] = excerpt.strip()
+                break
+    for key in ("category", "type"):
+        value = text(key)
+        if value and value.strip():
+            args[key] = value.strip()
+    for key, name in _URL_KEYS:
+        value = text(key)
+        if value and value.strip():
+            args[name] = value.strip()
+    for key in ("url", "link"):
+        if "web_url" in args:
+            break
+        value = text(key)
+        if value and value.strip():
+            args["web_url"] = value.strip()
+    chosen = args.get("web_url") or args.get("original_url")
+    if chosen:
+        out.url = canonical_url(chosen)
+
+    for key in ("quality", "heat"):
+        if key in rest:
+            value = rest.pop(key)
+            number = _number(value)
+            if number is None and value is not None:
+                unusable(key, value, "a finite number")
+            args[key] = number
+
+    _date(ctx, rest, args, prefix, warnings, file_name)
+    _provider(ctx, rest, args, extra, prefix, warnings)
+    _topics(ctx, rest, args, extra, prefix, warnings)
+    if "images" in rest:
+        args["images"] = _images(ctx, rest.pop("images"), extra, prefix, warnings)
+    for key in _BODY_KEYS:
+        value = rest.get(key)
+        if isinstance(value, str) and value.strip():
+            out.body = value.strip()
+            del rest[key]
+            break
+    for key, value in rest.items():
+        extra[ctx.key_text(key)] = ctx.jsonable(value)
+    args["extra"] = extra
+    return out
+
+
+def _date(ctx: _Context, rest: dict[Any, Any], args: dict[str, Any], prefix: str,
+          warnings: list[str], file_name: str | None) -> None:
+    parsed: dates.ParsedDate | None = None
+    for key in _DATE_KEYS:
+        value = rest.get(key)
+        if value is None or isinstance(value, (bool, list, dict)):
+            continue
+        parsed = dates.parse_date(value)
+        del rest[key]
+        if parsed.warning:
+            warnings.append(prefix + parsed.warning)
+        break
+    if (parsed is None or parsed.instant is None) and file_name:
+        from_name = dates.date_from_file_name(file_name)
+        if from_name is not None:
+            if parsed is not None and parsed.raw:
+                rest.setdefault("published_unreadable", parsed.raw)
+            parsed = from_name
+    if parsed is None:
+        return
+    args["published"] = parsed.instant
+    args["published_raw"] = parsed.raw
+    args["published_offset"] = parsed.offset
+    args["published_zoneless"] = parsed.zoneless
+
+
+def _provider(ctx: _Context, rest: dict[Any, Any], args: dict[str, Any],
+              extra: dict[str, JSONValue], prefix: str, warnings: list[str]) -> None:
+    for key in _PROVIDER_KEYS:
+        value = rest.get(key)
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            name = _scalar_text(value.get("name"))
+            domain = _scalar_text(value.get("domain"))
+            if set(value) - {"name", "domain"}:
+                extra[key] = ctx.jsonable(value)
+        else:
+            name, domain = _scalar_text(value), None
+            if name is None:
+                continue
+        del rest[key]
+        name = name.strip() if name else None
+        domain = domain.strip() if domain else None
+        if name or domain:
+            args["provider"] = Provider(name or None, domain or None)
+        return
+
+
+def _topics(ctx: _Context, rest: dict[Any, Any], args: dict[str, Any],
+            extra: dict[str, JSONValue], prefix: str, warnings: list[str]) -> None:
+    for key in _TOPIC_KEYS:
+        value = rest.get(key)
+        if value is None:
+            continue
+        del rest[key]
+        items = value if isinstance(value, (list, tuple)) else [value]
+        topics: list[str] = []
+        dropped: list[Any] = []
+        for item in items:
+            text = _scalar_text(item) if item is not None else None
+            if text is None:
+                if item is not None:
+                    dropped.append(item)
+                continue
+            text = text.strip()
+            if text and text not in topics:
+                topics.append(text)
+        if dropped:
+            warnings.append(f"{prefix}{key}: {len(dropped)} value(s) that are not text kept in "
+                            f"extra")
+            extra[key] = ctx.jsonable(value)
+        args["topics"] = tuple(topics)
+        return
+
+
+def _images(ctx: _Context, value: Any, extra: dict[str, JSONValue], prefix: str,
+            warnings: list[str]) -> tuple[Image, ...]:
+    items = value if isinstance(value, (list, tuple)) else [value]
+    images: list[Image] = []
+    dropped: list[Any] = []
+    for item in items:
+        if isinstance(item, str) and item.strip():
+            images.append(Image(item.strip()))
+            continue
+        url = _scalar_text(item.get("url")) if isinstance(item, dict) else None
+        if not isinstance(item, dict) or not url or not url.strip():
+            dropped.append(item)
+            continue
+        rest = {ctx.key_text(k): ctx.jsonable(v) for k, v in item.items()
+                if k not in ("url", "width", "height")}
+        images.append(Image(url.strip(), _count(item.get("width")), _count(item.get("height")),
+                            rest))
+    if dropped:
+        warnings.append(f"{prefix}{len(dropped)} image(s) without a URL kept in extra")
+        extra["images"] = ctx.jsonable(dropped)
+    return tuple(images)
+
+
+# --- records ---------------------------------------------------------------------
+
+def _related(ctx: _Context, value: Any, parent: Article, source: str,
+             warnings: list[str]) -> list[Article]:
+    items = [value] if isinstance(value, dict) else value
+    records: list[Article] = []
+    seen = {parent.id}
+    for n, item in enumerate(items, 1):
+        prefix = f"related item {n}: "
+        if not isinstance(item, dict):
+            warnings.append(f"{prefix}not a mapping ({_short(item)}): dropped")
+            continue
+        own: list[str] = []
+        fields = _fields(ctx, item, prefix, own)
+        args = fields.args
+        title = fields.title or _first_sentence(args.get("excerpt", ""))
+        if not title and fields.url:
+            title = _title_from_url(args.get("web_url") or args.get("original_url") or "")
+        if not title and not fields.url:
+            warnings.append(f"{prefix}neither a title nor a URL: dropped")
+            continue
+        if fields.body:
+            args["extra"] = {**args["extra"], "body": fields.body}
+        record_id = make_id(url=fields.url, title=title, excerpt=args.get("excerpt", ""))
+        if record_id in seen:
+            warnings.append(f"{prefix}same record as an earlier one ({record_id}): dropped")
+            continue
+        seen.add(record_id)
+        records.append(Article(id=record_id, kind="related", title=title, url=fields.url,
+                               sources=(source,), parents=(parent.id,),
+                               warnings=tuple(own), **args))
+    return records
+
+
+def _short(value: Any) -> str:
+    text = _scalar_text(value)
+    if text is None:
+        text = type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _build(ctx: _Context, header: Mapping[Any, Any], body: str, source: str,
+           file_name: str, warnings: list[str]) -> tuple[Article, list[Article]]:
+    rest = dict(header)
+    related_value = rest.pop("related", None)
+    fields = _fields(ctx, rest, "", warnings, file_name=file_name)
+    args = fields.args
+    if not body and fields.body:
+        body = fields.body
+    elif fields.body:
+        args["extra"] = {**args["extra"], "body": fields.body}
+    title = (fields.title or _heading(body) or _first_sentence(args.get("excerpt", ""))
+             or _first_line_of(body) or PurePath(file_name).stem or "untitled")
+    related_items: list[Any] = []
+    if isinstance(related_value, (list, tuple, dict)):
+        related_items = list(related_value) if not isinstance(related_value, dict) else [
+            related_value]
+    elif related_value is not None:
+        warnings.append(f"related is not a list or mapping ({_short(related_value)}): "
+                        "kept in extra")
+        args["extra"] = {**args["extra"], "related": ctx.jsonable(related_value)}
+    record_id = make_id(url=fields.url, title=title, body=body,
+                        excerpt=args.get("excerpt", ""))
+    stub = Article(id=record_id, kind="article", title=title)
+    related = _related(ctx, related_items, stub, source, warnings)
+    if ctx.odd_keys:
+        shown = ", ".join(repr(k) for k in ctx.odd_keys[:5])
+        warnings.append(f"keys that are not text read as text: {shown}")
+    article = Article(
+        id=record_id, kind="article", title=title, body=body, url=fields.url,
+        related=tuple(RelatedRef(r.id, r.title, r.url) for r in related),
+        sources=(source,), warnings=tuple(warnings), **args,
+    )
+    return article, related
+
+
+def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> ParseResult:
+    """Parse one file's bytes; ``source`` names it in records and errors.
+
+    ``file_name`` (default: the last part of ``source``) supplies a Jekyll date
+    (``2024-03-05-slug.md``) and the last-resort title. Raises ``ParseError`` for a
+    file that cannot become an article and ``SkippedFile`` for binary or empty files.
+    """
+    name = file_name if file_name is not None else PurePath(source).name
+    warnings: list[str] = []
+    text = _decode(data, source, warnings)
+    if "\x00" in text:
+        warnings.append(f"removed {text.count(chr(0))} NUL character(s)")
+        text = text.replace("\x00", "")
+    if not text or text.isspace():
+        raise SkippedFile(source, "empty file")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    fmt, header, body, first = _split(text, source)
+    ctx = _Context()
+    if fmt == "text":
+        title = first.lstrip("#").strip() if first and first.startswith("#") else first
+        title = title or PurePath(name).stem or "untitled"
+        record_id = make_id(url=None, title=title, body=body)
+        article = Article(id=record_id, kind="article", title=title, body=body,
+                          sources=(source,), warnings=tuple(warnings))
+        return ParseResult((article,), tuple(warnings), fmt)
+    if header is None:
+        header = {}
+    if not isinstance(header, dict):
+        raise ParseError(source, "front matter is not a mapping", 1)
+    try:
+        article, related = _build(ctx, header, body, source, name, warnings)
+    except _Hostile as exc:
+        raise ParseError(source, str(exc)) from None
+    except RecursionError:
+        raise ParseError(source, _TOO_DEEP) from None
+    all_warnings = list(article.warnings)
+    for record in related:
+        all_warnings.extend(record.warnings)
+    return ParseResult((article, *related), tuple(all_warnings), fmt)
+
+
+def _size_text(size: int) -> str:
+    return f"{size / _MIB:.1f}".removesuffix(".0")
+
+
+def parse_file(path: str | os.PathLike[str], *, source: str | None = None,
+               max_size: int = DEFAULT_MAX_SIZE) -> ParseResult:
+    """Read and parse one file, refusing non-regular and oversized files before reading.
+
+    The size is checked with ``stat`` first and the read is bounded by ``max_size``; the
+    file is opened non-blocking, so a FIFO swapped in after the check cannot hang.
+    """
+    where = os.fspath(path)
+    label = source if source is not None else where
+    try:
+        info = os.stat(where)
+    except OSError as exc:
+        raise ParseError(label, f"cannot read: {exc.strerror or exc}") from None
+    kind = _file_kind(info.st_mode)
+    if kind:
+        raise SkippedFile(label, f"not a regular file ({kind})")
+    if info.st_size > max_size:
+        raise ParseError(label, f"file is {_size_text(info.st_size)} MiB, over the "
+                                f"{_size_text(max_size)} MiB limit (--max-size)")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(where, flags)
+    except OSError as exc:
+        raise ParseError(label, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        kind = _file_kind(os.fstat(fd).st_mode)
+        if kind:
+            raise SkippedFile(label, f"not a regular file ({kind})")
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            chunk = os.read(fd, min(max_size + 1 - total, 1 << 20) or 1)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > max_size:
+                raise ParseError(label, f"file is over the {_size_text(max_size)} MiB limit "
+                                        "(--max-size)")
+    except OSError as exc:
+        raise ParseError(label, f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    return parse_bytes(b"".join(chunks), label, file_name=PurePath(where).name)
+
+
+def _file_kind(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    for test, name in ((stat.S_ISDIR, "directory"), (stat.S_ISFIFO, "FIFO"),
+                       (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"),
+                       (stat.S_ISSOCK, "socket")):
+        if test(mode):
+            return name
+    return "special file"
