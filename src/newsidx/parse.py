@@ -244,9 +244,10 @@ def _load_yaml(text: str, source: str, first_line: int) -> Any:
         raise ParseError(source, f"invalid YAML: {_first_line(str(exc))}", first_line) from None
     except RecursionError:
         raise ParseError(source, _TOO_DEEP, first_line - 1) from None
-    except (ValueError, TypeError, OverflowError, MemoryError) as exc:
+    except Exception as exc:  # PyYAML's constructors leak IndexError, ValueError...
         raise ParseError(
-            source, f"invalid YAML value: {_first_line(str(exc))}", first_line - 1
+            source, f"invalid YAML value: {_first_line(str(exc)) or type(exc).__name__}",
+            first_line - 1,
         ) from None
 
 

@@ -1,0 +1,85 @@
+"""Records survive their JSON form exactly; one address spelled two ways has one id."""
+
+from __future__ import annotations
+
+import json
+from datetime import timezone
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsidx.model import (
+    Article,
+    Image,
+    Provider,
+    RelatedRef,
+    canonical_url,
+    from_json,
+    make_id,
+    to_json,
+)
+
+_text = st.text(max_size=30)
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False)
+    | _text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_text, inner, max_size=3),
+    max_leaves=10,
+)
+_opt = st.none() | _text
+_articles = st.builds(
+    Article,
+    id=st.text("0123456789abcdef", min_size=16, max_size=16),
+    kind=st.sampled_from(["article", "related"]),
+    title=_text,
+    excerpt=_text,
+    body=_text,
+    published=st.none() | st.datetimes(timezones=st.just(timezone.utc)),
+    published_raw=_opt,
+    published_offset=st.none() | st.sampled_from(["+00:00", "+08:00", "-05:30"]),
+    published_zoneless=st.booleans(),
+    provider=st.none() | st.builds(Provider, _opt, _opt),
+    topics=st.lists(_text, max_size=3).map(tuple),
+    category=_opt,
+    type=_opt,
+    url=_opt,
+    web_url=_opt,
+    original_url=_opt,
+    amp_url=_opt,
+    cdn_amp_url=_opt,
+    quality=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    heat=st.none() | st.floats(allow_nan=False, allow_infinity=False),
+    images=st.lists(
+        st.builds(Image, _text, st.none() | st.integers(0, 5000), st.none() | st.integers(0, 5000),
+                  st.dictionaries(_text, _json, max_size=2)),
+        max_size=2,
+    ).map(tuple),
+    related=st.lists(st.builds(RelatedRef, _text, _text, _opt), max_size=2).map(tuple),
+    sources=st.lists(_text, max_size=2).map(tuple),
+    parents=st.lists(_text, max_size=2).map(tuple),
+    extra=st.dictionaries(_text, _json, max_size=3),
+    warnings=st.lists(_text, max_size=2).map(tuple),
+)
+
+
+@given(_articles)
+def test_json_round_trip(record: Article) -> None:
+    data = to_json(record)
+    assert from_json(json.loads(json.dumps(data))) == record
+
+
+def test_canonical_url_normalises_spellings() -> None:
+    a = canonical_url("https://www.Example.com/story?id=1&utm_source=feed#top")
+    b = canonical_url("https://www.example.com/story?id=1")
+    assert a == b == "https://www.example.com/story?id=1"
+    assert canonical_url("HTTP://Example.com:80") == "http://example.com/"
+    assert canonical_url("https://example.com:8443/A?b=2&a=1") == "https://example.com:8443/A?b=2&a=1"
+    assert canonical_url("not a url") == "not a url"
+
+
+def test_make_id_by_url_then_content() -> None:
+    one = make_id(url="https://www.Example.com/story?id=1&utm_source=feed#top", title="A")
+    two = make_id(url="https://www.example.com/story?id=1", title="B")
+    assert one == two and len(one) == 16
+    assert make_id(url=None, title="T", body="x  y") == make_id(url="", title="T", body="x y")
+    assert make_id(url=None, title="T") != make_id(url=None, title="U")
