@@ -91,7 +91,7 @@ def test_commit_rewrites_only_touched_shards_and_removes_old(catalogue_dir: Path
     with cat.writer() as w:
         w.commit(upserts=[a, b], deletes=[], files={})
         before = {p.name for p in (catalogue_dir / "records").iterdir()}
-        moved = Article(**{**{f: getattr(a, f) for f in a.__slots__},  # type: ignore[arg-type]
+        moved = Article(**{**{f: getattr(a, f) for f in a.__slots__},
                            "published": datetime(2022, 1, 1, tzinfo=timezone.utc)})
         w.commit(upserts=[moved], deletes=[b.id], files={})
         w.commit(upserts=[], deletes=[], files={})

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_ingest import install_fallback_parser, snapshot, write_article
@@ -47,7 +48,7 @@ def test_kill_9_at_random_points(tmp_path: Path) -> None:
     make_tree(root, 3000)
     target = tmp_path / "crashed"
     rng = random.Random(20240305)
-    committed: dict[str, object] = {}
+    committed: dict[str, dict[str, Any]] = {}
     generation = 0
     kills = 0
     for _ in range(25):

@@ -58,7 +58,7 @@ def _fallback_parse_bytes(data: bytes, source: str, *, file_name: str | None = N
 
 def install_fallback_parser() -> None:
     try:
-        import newsidx.parse  # noqa: F401
+        import newsidx.parse  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
     except ImportError:
         module = types.ModuleType("newsidx.parse")
 
