@@ -307,7 +307,8 @@ PROFILE_GROUPS = (
                "newsidx/walk")),
     ("catalogue write", ("newsidx/catalogue", "json/", "newsidx/model")),
     ("index write", ("newsidx/index", "tantivy", "newsidx/analysis")),
-    ("waiting on workers", ("multiprocessing", "concurrent/futures", "threading", "selectors")),
+    ("waiting on workers", ("multiprocessing", "concurrent/futures", "threading", "selectors",
+                            "_thread.lock", "posix.waitpid", "select.poll")),
 )
 
 
@@ -325,8 +326,9 @@ def profile_ingest(cfg: Config, files: Path, cat: Path, env: dict[str, str],
     rows = []
     for (filename, line, func), (_cc, calls, tottime, cumtime, _callers) in (
             stats.stats.items()):  # type: ignore[attr-defined]
-        group = next((name for name, keys in PROFILE_GROUPS
-                      if any(k in filename.replace("\\", "/") for k in keys)), "other")
+        where = f"{filename.replace(chr(92), '/')} {func}"
+        group = next((name for name, keys in PROFILE_GROUPS if any(k in where for k in keys)),
+                     "other")
         groups[group] = groups.get(group, 0.0) + tottime
         rows.append((tottime, cumtime, calls, f"{Path(filename).name}:{line}({func})", group))
     rows.sort(reverse=True)
@@ -406,7 +408,7 @@ def machine_info(cfg: Config) -> dict[str, Any]:
         "commit": commit, "newsidx": _version([*cfg.newsidx, "--version"]),
         "peers": {"rg": _version(["rg", "--version"]),
                   "sqlite-utils": _version([sqlite_utils, "--version"]),
-                  "recoll": _version(["recollindex", "-v"])},
+                  "recoll": _version(["recollq", "-v"])},
     }
 
 
