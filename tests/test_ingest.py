@@ -109,7 +109,7 @@ def tree(tmp_path: Path) -> Path:
     write_article(root / "sub" / "b.md", "https://example.com/b", "Beta", day="2023-10-17",
                   related=[("https://other.org/x", "X again")])
     (root / "empty.md").write_text("")
-    (root / "broken.md").write_text("no front matter here\n")
+    (root / "broken.md").write_text("---\n- just\n- a list\n---\n")
     return root
 
 
@@ -121,7 +121,7 @@ def test_first_and_unchanged_second_run(tree: Path, catalogue_dir: Path) -> None
     assert sorted(first.new) == sorted([str(tree / "a.md"), str(tree / "sub/b.md")])
     assert [p for p, _ in first.skipped] == [str(tree / "empty.md")]
     assert [p for p, _ in first.failed] == [str(tree / "broken.md")]
-    assert str(tree / "broken.md") in first.failed[0][1] and "no front matter" in first.failed[0][1]
+    assert str(tree / "broken.md") in first.failed[0][1] and "not a mapping" in first.failed[0][1]
     assert first.records_added == 4 == first.records_total  # a, b, x (cited twice), y
     assert first.exit_code == 1 and first.generation == 1 and first.commits == 1
     assert {e.stage for e in events} == {"walk", "file", "commit"}
