@@ -234,3 +234,17 @@ def test_commits_match_a_dict_model(tmp_path_factory: pytest.TempPathFactory,
     }
     assert cat.check() == []
     assert cat.generation == len(ops)
+
+
+def test_peek_generation_matches_the_full_read(tmp_path: Path) -> None:
+    """The cheap generation read agrees with the manifest after every commit."""
+    from newsidx.model import Article, make_id
+
+    cat = Catalogue(tmp_path / "cat")
+    assert cat.peek_generation() == 0
+    for n in range(3):
+        record = Article(id=make_id(url=f"https://example.com/{n}"), kind="article", title=f"t{n}")
+        with cat.writer() as writer:
+            writer.commit(upserts=[record], deletes=[], files={})
+        fresh = Catalogue(tmp_path / "cat")
+        assert fresh.peek_generation() == n + 1 == Catalogue(tmp_path / "cat").generation

@@ -95,6 +95,9 @@ def dump_line(data: Mapping[str, Any]) -> str:
     return text + "\n"
 
 
+_HEAD = re.compile(rb'\{\s*"schema_version":\s*(\d+),\s*"generation":\s*(\d+)\s*,')
+
+
 def _empty_manifest() -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -194,6 +197,27 @@ class Catalogue:
     @property
     def generation(self) -> int:
         return int(self.manifest()["generation"])
+
+    def peek_generation(self) -> int:
+        """The committed generation, read from the manifest's first bytes only.
+
+        The manifest starts with ``schema_version`` and ``generation``, so a search that only
+        needs to know whether the index is current does not parse a manifest of many MB.
+        Anything unexpected falls back to the full read, which gives the clear errors.
+        """
+        if self._manifest is not None:
+            return self.generation
+        try:
+            with open(self.manifest_path, "rb") as handle:
+                head = handle.read(128)
+        except FileNotFoundError:
+            return 0 if not self.root.exists() or self.root.is_dir() else self.generation
+        except OSError:
+            return self.generation
+        found = _HEAD.match(head)
+        if found is None or int(found[1]) != SCHEMA_VERSION:
+            return self.generation
+        return int(found[2])
 
     def __len__(self) -> int:
         return int(self.manifest()["totals"]["records"])

@@ -155,7 +155,7 @@ def open_index(catalogue: Catalogue) -> Any:
     from newsidx.index import SearchIndex
 
     index = SearchIndex(catalogue.root / "index")
-    generation = catalogue.generation
+    generation = catalogue.peek_generation()
     if generation and index.generation() != generation:
         note("the search index is missing or out of date; rebuilding it")
         index.rebuild(catalogue.iter_records(), generation)
