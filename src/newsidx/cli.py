@@ -314,6 +314,30 @@ def reindex_cmd() -> None:
     click.echo(f"newsidx: indexed {count} records", err=True)
 
 
+@command("check")
+@click.option("--repair", is_flag=True,
+              help="Rebuild the index, and the catalogue from its sources if it is damaged.")
+@click.option("--wait", is_flag=True, help="Wait for another ingest to finish instead of failing.")
+@format_option(("text", "json"), "text")
+def check_cmd(repair: bool, wait: bool, fmt: str) -> None:
+    """Check that the catalogue is intact and the index matches it; exit 1 if not.
+
+    Example: newsidx check --repair
+    """
+    from newsidx.check import check, text_lines
+
+    report = check(_catalogue(), repair=repair, wait=wait)
+    if fmt == "json":
+        import json
+
+        _out().write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        from newsidx.safetext import escape_name
+
+        _out().write("".join(escape_name(line) + "\n" for line in text_lines(report)))
+    raise SystemExit(report.exit_code)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="newsidx")

@@ -1,0 +1,381 @@
+"""``newsidx check``: prove the catalogue and its index agree, and repair what can be.
+
+The catalogue is checked by reading every shard back (:meth:`Catalogue.check`); the
+index by comparing its generation, its ids and every stored record with the catalogue.
+``repair=True`` takes the writer lock, then rebuilds the index from the catalogue, and,
+when the catalogue itself is damaged (manifest truncated or gone, a shard missing),
+rebuilds the catalogue by re-parsing the source files its file state records into a
+scratch catalogue that is swapped in with one atomic manifest write. Records whose
+source is gone or no longer parses are salvaged from any readable shard file; what
+cannot be found anywhere is listed, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsidx.catalogue import (
+    FILES_DIR,
+    INDEX_DIR,
+    MANIFEST,
+    RECORDS_DIR,
+    Catalogue,
+    FileState,
+    atomic_write,
+)
+from newsidx.errors import CatalogueError
+from newsidx.model import Article, from_json, to_json
+
+REPAIR_PREFIX = ".newsidx-repair-"
+_GENERATION = re.compile(r"\.(\d+)\.jsonl$")
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found and did; ``exit_code`` is 0 when nothing remains wrong."""
+
+    catalogue: str
+    generation: int = 0
+    records: int = 0
+    index_generation: int | None = None
+    problems: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+    unrecoverable: list[str] = field(default_factory=list)
+    remaining: list[str] = field(default_factory=list)
+    repair: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.remaining and not self.unrecoverable
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "newsidx_format": 1,
+            "catalogue": self.catalogue,
+            "ok": self.ok,
+            "generation": self.generation,
+            "records": self.records,
+            "index_generation": self.index_generation,
+            "problems": self.problems,
+            "repaired": self.repaired,
+            "unrecoverable": self.unrecoverable,
+            "remaining": self.remaining,
+        }
+
+
+def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False) -> CheckReport:
+    """Check ``catalogue`` and its index; with ``repair``, fix what can be fixed.
+
+    Raises LockedError when ``repair`` and another process writes (unless ``wait``).
+    """
+    report = CheckReport(str(catalogue.root), repair=repair)
+    catalogue.reload()
+    damage = catalogue_problems(catalogue)
+    report.problems.extend(damage)
+    if not damage:
+        report.problems.extend(index_problems(catalogue))
+    if not repair or not report.problems:
+        report.remaining = list(report.problems)
+        _fill_totals(report, catalogue, damaged=bool(damage))
+        return report
+    with catalogue.writer(wait=wait):
+        catalogue.reload()
+        damage = catalogue_problems(catalogue)
+        if damage:
+            _rebuild_catalogue(catalogue, report)
+            catalogue.reload()
+            damage = catalogue_problems(catalogue)
+        if not damage:
+            _rebuild_index(catalogue)
+            report.repaired.append(
+                f"rebuilt the search index from the catalogue ({len(catalogue)} records)"
+            )
+        report.remaining = damage + (index_problems(catalogue) if not damage else [])
+    _fill_totals(report, catalogue, damaged=bool(damage))
+    return report
+
+
+def _fill_totals(report: CheckReport, catalogue: Catalogue, *, damaged: bool) -> None:
+    from newsidx.index import SearchIndex
+
+    report.index_generation = SearchIndex(catalogue.root / INDEX_DIR).generation()
+    if not damaged:
+        report.generation = catalogue.generation
+        report.records = len(catalogue)
+
+
+# -- finding problems ---------------------------------------------------------------
+
+
+def catalogue_problems(catalogue: Catalogue) -> list[str]:
+    """Problems of the catalogue itself: an unreadable manifest, missing or bad shards."""
+    root = catalogue.root
+    if root.is_dir() and not (root / MANIFEST).exists() and _leftover_data(root):
+        return [f"{root / MANIFEST} is missing but {RECORDS_DIR}/ or {FILES_DIR}/ hold data"]
+    try:
+        return catalogue.check()
+    except (CatalogueError, OSError, ValueError, KeyError, TypeError) as exc:
+        return [_one_line(exc)]
+
+
+def _leftover_data(root: Path) -> bool:
+    return any(
+        (root / sub).is_dir() and any((root / sub).iterdir()) for sub in (RECORDS_DIR, FILES_DIR)
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc) if isinstance(exc, CatalogueError) else f"{type(exc).__name__}: {exc}"
+    return " ".join(text.split())
+
+
+def _digest(data: Any) -> str:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def index_problems(catalogue: Catalogue) -> list[str]:
+    """Differences between a consistent catalogue and its index: generation, ids, content."""
+    from newsidx.index import SearchIndex
+
+    index = SearchIndex(catalogue.root / INDEX_DIR)
+    generation = catalogue.generation
+    have = index.generation()
+    if have is None:
+        return [] if generation == 0 else ["the search index is missing or unreadable"]
+    if have != generation:
+        return [f"the search index reflects generation {have}, the catalogue is at {generation}"]
+    try:
+        stored = _index_digests(index)
+    except Exception as exc:  # any failure to read the index is a finding, not a crash
+        return [f"the search index cannot be read: {_one_line(exc)}"]
+    problems: list[str] = []
+    wanted = {r.id: _digest(to_json(r)) for r in catalogue.iter_records()}
+    duplicates = sorted(i for i, digests in stored.items() if len(digests) > 1)
+    missing = sorted(wanted.keys() - stored.keys())
+    extra = sorted(stored.keys() - wanted.keys())
+    differ = sorted(
+        i for i in wanted.keys() & stored.keys() if stored[i] != [wanted[i]]
+        and i not in duplicates
+    )
+    for what, ids in (("missing from the index", missing), ("in the index only", extra),
+                      ("indexed more than once", duplicates),
+                      ("different in the index", differ)):
+        if ids:
+            problems.append(f"{len(ids)} record(s) {what}: {_sample(ids)}")
+    return problems
+
+
+def _sample(ids: list[str]) -> str:
+    return ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+
+
+def _index_digests(index: Any) -> dict[str, list[str]]:
+    """Record id -> digests of every indexed copy of it, read from the stored JSON."""
+    import tantivy
+
+    _, searcher = index._searcher()
+    found: dict[str, list[str]] = {}
+    total = int(searcher.num_docs)
+    if total == 0:
+        return found
+    for _, address in searcher.search(tantivy.Query.all_query(), total).hits:
+        raw = searcher.doc(address).get_first("doc")
+        data = json.loads(bytes(raw).decode("utf-8"))
+        found.setdefault(str(data["id"]), []).append(_digest(data))
+    return found
+
+
+# -- repairing ----------------------------------------------------------------------
+
+
+def _rebuild_index(catalogue: Catalogue) -> None:
+    from newsidx.index import SearchIndex
+
+    SearchIndex(catalogue.root / INDEX_DIR).rebuild(catalogue.iter_records(),
+                                                     catalogue.generation)
+
+
+def _generation_of(name: str) -> int:
+    found = _GENERATION.search(name)
+    return int(found[1]) if found else -1
+
+
+def _newest_first(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    names = [p for p in folder.iterdir() if p.is_file() and _GENERATION.search(p.name)]
+    return sorted(names, key=lambda p: (-_generation_of(p.name), p.name))
+
+
+def recorded_files(catalogue: Catalogue) -> tuple[dict[str, FileState] | None, str]:
+    """The last readable file state (path -> state) and where it came from, or None."""
+    with contextlib.suppress(CatalogueError, OSError, ValueError, KeyError, TypeError):
+        states = catalogue.files()
+        if states:
+            return states, "the manifest's file state"
+    for path in _newest_first(catalogue.root / FILES_DIR):
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return dict(FileState.from_json(json.loads(line)) for line in handle), str(path)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None, ""
+
+
+def salvage(root: Path, ids: set[str]) -> dict[str, Article]:
+    """Records with these ids from any readable shard line, the newest generation first."""
+    found: dict[str, Article] = {}
+    for path in _newest_first(root / RECORDS_DIR):
+        if len(found) == len(ids):
+            break
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for line in _lines(path):
+                try:
+                    data = json.loads(line)
+                    rid = data.get("id") if isinstance(data, dict) else None
+                    if rid in ids and rid not in found:
+                        found[rid] = from_json(data)
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    continue
+    return found
+
+
+def _lines(path: Path) -> Iterator[str]:
+    with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+        yield from handle
+
+
+def _max_generation(catalogue: Catalogue) -> int:
+    best = 0
+    with contextlib.suppress(CatalogueError, OSError, ValueError, KeyError, TypeError):
+        best = catalogue.generation
+    for sub in (RECORDS_DIR, FILES_DIR):
+        for path in _newest_first(catalogue.root / sub)[:1]:
+            best = max(best, _generation_of(path.name))
+    return best
+
+
+def _rebuild_catalogue(catalogue: Catalogue, report: CheckReport) -> None:
+    """Re-ingest the recorded sources into a scratch catalogue, salvage the rest, swap."""
+    from newsidx.ingest import ingest
+
+    root = catalogue.root
+    states, origin = recorded_files(catalogue)
+    if states is None:
+        report.unrecoverable.append(
+            "the file state is lost, so the sources are unknown: re-ingest your folders "
+            f"(newsidx ingest DIR) into a new catalogue; {root} was left as it is"
+        )
+        return
+    for leftover in root.glob(REPAIR_PREFIX + "*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    scratch = Path(tempfile.mkdtemp(prefix=REPAIR_PREFIX, dir=root))
+    try:
+        rebuilt = Catalogue(scratch)
+        present = [p for p in sorted(states) if os.path.lexists(p)]
+        result = ingest(present, rebuilt, batch_size=max(1, len(present)) + 1) if present \
+            else None
+        failed = {p for p, _ in result.failed} if result else set()
+        lost_paths = sorted(set(states) - set(present) | failed)
+        _restore_lost(rebuilt, states, lost_paths, root, report)
+        generation = _max_generation(catalogue) + 1
+        _swap_in(rebuilt, catalogue, generation)
+        read = len(present) - len(failed)
+        report.repaired.append(
+            f"rebuilt the catalogue at generation {generation} from {read} source file(s) "
+            f"listed in {origin} ({len(rebuilt)} records)"
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _restore_lost(rebuilt: Catalogue, states: dict[str, FileState], lost_paths: list[str],
+                  root: Path, report: CheckReport) -> None:
+    """Keep records of sources that are gone or unreadable, from any surviving shard."""
+    if not lost_paths:
+        return
+    have = set(rebuilt.ids())
+    wanted = {i for p in lost_paths for i in states[p].ids} - have
+    found = salvage(root, wanted)
+    with rebuilt.writer() as writer:
+        writer.commit(upserts=found.values(), deletes=(),
+                      files={p: states[p] for p in lost_paths})
+    if found:
+        report.repaired.append(
+            f"kept {len(found)} record(s) of {len(lost_paths)} source file(s) that are gone "
+            "or unreadable, from the old shards"
+        )
+    for path in lost_paths:
+        missing = [i for i in states[path].ids if i in wanted and i not in found]
+        if missing:
+            report.unrecoverable.append(
+                f"{path}: source is gone or unreadable and {len(missing)} of its record(s) "
+                f"are in no readable shard: {_sample(missing)}"
+            )
+
+
+def _swap_in(rebuilt: Catalogue, catalogue: Catalogue, generation: int) -> None:
+    """Move the scratch catalogue's files into place under ``generation``, then commit."""
+    root = catalogue.root
+    m = dict(rebuilt.manifest())
+    shards: dict[str, Any] = {}
+    for shard, entry in m["shards"].items():
+        name = f"{RECORDS_DIR}/{shard}.{generation}.jsonl"
+        os.replace(rebuilt.root / entry["file"], root / name)
+        shards[shard] = {"file": name, "count": entry["count"]}
+    m["shards"] = shards
+    if m["files"]:
+        name = f"{FILES_DIR}/state.{generation}.jsonl"
+        os.replace(rebuilt.root / m["files"], root / name)
+        m["files"] = name
+    m["generation"] = generation
+    m["previous_files"] = []
+    for sub in (RECORDS_DIR, FILES_DIR):
+        fd = os.open(root / sub, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    atomic_write(root / MANIFEST, json.dumps(m, ensure_ascii=False, indent=1) + "\n")
+    catalogue.reload()
+    keep = {e["file"] for e in shards.values()} | ({m["files"]} if m["files"] else set())
+    for sub in (RECORDS_DIR, FILES_DIR):
+        for path in (root / sub).iterdir():
+            if f"{sub}/{path.name}" not in keep and path.is_file():
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+
+
+def text_lines(report: CheckReport) -> Iterable[str]:
+    """The report as lines for a person: findings, repairs, losses, then a verdict."""
+    for problem in report.problems:
+        yield f"problem: {problem}"
+    for done in report.repaired:
+        yield f"repaired: {done}"
+    for lost in report.unrecoverable:
+        yield f"not recovered: {lost}"
+    if report.repair:
+        for left in report.remaining:
+            yield f"still wrong: {left}"
+    if report.ok:
+        yield (f"ok: {report.records} records at generation {report.generation}; "
+               "catalogue consistent, index current")
+    else:
+        count = len(report.remaining) + len(report.unrecoverable)
+        hint = "" if report.repair else "; run `newsidx check --repair`"
+        yield f"{count} problem(s) remain{hint}"
