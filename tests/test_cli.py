@@ -24,8 +24,8 @@ from newsidx.model import Article, Provider, RelatedRef
 HOSTILE = "[bold red]x[/] \x1b]0;pwned\x07 hostile\u202eevil"
 
 
-def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
 
 
 def records() -> list[Article]:
@@ -320,3 +320,26 @@ def test_catalogue_that_is_a_file_gives_one_line(tmp_path: Path) -> None:
     path.write_text("x")
     result = run("--catalogue", str(path), "list", code=2)
     assert f"Invalid value for '--catalogue': Directory '{path}' is a file." in result.stderr
+
+
+def test_read_commands_never_parse_the_manifest(
+    catalogue: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run("search", "Alibaba")  # builds the index (which reads the catalogue)
+
+    def refuse(self: Catalogue) -> None:
+        raise AssertionError("the whole manifest was read")
+
+    monkeypatch.setattr(Catalogue, "_read_manifest", refuse)
+    assert ids(run("search", "Alibaba", "--provider", "Benzinga.com", "--format", "ids")) == [
+        "3e5fed83c1bc69b1"]
+    assert ids(run("list", "--provider", "scmp.com", "--since", "2023", "--format", "ids")) == [
+        "80dc18bde6cf76ff"]
+    assert "did you mean" in run("search", "x", "--provider", "scmp.con", code=2).stderr
+    assert run("providers").stdout.splitlines()[0].endswith("\t1")
+    assert {line.split("\t")[0] for line in run("topics").stdout.splitlines()} == {
+        "AI", "Security"}
+    assert run("timeline", "--by", "year").stdout.startswith("2023\t2\t")
+    stats = json.loads(run("stats", "--format", "json").stdout)
+    assert (stats["records"], stats["providers"], stats["topics"], stats["sources"]) == (
+        4, 3, 2, 3)

@@ -259,3 +259,20 @@ def test_recency_breaks_near_ties(tmp_path: Path) -> None:
     assert _ids(ix, "Moonshot")[0] == "b"
     scores = [h.score for h in ix.search(SearchRequest(text="Moonshot", recency_weight=0)).hits]
     assert scores[0] == pytest.approx(scores[1])
+
+
+def test_unknown_providers_and_provider_keywords(index: SearchIndex) -> None:
+    asked = ["scmp.com", "South China Morning Post", "BENZINGA.COM", "nope.example", "scmp"]
+    assert index.unknown_providers(asked) == ["nope.example", "scmp"]
+    keywords = index.provider_keywords()
+    assert {"scmp.com", "south china morning post", "benzinga.com"} <= set(keywords)
+    assert all(k == k.lower() for k in keywords)
+
+
+def test_date_span_of_matching_dated_records(index: SearchIndex) -> None:
+    assert index.date_span(SearchRequest()) == (
+        datetime(2023, 10, 17, 16, 45, tzinfo=UTC), datetime(2024, 3, 5, 9, 10, tzinfo=UTC))
+    assert index.date_span(SearchRequest(providers=("scmp.com",))) == (
+        datetime(2023, 10, 20, 11, 54, tzinfo=UTC),) * 2
+    assert index.date_span(SearchRequest(text="Tencent Baidu")) == (None, None)  # undated "000"
+    assert index.date_span(SearchRequest(text="nonexistentword")) == (None, None)

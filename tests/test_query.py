@@ -136,3 +136,9 @@ def test_operators_only_raise_query_errors(text: str) -> None:
     except QueryError as exc:
         assert "unbalanced parenthesis" in str(exc)
         assert exc.position is not None and text[exc.position - 1] in "()"
+
+
+def test_lone_surrogates_from_undecodable_argv_are_plain_text() -> None:
+    compiled = build("\udcff caf\udce9 dog", SCHEMA, now=NOW)
+    assert compiled.highlights.stems == {"dog", "caf"}
+    assert build("\ud800", SCHEMA, now=NOW).understood.startswith("nothing")

@@ -41,7 +41,13 @@ _CJK_RANGES = (
     "\uffa0-\uffdc"  # half-width Hangul
     "\U00020000-\U0003134f"  # CJK extensions B-G
 )
-CJK_RUN = re.compile(f"[{_CJK_RANGES}]+")
+
+
+@cache
+def _cjk_run() -> re.Pattern[str]:
+    """Runs of CJK characters, compiled on first non-ASCII text (a few ms at start-up)."""
+    return re.compile(f"[{_CJK_RANGES}]+")
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -52,20 +58,25 @@ def nfc(text: str) -> str:
 
 def has_cjk(text: str) -> bool:
     """Whether ``text`` holds at least one CJK character."""
-    return CJK_RUN.search(text) is not None
+    return not text.isascii() and _cjk_run().search(text) is not None
 
 
 def cjk_runs(text: str) -> list[str]:
     """The maximal runs of CJK characters in ``text``, in order."""
-    return CJK_RUN.findall(text)
+    return [] if text.isascii() else _cjk_run().findall(text)
 
 
 def strip_cjk(text: str) -> str:
     """``text`` with each CJK character blanked, so ``MiniMax发布`` yields ``MiniMax``.
 
     Every character becomes one space, keeping character offsets of the rest intact.
+    Lone surrogates (undecodable bytes of a command line) become U+FFFD, which
+    tantivy accepts and no token contains.
     """
-    return CJK_RUN.sub(lambda m: " " * len(m.group()), text)
+    if text.isascii():
+        return text
+    text = re.sub("[\ud800-\udfff]", "\ufffd", text)
+    return _cjk_run().sub(lambda m: " " * len(m.group()), text)
 
 
 def bigrams(run: str) -> list[str]:

@@ -8,13 +8,12 @@ for rich, csv or the ingest machinery.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from newsidx.errors import QueryError
 from newsidx.options import Filters
@@ -22,6 +21,7 @@ from newsidx.safetext import escape_name
 
 if TYPE_CHECKING:
     from newsidx.catalogue import Catalogue
+    from newsidx.index import SearchIndex, SearchRequest
     from newsidx.ingest import IngestReport, ProgressEvent
     from newsidx.model import Article
 
@@ -90,11 +90,15 @@ def ingest_summary(report: IngestReport) -> dict[str, Any]:
 def run_ingest(catalogue: Catalogue, paths: Iterable[Path], *, jsonl: Iterable[Path],
                max_size: int, fmt: str, out: TextIO, **options: Any) -> int:
     """Ingest, print the summary and every failed or skipped file; returns the exit code."""
+    feeds = list(jsonl)
+    if feeds:
+        code = _ingest_jsonl(catalogue, feeds, fmt=fmt, out=out, wait=options.get("wait", False))
+        paths = list(paths)
+        if not paths:
+            return code
     from newsidx import ingest
     from newsidx.index import SearchIndex
 
-    if list(jsonl):
-        raise ingest.UsageError("--from-jsonl is not available yet in this version")
     progress, bar = _progress(sys.stderr)
     index = SearchIndex(catalogue.root / "index")
     try:
@@ -126,6 +130,24 @@ def run_ingest(catalogue: Catalogue, paths: Iterable[Path], *, jsonl: Iterable[P
     return report.exit_code
 
 
+def _ingest_jsonl(catalogue: Catalogue, files: list[Path], *, fmt: str, out: TextIO,
+                  wait: bool) -> int:
+    """``ingest --from-jsonl``: one commit of every record of ``files``, then the summary."""
+    from newsidx.jsonl import ingest_jsonl, summary
+
+    result = ingest_jsonl(catalogue, files, wait=wait)
+    if fmt == "json":
+        import json
+
+        out.write(json.dumps({"newsidx_format": 1, **summary(result)}, ensure_ascii=False,
+                             indent=2) + "\n")
+    else:
+        out.write(f"{result.records_added} records added, {result.records_updated} updated "
+                  f"from {len(files)} JSON Lines file(s); {result.records_total} records in "
+                  "the catalogue\n")
+    return 0
+
+
 def _print_files(report: IngestReport) -> None:
     for path, reason in report.failed:
         note(f"failed: {path}: {reason}")
@@ -150,7 +172,7 @@ def _summary_line(report: IngestReport, s: Mapping[str, Any]) -> str:
 # ----------------------------------------------------------------- index
 
 
-def open_index(catalogue: Catalogue) -> Any:
+def open_index(catalogue: Catalogue) -> SearchIndex:
     """The search index, rebuilt first (with a note on stderr) when it is missing or stale."""
     from newsidx.index import SearchIndex
 
@@ -171,19 +193,35 @@ def rebuild_index(catalogue: Catalogue) -> int:
     return len(catalogue)
 
 
-def check_providers(catalogue: Catalogue, providers: Iterable[str]) -> None:
-    """Fail with the closest known providers when one is unknown."""
+def check_providers(catalogue: Catalogue, providers: Iterable[str], *,
+                    index: SearchIndex | None = None) -> None:
+    """Fail with the closest known providers when one is unknown.
+
+    With ``index`` the check reads the index (a term lookup, and an aggregation only to
+    suggest names), so a search never parses the catalogue manifest; without, the manifest.
+    """
+    if index is not None:
+        unknown = index.unknown_providers(providers)
+        if unknown:
+            _unknown_provider(unknown[0], {k: k for k in index.provider_keywords()})
+        return
     known = catalogue.manifest().get("providers", {}) or {}
     names = {str(k).lower(): str(k) for k in known}
     names.update({str(v.get("name") or "").lower(): str(k) for k, v in known.items()
                   if isinstance(v, Mapping) and v.get("name")})
     for provider in providers:
-        if provider.lower() in names:
-            continue
-        close = difflib.get_close_matches(provider.lower(), list(names), n=3, cutoff=0.5)
-        hint = ("; did you mean " + ", ".join(sorted({names[c] for c in close})) + "?"
-                if close else "; see `newsidx providers`")
-        raise QueryError(f"unknown provider {provider!r}{hint}")
+        if provider.lower() not in names:
+            _unknown_provider(provider, names)
+
+
+def _unknown_provider(provider: str, names: Mapping[str, str]) -> NoReturn:
+    """Raise the unknown-provider error with up to three close known names."""
+    import difflib
+
+    close = difflib.get_close_matches(provider.lower(), list(names), n=3, cutoff=0.5)
+    hint = ("; did you mean " + ", ".join(sorted({names[c] for c in close})) + "?"
+            if close else "; see `newsidx providers`")
+    raise QueryError(f"unknown provider {provider!r}{hint}")
 
 
 def _empty() -> int:
@@ -191,13 +229,19 @@ def _empty() -> int:
     return 1
 
 
-def request_for(catalogue: Catalogue, filters: Filters, **page: Any) -> Any:
-    """The index request for a command's filters; an unknown provider fails with a hint."""
+def _search_index(catalogue: Catalogue, filters: Filters) -> SearchIndex:
+    """The current index, once the filters' providers are known to it (else a hint)."""
+    index = open_index(catalogue)
+    if filters.providers:
+        check_providers(catalogue, filters.providers, index=index)
+    return index
+
+
+def request_for(filters: Filters, **page: Any) -> SearchRequest:
+    """The index request for a command's filters; a bad date fails here, before any index work."""
     from newsidx.index import SearchRequest
     from newsidx.timeparse import parse_since, parse_until
 
-    if filters.providers:
-        check_providers(catalogue, filters.providers)
     return SearchRequest(
         providers=filters.providers, topics=filters.topics, kind=filters.kind,
         since=parse_since(filters.since) if filters.since else None,
@@ -213,10 +257,11 @@ def run_search(catalogue: Catalogue, query: str, filters: Filters, *, explain: b
     from newsidx.render import write_hits
 
     parse(query)  # a malformed query fails (exit 2) before any index work
-    if not catalogue.generation:
+    if not catalogue.peek_generation():
         return _empty()
-    request = request_for(catalogue, filters, text=query, **page)
-    results = open_index(catalogue).search(request, explain=explain)
+    request = request_for(filters, text=query, **page)
+    index = _search_index(catalogue, filters)
+    results = index.search(request, explain=explain, snippets=fmt not in ("ids", "paths"))
     if explain:
         note(f"understood as: {results.understood}")
     write_hits(results.hits, out, fmt=fmt, query=query, total=results.total, tty=tty, nul=nul)
@@ -235,10 +280,11 @@ def run_list(catalogue: Catalogue, filters: Filters, *, fmt: str, nul: bool, out
     """List records in a fixed order; returns 0 when some matched, else 1."""
     from newsidx.render import write_hits
 
-    if not catalogue.generation:
+    if not catalogue.peek_generation():
         return _empty()
-    request = request_for(catalogue, filters, **page)
-    results = open_index(catalogue).select(request)
+    request = request_for(filters, **page)
+    index = _search_index(catalogue, filters)
+    results = index.select(request)
     write_hits(results.hits, out, fmt=fmt, total=results.total, tty=tty, nul=nul, ranked=False)
     if not results.hits:
         note("no records match")
@@ -265,10 +311,10 @@ def run_timeline(catalogue: Catalogue, query: str, filters: Filters, *, by: str,
     """Histogram of matching dated records; returns 0 when some matched, else 1."""
     from newsidx.render import write_timeline
 
-    if not catalogue.generation:
+    if not catalogue.peek_generation():
         return _empty()
-    request = request_for(catalogue, filters, text=query, limit=0)
-    index = open_index(catalogue)
+    request = request_for(filters, text=query, limit=0)
+    index = _search_index(catalogue, filters)
     if by == "auto":
         days = index.histogram(request, "day")
         by = auto_bucket(days[0][0] if days else None, days[-1][0] if days else None)
@@ -293,20 +339,40 @@ def _columns() -> int:
 
 
 def facet_rows(catalogue: Catalogue, section: str, *, sort: str) -> list[tuple[str, int]]:
-    """(key, count) for every provider or topic, from the manifest."""
-    entries = catalogue.manifest().get(section, {}) or {}
-    rows = [(str(k), _count(v)) for k, v in entries.items()]
+    """(key, count) for every provider (domain key) or topic, from the index's fast fields.
+
+    Topics differing only in case count as one, under their most frequent spelling.
+    """
+    if not catalogue.peek_generation():
+        return []
+    from newsidx.index import SearchRequest
+
+    field = "provider" if section == "providers" else "topic"
+    rows = open_index(catalogue).facet(field, SearchRequest())
     if sort == "name":
         return sorted(rows, key=lambda r: (r[0].lower(), r[0]))
     return sorted(rows, key=lambda r: (-r[1], r[0].lower()))
 
 
-def _count(entry: Any) -> int:
-    if isinstance(entry, Mapping):
-        if "count" in entry:
-            return int(entry["count"])
-        return len(entry.get("ids", ()))
-    return int(entry)
+def peek_totals(catalogue: Catalogue) -> Mapping[str, Any]:
+    """The manifest's ``totals``, parsed from its first few KB when they are there.
+
+    The manifest is written with ``schema_version``, ``generation`` and ``totals`` first;
+    at a million records the rest (id lists) is many MB that ``stats`` does not need.
+    Anything unexpected falls back to the full read.
+    """
+    import json
+
+    try:
+        with open(catalogue.manifest_path, "rb") as handle:
+            head = handle.read(4096).decode("utf-8", "replace")
+        start = head.index('"totals":') + len('"totals":')
+        totals, _ = json.JSONDecoder().raw_decode(head[start:].lstrip())
+        if isinstance(totals, dict) and all(isinstance(v, int) for v in totals.values()):
+            return totals
+    except (OSError, ValueError):
+        pass
+    return dict(catalogue.manifest().get("totals", {}))
 
 
 def _disk_size(path: Path, skip: str | None = None) -> int:
@@ -324,11 +390,18 @@ def _disk_size(path: Path, skip: str | None = None) -> int:
 
 def catalogue_stats(catalogue: Catalogue, *, human: bool) -> dict[str, Any]:
     """Totals, providers, topics, date range and sizes on disk."""
+    from newsidx.index import SearchRequest
     from newsidx.render import human_size
 
-    m = catalogue.manifest()
-    totals = m.get("totals", {})
-    days = sorted(m.get("dates", {}) or {})
+    generation = catalogue.peek_generation()
+    totals = peek_totals(catalogue) if generation else {}
+    providers = topics = 0
+    first = last = None
+    if generation:
+        index = open_index(catalogue)
+        providers = len(index.facet("provider", SearchRequest()))
+        topics = len(index.facet("topic", SearchRequest()))
+        first, last = index.date_span(SearchRequest())
     sizes = (_disk_size(catalogue.root, skip="index"), _disk_size(catalogue.root / "index"))
     shown = [human_size(s) if human else s for s in sizes]
     return {
@@ -336,15 +409,15 @@ def catalogue_stats(catalogue: Catalogue, *, human: bool) -> dict[str, Any]:
         "records": totals.get("records", 0),
         "articles": totals.get("articles", 0),
         "related": totals.get("related", 0),
-        "providers": len(m.get("providers", {}) or {}),
-        "topics": len(m.get("topics", {}) or {}),
-        "first_date": days[0] if days else None,
-        "last_date": days[-1] if days else None,
+        "providers": providers,
+        "topics": topics,
+        "first_date": first.strftime("%Y-%m-%d") if first else None,
+        "last_date": last.strftime("%Y-%m-%d") if last else None,
         "undated": totals.get("undated", 0),
         "sources": totals.get("files", 0),
         "catalogue_size": shown[0],
         "index_size": shown[1],
-        "generation": catalogue.generation,
+        "generation": generation,
     }
 
 

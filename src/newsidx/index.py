@@ -14,13 +14,11 @@ import json
 import math
 import os
 import re
-import shutil
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, NamedTuple
 
 import tantivy
 
@@ -57,8 +55,7 @@ class SearchRequest:
     recency_weight: float = DEFAULT_RECENCY_WEIGHT
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One result: the stored record, its score, a highlighted passage and an explanation."""
 
     record: Article
@@ -67,8 +64,9 @@ class Hit:
     explanation: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class SearchResults:
+class SearchResults(NamedTuple):
+    """A page of hits, how many matched in all, and the query as understood."""
+
     hits: tuple[Hit, ...]
     total: int
     understood: str
@@ -197,7 +195,7 @@ class SearchIndex:
 
     def _write_state(self, data: str, generation: int) -> None:
         state = {"schema": SCHEMA_VERSION, "generation": generation, "data": data}
-        tmp = self.path / f".{STATE_FILE}.{uuid.uuid4().hex}"
+        tmp = self.path / f".{STATE_FILE}.{os.urandom(16).hex()}"
         tmp.write_text(json.dumps(state), encoding="utf-8")
         os.replace(tmp, self.path / STATE_FILE)
         self._index, self._state = None, None
@@ -232,7 +230,7 @@ class SearchIndex:
         """Index ``records`` from scratch in a new directory, then swap it in atomically."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
-            data = f"data-{uuid.uuid4().hex[:12]}"
+            data = f"data-{os.urandom(6).hex()}"
             (self.path / data).mkdir()
             index = tantivy.Index(_schema(), path=str(self.path / data), reuse=False)
             analysis.register(index)
@@ -246,6 +244,8 @@ class SearchIndex:
             raise CatalogueError(f"{self.path}: cannot write the search index: {exc}") from exc
         for old in self.path.glob("data-*"):
             if old.name != data:
+                import shutil  # only a rebuild needs it; searches start faster without
+
                 shutil.rmtree(old, ignore_errors=True)
 
     def update(
@@ -326,8 +326,13 @@ class SearchIndex:
         query, _, _ = self._compile(index, request)
         return _count(searcher.search(query, 1, count=True))
 
-    def search(self, request: SearchRequest, *, explain: bool = False) -> SearchResults:
+    def search(
+        self, request: SearchRequest, *, explain: bool = False, snippets: bool = True
+    ) -> SearchResults:
         """Ranked results for a page, with snippets (and per-hit explanations if asked).
+
+        ``snippets=False`` leaves every hit's snippet empty: finding the best passage
+        costs more than the query itself, and ``--format ids`` shows none.
 
         ``sort="relevance"`` ranks by BM25 (title 3, excerpt 1.5, body 1) times a mild
         recency boost ``1 + w * 2^(-age_days / 30)`` over the top hits; ``newest`` and
@@ -348,12 +353,16 @@ class SearchIndex:
         for score, address in page:
             record = self._record(searcher, address)
             text = self._explain(searcher, query, address, score) if explain else None
-            segments = analysis.snippet(
-                [record.body, record.excerpt, record.title],
-                stems=highlights.stems,
-                exact=highlights.exact,
-                prefixes=highlights.prefixes,
-                cjk=highlights.cjk,
+            segments = (
+                analysis.snippet(
+                    [record.body, record.excerpt, record.title],
+                    stems=highlights.stems,
+                    exact=highlights.exact,
+                    prefixes=highlights.prefixes,
+                    cjk=highlights.cjk,
+                )
+                if snippets
+                else ()
             )
             hits.append(Hit(record, score, segments, text))
         return SearchResults(tuple(hits), total, understood)
@@ -441,9 +450,7 @@ class SearchIndex:
         buckets = searcher.aggregate(query, agg)["t"]["buckets"]
         return [(str(b["key"]), int(b["doc_count"])) for b in buckets]
 
-    def facet(
-        self, field: Literal["provider", "topic"], request: SearchRequest
-    ) -> list[tuple[str, int]]:
+    def facet(self, field: str, request: SearchRequest) -> list[tuple[str, int]]:
         """Counts of matching records per provider key or per topic, largest first.
 
         Topics differing only in case are merged under their most frequent spelling.
@@ -459,9 +466,40 @@ class SearchIndex:
             raise QueryError(f"cannot facet on {field!r}: use provider or topic")
         return sorted(pairs, key=lambda p: (-p[1], p[0]))
 
-    def histogram(
-        self, request: SearchRequest, by: Literal["day", "week", "month", "year"]
-    ) -> list[tuple[str, int]]:
+    def unknown_providers(self, providers: Iterable[str]) -> list[str]:
+        """Those of ``providers`` (domains or names, any case) that no record has."""
+        index, searcher = self._searcher()
+        unknown = []
+        for provider in providers:
+            query = q.keyword_filter(index.schema, "provider", [provider])
+            if not _count(searcher.search(query, 1, count=True)):
+                unknown.append(provider)
+        return unknown
+
+    def provider_keywords(self) -> list[str]:
+        """Every provider domain and name as the index keeps them (lower case)."""
+        return [key for key, _ in self._terms("provider", SearchRequest())]
+
+    def date_span(self, request: SearchRequest) -> tuple[datetime | None, datetime | None]:
+        """The first and last publication instants among matching dated records."""
+        index, searcher = self._searcher()
+        query, _, _ = self._compile(index, request)
+        ends: list[datetime | None] = []
+        for field, order, missing in (
+            ("t_old", tantivy.Order.Asc, _I64_MAX),
+            ("t_new", tantivy.Order.Desc, _I64_MIN),
+        ):
+            result = searcher.search(query, 1, order_by_field=field, order=order)
+            stamps = searcher.fast_field_values(field, [a for _, a in result.hits])
+            stamp = stamps[0] if stamps else None
+            ends.append(
+                None
+                if stamp is None or stamp == missing
+                else datetime.fromtimestamp(stamp, timezone.utc)
+            )
+        return ends[0], ends[1]
+
+    def histogram(self, request: SearchRequest, by: str) -> list[tuple[str, int]]:
         """Counts of matching dated records per UTC day (``2024-03-05``), ISO week
         (``2024-W10``), month (``2024-03``) or year, oldest first; undated ones are left out."""
         if by not in BUCKETS:

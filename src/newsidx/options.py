@@ -9,12 +9,15 @@ reads the catalogue manifest, never the index.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
-from click.shell_completion import CompletionItem
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
+    Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CATALOGUE_KEY = "newsidx.catalogue"
@@ -49,20 +52,28 @@ def catalogue_root(ctx: click.Context | None = None) -> Path:
 
 
 def _manifest_keys(ctx: click.Context, section: str) -> list[str]:
+    """Provider or topic keys: from the index when it is current (fast at any size),
+    else from the catalogue manifest."""
     try:
         from newsidx.catalogue import Catalogue
+        from newsidx.index import SearchIndex, SearchRequest
 
-        manifest: Mapping[str, Any] = Catalogue(catalogue_root(ctx)).manifest()
+        catalogue = Catalogue(catalogue_root(ctx))
+        index = SearchIndex(catalogue.root / "index")
+        generation = catalogue.peek_generation()
+        if generation and index.generation() == generation:
+            field = "provider" if section == "providers" else "topic"
+            return sorted(key for key, _ in index.facet(field, SearchRequest()))
+        manifest: Mapping[str, Any] = catalogue.manifest()
         return sorted(str(key) for key in manifest.get(section, {}) or {})
     except Exception:  # completion must never print a traceback into the shell
         return []
 
 
-Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
-
-
 def _completer(section: str) -> Completer:
     def complete(ctx: click.Context, _p: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem
+
         low = incomplete.lower()
         keys = _manifest_keys(ctx, section)
         return [CompletionItem(k) for k in keys if k.lower().startswith(low)]
@@ -74,8 +85,7 @@ complete_provider = _completer("providers")
 complete_topic = _completer("topics")
 
 
-@dataclass(frozen=True, slots=True)
-class Filters:
+class Filters(NamedTuple):
     """The record filters common to search, list, timeline and export."""
 
     providers: tuple[str, ...] = ()

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Union
+from typing import Literal, NamedTuple, Union
 
 import tantivy
 
@@ -88,8 +88,7 @@ Node = Union[Text, Filter, DateFilter, And, Or, Not]  # noqa: UP007 (runtime ali
 # --------------------------------------------------------------------------- lexer
 
 
-@dataclass(frozen=True, slots=True)
-class _Tok:
+class _Tok(NamedTuple):
     kind: Literal["(", ")", "-", "word", "phrase"]
     text: str
     pos: int
@@ -256,21 +255,22 @@ def parse(text: str, *, now: datetime | None = None) -> Node | None:
 # --------------------------------------------------------------------------- compile
 
 
-@dataclass(slots=True)
 class Highlights:
     """The terms of a query's positive words, to highlight them in snippets."""
 
-    stems: set[str] = field(default_factory=set)
-    exact: set[str] = field(default_factory=set)
-    prefixes: set[str] = field(default_factory=set)
-    cjk: set[str] = field(default_factory=set)
+    __slots__ = ("cjk", "exact", "prefixes", "stems")
+
+    def __init__(self) -> None:
+        self.stems: set[str] = set()
+        self.exact: set[str] = set()
+        self.prefixes: set[str] = set()
+        self.cjk: set[str] = set()
 
     def __bool__(self) -> bool:
         return bool(self.stems or self.exact or self.prefixes or self.cjk)
 
 
-@dataclass(frozen=True, slots=True)
-class Compiled:
+class Compiled(NamedTuple):
     """A query ready for tantivy, with how it was understood and what to highlight."""
 
     query: tantivy.Query

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO
 
 from newsidx.model import Article, to_json
 from newsidx.safetext import display, escape_name
@@ -57,8 +56,7 @@ class HitLike(Protocol):
     def explanation(self) -> str | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """One result to render: the record, its score (``None`` for a plain listing) and snippet."""
 
     record: Article

@@ -9,6 +9,7 @@ the text intact and never use this module.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 #: Format characters kept: the joiners that Arabic, Persian, Indic scripts and emoji need.
 KEPT_FORMAT = frozenset({"\u200c", "\u200d"})
@@ -25,12 +26,19 @@ _UNSAFE_RANGES = (
     r"\ufff9-\ufffb\ud800-\udfff\U000110bd\U000110cd\U00013430-\U0001343f"
     r"\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 )
-_UNSAFE_RE = re.compile(f"[{_UNSAFE_RANGES}]")
+
+
+@cache
+def _unsafe() -> re.Pattern[str]:
+    """The unsafe-character class, compiled on first use (~1 ms a search need not pay)."""
+    return re.compile(f"[{_UNSAFE_RANGES}]")
 
 
 def is_safe(text: str) -> bool:
     """True when ``text`` holds no character that :func:`display` would change."""
-    return _UNSAFE_RE.search(text) is None
+    if text.isascii() and text.isprintable():
+        return True
+    return _unsafe().search(text) is None
 
 
 def display(text: str, *, single_line: bool = True) -> str:
@@ -49,9 +57,11 @@ def display(text: str, *, single_line: bool = True) -> str:
             return " "
         return ""
 
+    if text.isascii() and text.isprintable():
+        return text
     if single_line:
-        return _UNSAFE_RE.sub(repl, text)
-    return _UNSAFE_RE.sub(repl, text.replace("\r\n", "\n"))
+        return _unsafe().sub(repl, text)
+    return _unsafe().sub(repl, text.replace("\r\n", "\n"))
 
 
 def escape_name(name: str) -> str:
@@ -72,4 +82,4 @@ def escape_name(name: str) -> str:
             return f"\\x{code:02x}"
         return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
-    return _UNSAFE_RE.sub(repl, name.replace("\\", "\\\\"))
+    return _unsafe().sub(repl, name.replace("\\", "\\\\"))

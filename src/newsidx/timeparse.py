@@ -10,10 +10,9 @@ so both bounds include the whole of a partial date.
 
 from __future__ import annotations
 
-import calendar
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import NamedTuple
 
 from newsidx.errors import QueryError
 
@@ -29,8 +28,7 @@ _UNIT_SECONDS = {"minute": 60, "min": 60, "hour": 3600, "hr": 3600, "h": 3600}
 _UNIT_MONTHS = {"month": 1, "mon": 1, "year": 12, "yr": 12, "y": 12}
 
 
-@dataclass(frozen=True, slots=True)
-class Span:
+class Span(NamedTuple):
     """A half-open span of time ``[start, end)`` in aware UTC."""
 
     start: datetime
@@ -48,6 +46,8 @@ def _add_months(d: datetime, months: int) -> datetime:
         return datetime.max.replace(tzinfo=timezone.utc)
     if year < 1:
         raise OverflowError("date out of range")
+    import calendar
+
     last_day = calendar.monthrange(year, month + 1)[1]
     return d.replace(year=year, month=month + 1, day=min(d.day, last_day))
 
