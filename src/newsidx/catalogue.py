@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from newsidx.errors import CatalogueError, LockedError, NotFoundError
 from newsidx.model import Article, canonical_url, from_json, make_id, to_json
@@ -79,6 +79,31 @@ def shard_of(record: Article) -> str:
     if record.published is None:
         return UNDATED
     return f"{record.published.year:04d}-{record.published.month:02d}"
+
+
+class Row(NamedTuple):
+    """A record ready to store: its shard line and the keys the manifest files it under.
+
+    Ingest's parse workers build rows, so the writing process neither converts records
+    to JSON nor back; :meth:`of` makes one from a record.
+    """
+
+    id: str
+    kind: str
+    line: str
+    shard: str
+    day: str | None
+    provider_key: str | None
+    provider_name: str | None
+    topics: tuple[str, ...]
+
+    @staticmethod
+    def of(record: Article) -> Row:
+        return Row(
+            record.id, record.kind, dump_line(to_json(record)), shard_of(record), record.day,
+            record.provider_key, record.provider.name if record.provider else None,
+            record.topics,
+        )
 
 
 def _shard_of_day(day: str) -> str:
@@ -455,6 +480,7 @@ class CatalogueWriter:
     def __init__(self, catalogue: Catalogue, lock_fd: int) -> None:
         self.catalogue = catalogue
         self.lock_fd = lock_fd
+        self._states: dict[str, FileState] | None = None  # as last committed by this writer
 
     @property
     def root(self) -> Path:
@@ -463,11 +489,12 @@ class CatalogueWriter:
     def commit(
         self,
         *,
-        upserts: Iterable[Article],
+        upserts: Iterable[Article | Row],
         deletes: Iterable[str],
         files: Mapping[str, FileState | None],
     ) -> int:
-        """Store ``upserts``, drop ``deletes``, set (or drop, for None) file states.
+        """Store ``upserts`` (records or ready rows), drop ``deletes``, set (or drop, for
+        None) file states.
 
         Returns the new generation. Only the shards holding a changed record are rewritten.
         """
@@ -478,12 +505,12 @@ class CatalogueWriter:
         m["shards"] = dict(old["shards"])
         m["totals"] = dict(old["totals"])
         generation = int(m["generation"]) + 1
-        new = {r.id: r for r in upserts}
+        new = {r.id: r for r in (u if isinstance(u, Row) else Row.of(u) for u in upserts)}
         gone = set(deletes) - new.keys()
         changed = new.keys() | gone
 
         old_shards = cat._shard_for_ids(changed)
-        touched = set(old_shards) | {shard_of(r) for r in new.values()}
+        touched = set(old_shards) | {r.shard for r in new.values()}
         facets = _Facets(m)
         shard_lines: dict[str, dict[str, str]] = {}
         for shard in touched:
@@ -493,13 +520,13 @@ class CatalogueWriter:
                 if rid is None:
                     raise CatalogueError(f"corrupt record in shard {shard} of {self.root}")
                 if rid in changed:
-                    facets.remove(cat._parse_line(shard, line))
+                    facets.remove(Row.of(cat._parse_line(shard, line)))
                 else:
                     lines[rid] = line
             shard_lines[shard] = lines
-        for record in new.values():
-            shard_lines[shard_of(record)][record.id] = dump_line(to_json(record))
-            facets.add(record)
+        for row in new.values():
+            shard_lines[row.shard][row.id] = row.line
+            facets.add(row)
 
         referenced_before = _referenced(old)
         for shard, lines in shard_lines.items():
@@ -511,7 +538,7 @@ class CatalogueWriter:
             m["shards"][shard] = {"file": name, "count": len(lines)}
 
         if files:
-            states = cat.files()
+            states = dict(self._states if self._states is not None else cat.files())
             for path, state in files.items():
                 if state is None:
                     states.pop(path, None)
@@ -530,6 +557,8 @@ class CatalogueWriter:
         m["previous_files"] = sorted(referenced_before)
         atomic_write(cat.manifest_path, json.dumps(m, ensure_ascii=False, indent=1) + "\n")
         cat.reload()
+        if files:
+            self._states = states
         self._collect_garbage(_referenced(m) | referenced_before)
         return generation
 
@@ -568,12 +597,12 @@ class _Facets:
         totals = m["totals"]
         self.kinds = {"article": int(totals["articles"]), "related": int(totals["related"])}
 
-    def _apply(self, record: Article, add: bool) -> None:
+    def _apply(self, record: Row, add: bool) -> None:
         key = record.provider_key
         if key is not None:
             name, ids, articles = self.providers.get(key, (None, set(), 0))
-            if name is None and record.provider is not None:
-                name = record.provider.name
+            if name is None:
+                name = record.provider_name
             delta = 1 if add else -1
             (ids.add if add else ids.discard)(record.id)
             articles += delta if record.kind == "article" else 0
@@ -586,10 +615,10 @@ class _Facets:
         (ids.add if add else ids.discard)(record.id)
         self.kinds[record.kind] += 1 if add else -1
 
-    def add(self, record: Article) -> None:
+    def add(self, record: Row) -> None:
         self._apply(record, True)
 
-    def remove(self, record: Article) -> None:
+    def remove(self, record: Row) -> None:
         self._apply(record, False)
 
     def store(self, m: dict[str, Any]) -> None:

@@ -98,46 +98,78 @@ def _field_names() -> list[str]:
     return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
 
 
-def _document(record: Article) -> tantivy.Document:
-    doc = tantivy.Document()
-    doc.add_text("id", record.id)
-    doc.add_bytes("doc", json.dumps(to_json(record), ensure_ascii=False).encode("utf-8"))
-    texts = {"title": record.title, "excerpt": record.excerpt, "body": record.body}
-    for name, text in texts.items():
+DocField = tuple[str, str, Any]
+"""One value of an index document: (``t`` text | ``d`` date | ``i`` integer, field, value)."""
+
+
+def document_fields(record: Article) -> list[DocField]:
+    """Every indexed value of ``record`` but its id and JSON; picklable, so ingest's parse
+    workers compute them and the writing process only adds them to a document."""
+    out: list[DocField] = []
+    for name, text in (("title", record.title), ("excerpt", record.excerpt),
+                       ("body", record.body)):
         if not text:
             continue
         text = analysis.nfc(text)
-        latin = analysis.strip_cjk(text)
-        doc.add_text(name, latin)
-        doc.add_text(name + q.EXACT_SUFFIX, latin)
-        if analysis.has_cjk(text):
-            doc.add_text(name + q.CJK_SUFFIX, analysis.cjk_field_text(text))
+        cjk = analysis.has_cjk(text)
+        latin = analysis.strip_cjk(text) if cjk else text
+        out.append(("t", name, latin))
+        out.append(("t", name + q.EXACT_SUFFIX, latin))
+        if cjk:
+            out.append(("t", name + q.CJK_SUFFIX, analysis.cjk_field_text(text)))
     if record.provider:
         for value in {record.provider.name, record.provider.domain}:
             if value and value.strip():
-                doc.add_text("provider", analysis.keyword(value))
+                out.append(("t", "provider", analysis.keyword(value)))
     if record.provider_key:
-        doc.add_text("provider_key", record.provider_key)
+        out.append(("t", "provider_key", record.provider_key))
     for topic in dict.fromkeys(t.strip() for t in record.topics if t.strip()):
-        doc.add_text("topic", analysis.keyword(topic))
-        doc.add_text("topic_display", topic)
-    doc.add_text("kind", record.kind)
-    doc.add_text("title_sort", analysis.keyword(record.title)[:200])
+        out.append(("t", "topic", analysis.keyword(topic)))
+        out.append(("t", "topic_display", topic))
+    out.append(("t", "kind", record.kind))
+    out.append(("t", "title_sort", analysis.keyword(record.title)[:200]))
     if record.published is not None:
         published = record.published.astimezone(timezone.utc)
-        doc.add_date("published", published)
+        out.append(("d", "published", published))
         seconds = math.floor(published.timestamp())
-        doc.add_integer("t_new", seconds)
-        doc.add_integer("t_old", seconds)
+        out.append(("i", "t_new", seconds))
+        out.append(("i", "t_old", seconds))
         iso = published.isocalendar()
-        doc.add_text("bucket_day", published.strftime("%Y-%m-%d"))
-        doc.add_text("bucket_week", f"{iso[0]:04d}-W{iso[1]:02d}")
-        doc.add_text("bucket_month", published.strftime("%Y-%m"))
-        doc.add_text("bucket_year", published.strftime("%Y"))
+        day = published.strftime("%Y-%m-%d")
+        out.append(("t", "bucket_day", day))
+        out.append(("t", "bucket_week", f"{iso[0]:04d}-W{iso[1]:02d}"))
+        out.append(("t", "bucket_month", published.strftime("%Y-%m")))
+        out.append(("t", "bucket_year", published.strftime("%Y")))
     else:
-        doc.add_integer("t_new", _I64_MIN)
-        doc.add_integer("t_old", _I64_MAX)
+        out.append(("i", "t_new", _I64_MIN))
+        out.append(("i", "t_old", _I64_MAX))
+    return out
+
+
+def build_document(record_id: str, doc_json: bytes, fields: Iterable[DocField]) -> tantivy.Document:
+    """The tantivy document of one record from its JSON and :func:`document_fields`."""
+    doc = tantivy.Document()
+    doc.add_text("id", record_id)
+    doc.add_bytes("doc", doc_json)
+    for kind, name, value in fields:
+        if kind == "t":
+            doc.add_text(name, value)
+        elif kind == "i":
+            doc.add_integer(name, value)
+        else:
+            doc.add_date(name, value)
     return doc
+
+
+def _document(record: Article | tantivy.Document) -> tantivy.Document:
+    if isinstance(record, tantivy.Document):
+        return record
+    doc_json = json.dumps(to_json(record), ensure_ascii=False).encode("utf-8")
+    return build_document(record.id, doc_json, document_fields(record))
+
+
+def _record_id(record: Article | tantivy.Document) -> str:
+    return str(record.get_first("id")) if isinstance(record, tantivy.Document) else record.id
 
 
 _TERM = re.compile(r'Term\(field=(\d+), type=\w+, "(.*?)"\)')
@@ -226,8 +258,9 @@ class SearchIndex:
         threads = max(1, min(4, os.cpu_count() or 1))
         return index.writer(heap_size=64_000_000 * threads, num_threads=threads)
 
-    def rebuild(self, records: Iterable[Article], generation: int) -> None:
-        """Index ``records`` from scratch in a new directory, then swap it in atomically."""
+    def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None:
+        """Index ``records`` (or documents from :func:`build_document`) from scratch in a new
+        directory, then swap it in atomically."""
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             data = f"data-{os.urandom(6).hex()}"
@@ -249,9 +282,11 @@ class SearchIndex:
                 shutil.rmtree(old, ignore_errors=True)
 
     def update(
-        self, *, upserts: Iterable[Article], deletes: Iterable[str], generation: int
+        self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
+        generation: int,
     ) -> None:
-        """Apply a catalogue commit: replace ``upserts`` by id, remove ``deletes``.
+        """Apply a catalogue commit: replace ``upserts`` (records or built documents) by id,
+        remove ``deletes``.
 
         Raises :class:`CatalogueError` when there is no current index (call ``rebuild``).
         """
@@ -263,7 +298,7 @@ class SearchIndex:
             for record_id in deletes:
                 writer.delete_documents_by_term("id", record_id)
             for record in upserts:
-                writer.delete_documents_by_term("id", record.id)
+                writer.delete_documents_by_term("id", _record_id(record))
                 writer.add_document(_document(record))
             writer.commit()
         except BaseException:

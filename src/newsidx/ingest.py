@@ -14,26 +14,62 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import multiprocessing
 import os
 import stat
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, NamedTuple, Protocol
 
-from newsidx.catalogue import Catalogue, CatalogueWriter, FileState
+import tantivy
+
+from newsidx.catalogue import Catalogue, CatalogueWriter, FileState, Row
 from newsidx.errors import NewsidxError, ParseError, SkippedFile
+from newsidx.index import DocField, build_document, document_fields
 from newsidx.model import Article, from_json, to_json
 from newsidx.walk import walk
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 DEFAULT_BATCH_SIZE = 20_000
 _PARALLEL_THRESHOLD = 32
+_CHUNK = 64  # files per worker round trip
+_WINDOW = 8  # chunks in flight per worker
 
 Stage = Literal["walk", "file", "commit"]
-IndexSync = Callable[[Catalogue, Sequence[Article], Sequence[str], int], None]
+
+
+class Prepared(NamedTuple):
+    """One record as a parse worker hands it over: its catalogue row and index values.
+
+    Building both in the workers keeps the single writing process from converting
+    records to JSON and analysing their text; :meth:`record` rebuilds the record only
+    when it has to be merged with another copy of the same id.
+    """
+
+    row: Row
+    fields: list[DocField]
+
+    @property
+    def id(self) -> str:
+        return self.row.id
+
+    @staticmethod
+    def of(record: Article) -> Prepared:
+        return Prepared(Row.of(record), document_fields(record))
+
+    def record(self) -> Article:
+        return from_json(json.loads(self.row.line))
+
+    def document(self) -> tantivy.Document:
+        line = self.row.line.rstrip("\n")
+        return build_document(self.row.id, line.encode("utf-8", "surrogatepass"), self.fields)
+
+
+IndexSync = Callable[[Catalogue, Sequence[Prepared], Sequence[str], int], None]
 
 
 class UsageError(NewsidxError):
@@ -95,19 +131,27 @@ class IngestReport:
 
 class IndexLike(Protocol):
     def generation(self) -> int | None: ...
-    def rebuild(self, records: Iterable[Article], generation: int) -> None: ...
+    def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None: ...
     def update(
-        self, *, upserts: Iterable[Article], deletes: Iterable[str], generation: int
+        self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
+        generation: int,
     ) -> None: ...
 
 
 def index_sync_for(index: IndexLike) -> IndexSync:
-    """An ``index_sync`` hook: update the index in step, rebuild it when it lags behind."""
+    """An ``index_sync`` hook: update the index in step, rebuild it when it lags behind.
 
-    def sync(catalogue: Catalogue, upserts: Sequence[Article], deletes: Sequence[str],
+    The first commit of a catalogue holds every record, so its index is built from the
+    commit's own upserts rather than by reading the catalogue back.
+    """
+
+    def sync(catalogue: Catalogue, upserts: Sequence[Prepared], deletes: Sequence[str],
              generation: int) -> None:
+        docs = (p.document() for p in upserts)
         if index.generation() == generation - 1:
-            index.update(upserts=upserts, deletes=deletes, generation=generation)
+            index.update(upserts=docs, deletes=deletes, generation=generation)
+        elif generation == 1:
+            index.rebuild(docs, generation)
         else:
             index.rebuild(catalogue.iter_records(), generation)
 
@@ -143,7 +187,7 @@ def _read_regular(path: str, max_size: int) -> tuple[os.stat_result, bytes | Non
 def work(task: tuple[str, str | None, int]) -> _Outcome:
     """Parse one file (in a worker process); returns picklable, JSON-able data.
 
-    ``("ok", sha, size, mtime_ns, records_json, warnings)``, ``("same", sha, size,
+    ``("ok", sha, size, mtime_ns, prepared_records, warnings)``, ``("same", sha, size,
     mtime_ns)`` when the bytes hash to ``old_sha``, ``("skipped", reason)`` or
     ``("failed", one_line_message)``.
     """
@@ -176,8 +220,13 @@ def work(task: tuple[str, str | None, int]) -> _Outcome:
         return ("failed", f"{path}: too large to read")
     except Exception as exc:  # a parser bug must not end the run or lose other files
         return ("failed", f"{path}: internal error: {type(exc).__name__}: {exc}")
-    records = [to_json(r) for r in result.records]
-    return ("ok", sha, st.st_size, st.st_mtime_ns, records, list(result.warnings))
+    items = [Prepared.of(r) for r in _dedup(result.records).values()]
+    return ("ok", sha, st.st_size, st.st_mtime_ns, items, list(result.warnings))
+
+
+def work_many(tasks: Sequence[tuple[str, str | None, int]]) -> list[_Outcome]:
+    """:func:`work` over a chunk of files: one round trip to a worker per chunk."""
+    return [work(task) for task in tasks]
 
 
 def _close_inherited(fd: int) -> None:
@@ -195,18 +244,37 @@ class _Parser:
         self.pool: ProcessPoolExecutor | None = None
 
     def map(self, tasks: Sequence[tuple[str, str | None, int]]) -> Iterator[_Outcome]:
+        """Outcomes in task order. At most a few chunks per worker are in flight, so the
+        workers keep parsing while the caller commits, and memory stays bounded."""
         if self.jobs <= 1 or len(tasks) < _PARALLEL_THRESHOLD:
             yield from map(work, tasks)
             return
+        chunk = self._chunk(len(tasks))
+        starts = iter(range(0, len(tasks), chunk))
+        pending: deque[tuple[int, Future[list[_Outcome]]]] = deque()
+
+        def submit() -> None:
+            start = next(starts, None)
+            if start is not None:
+                pending.append((start, self._pool().submit(work_many, tasks[start:start + chunk])))
+
         done = 0
         try:
-            for outcome in self._pool().map(work, tasks, chunksize=self._chunk(len(tasks))):
-                done += 1
-                yield outcome
+            for _ in range(self.jobs * _WINDOW):
+                submit()
+            while pending:
+                _, future = pending.popleft()
+                outcomes = future.result()
+                submit()
+                for outcome in outcomes:
+                    done += 1
+                    yield outcome
         except BrokenProcessPool:
+            for _, future in pending:
+                future.cancel()
             self.close()
-            # A worker died (a parser crash no except can catch): finish in this process
-            # one file at a time in fresh single-use workers, so only the culprit fails.
+            # A worker died (a parser crash no except can catch): finish one file at a
+            # time in fresh single-use workers, so only the culprit fails.
             for task in tasks[done:]:
                 yield self._isolated(task)
 
@@ -218,7 +286,7 @@ class _Parser:
                 return ("failed", f"{task[0]}: the parser crashed on this file")
 
     def _chunk(self, n: int) -> int:
-        return max(1, min(256, n // (self.jobs * 8)))
+        return max(1, min(_CHUNK, n // (self.jobs * 8)))
 
     def _pool_args(self) -> dict[str, Any]:
         ctx = multiprocessing.get_context()
@@ -270,13 +338,13 @@ class _Batch:
     def __init__(self, catalogue: Catalogue, states: dict[str, FileState]) -> None:
         self.catalogue = catalogue
         self.states = states
-        self.contributions: dict[str, dict[str, Article]] = {}
+        self.contributions: dict[str, dict[str, Prepared]] = {}
         self.replaced: set[str] = set()
         self.affected: set[str] = set()
         self.file_changes: dict[str, FileState | None] = {}
 
     def set_file(
-        self, path: str, state: FileState | None, records: Sequence[Article] | None
+        self, path: str, state: FileState | None, records: Sequence[Prepared] | None
     ) -> None:
         """Set a file's new state; ``records`` replace its contributions (None: keep them,
         unless ``state`` is None too, which removes the file and its contributions)."""
@@ -286,7 +354,7 @@ class _Batch:
             self.replaced.add(path)
         if records is not None:
             self.replaced.add(path)
-            self.contributions[path] = _dedup(records)
+            self.contributions[path] = {p.id: p for p in records}
             self.affected.update(self.contributions[path])
         if state is None:
             self.states.pop(path, None)
@@ -294,8 +362,8 @@ class _Batch:
             self.states[path] = state
         self.file_changes[path] = state
 
-    def resolve(self, reparse: Callable[[list[str]], Mapping[str, Sequence[Article] | None]]
-                ) -> tuple[list[Article], list[str], int, int]:
+    def resolve(self, reparse: Callable[[list[str]], Mapping[str, Sequence[Prepared] | None]]
+                ) -> tuple[list[Prepared], list[str], int, int]:
         """Upserts, deletes, added count, updated count for this batch."""
         contributors: dict[str, list[str]] = {rid: [] for rid in self.affected}
         for path, state in self.states.items():
@@ -316,9 +384,9 @@ class _Batch:
             tried |= need
             for path, records in reparse(sorted(need)).items():
                 if records is not None:
-                    self.contributions[path] = _dedup(records)
+                    self.contributions[path] = {p.id: p for p in records}
 
-        upserts: list[Article] = []
+        upserts: list[Prepared] = []
         deletes: list[str] = []
         added = updated = 0
         for rid, paths in contributors.items():
@@ -327,10 +395,19 @@ class _Batch:
                 if old is not None:
                     deletes.append(rid)
                 continue
+            if old is None and len(paths) == 1:
+                ready = self.contributions.get(paths[0], {}).get(rid)
+                if ready is not None:
+                    # One new record from one file: the worker built it with that file as
+                    # its only source and the file's article as its parent, as merging would.
+                    added += 1
+                    upserts.append(ready)
+                    continue
             candidates: list[tuple[tuple[int, str], Article, str]] = []
             for path in paths:
-                record = self.contributions.get(path, {}).get(rid)
-                if record is not None:
+                ready = self.contributions.get(path, {}).get(rid)
+                if ready is not None:
+                    record = ready.record()
                     candidates.append((_rank(record, path), record, path))
             if old is not None and old.sources:
                 origin = old.sources[0]
@@ -349,10 +426,10 @@ class _Batch:
             )
             if old is None:
                 added += 1
-                upserts.append(record)
+                upserts.append(Prepared.of(record))
             elif to_json(old) != to_json(record):
                 updated += 1
-                upserts.append(record)
+                upserts.append(Prepared.of(record))
         return upserts, deletes, added, updated
 
 
@@ -402,22 +479,26 @@ def ingest(
         parser = _Parser(jobs, writer.lock_fd)
         try:
             size = len(todo) + 1 if strict else max(1, batch_size)
-            starts = list(range(0, len(todo), size)) or [0]
-            for start in starts:
-                batch = _Batch(catalogue, states)
-                _parse_batch(todo[start : start + size], parser, batch, max_size, report, emit)
-                if start == starts[-1] and prune:
-                    for path in report.stale:
-                        batch.set_file(path, None, None)
-                    report.pruned, report.stale = report.stale, []
-                if strict and report.failed:
-                    raise IngestFailed(
-                        f"{len(report.failed)} file(s) failed; nothing written (strict): "
-                        f"{report.failed[0][1]}",
-                        report,
-                    )
-                if batch.file_changes:
-                    _commit(batch, writer, parser, max_size, report, emit, index_sync)
+            tasks = [(p, states[p].sha256 if p in states else None, max_size) for p in todo]
+            outcomes = parser.map(tasks)
+            done = report.unchanged
+            batch = _Batch(catalogue, states)
+            for count, (path, outcome) in enumerate(zip(todo, outcomes, strict=True), 1):
+                status = _apply(outcome, path, batch, states, report)
+                done += 1
+                emit(ProgressEvent("file", done, report.files_seen, path=path, status=status))
+                if count % size == 0 and count < len(todo):
+                    _check_strict(strict, report)
+                    if batch.file_changes:
+                        _commit(batch, writer, parser, max_size, report, emit, index_sync)
+                    batch = _Batch(catalogue, states)
+            if prune:
+                for path in report.stale:
+                    batch.set_file(path, None, None)
+                report.pruned, report.stale = report.stale, []
+            _check_strict(strict, report)
+            if batch.file_changes:
+                _commit(batch, writer, parser, max_size, report, emit, index_sync)
         finally:
             parser.close()
         report.records_total = len(catalogue)
@@ -449,29 +530,28 @@ def _survey(tops: list[str], hidden: bool, states: Mapping[str, FileState],
     return todo
 
 
-def _parse_batch(paths: list[str], parser: _Parser, batch: _Batch, max_size: int,
-                 report: IngestReport, emit: Callable[[ProgressEvent], None]) -> None:
-    states = batch.states
-    tasks = [(p, states[p].sha256 if p in states else None, max_size) for p in paths]
-    done = report.unchanged + len(report.new) + len(report.updated) + len(report.failed)
-    for path, outcome in zip(paths, parser.map(tasks), strict=True):
-        status = _apply(outcome, path, batch, states, report)
-        done += 1
-        emit(ProgressEvent("file", done, report.files_seen, path=path, status=status))
+def _check_strict(strict: bool, report: IngestReport) -> None:
+    if strict and report.failed:
+        raise IngestFailed(
+            f"{len(report.failed)} file(s) failed; nothing written (strict): "
+            f"{report.failed[0][1]}",
+            report,
+        )
 
 
 def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: int,
             report: IngestReport, emit: Callable[[ProgressEvent], None],
             index_sync: IndexSync | None) -> None:
-    def reparse(paths: list[str]) -> dict[str, Sequence[Article] | None]:
+    def reparse(paths: list[str]) -> dict[str, Sequence[Prepared] | None]:
         tasks = [(p, None, max_size) for p in paths]
         return {
-            path: [from_json(r) for r in outcome[4]] if outcome[0] == "ok" else None
+            path: outcome[4] if outcome[0] == "ok" else None
             for path, outcome in zip(paths, parser.map(tasks), strict=True)
         }
 
     upserts, deletes, added, updated = batch.resolve(reparse)
-    generation = writer.commit(upserts=upserts, deletes=deletes, files=batch.file_changes)
+    rows = [p.row for p in upserts]
+    generation = writer.commit(upserts=rows, deletes=deletes, files=batch.file_changes)
     report.generation = generation
     report.commits += 1
     report.records_added += added
@@ -501,9 +581,8 @@ def _apply(outcome: _Outcome, path: str, batch: _Batch, states: Mapping[str, Fil
         batch.set_file(path, replace(old, size=size, mtime_ns=mtime_ns), None)
         report.unchanged += 1
         return "unchanged"
-    _, sha, size, mtime_ns, records_json, warnings = outcome
-    records = [from_json(r) for r in records_json]
-    ids = tuple(_dedup(records))
+    _, sha, size, mtime_ns, records, warnings = outcome
+    ids = tuple(p.id for p in records)
     batch.set_file(path, FileState(size, mtime_ns, sha, ids), records)
     if warnings:
         report.warnings[path] = tuple(warnings)
