@@ -109,7 +109,10 @@ class Article:
     @property
     def day(self) -> str | None:
         """The UTC publication day, ``YYYY-MM-DD``, the catalogue's date key."""
-        return self.published.strftime("%Y-%m-%d") if self.published else None
+        if self.published is None:
+            return None
+        d = self.published
+        return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
 
 
 def canonical_url(url: str) -> str:
