@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 from typing import cast
 
-import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -123,6 +122,7 @@ def test_ingest_of_generated_trees(tmp_path_factory: object, files: list[tuple[s
 
 
 def test_year_before_1000(tmp_path: Path) -> None:
+    (tmp_path / "tree").mkdir()
     _write(tmp_path / "tree" / "old.md", "valid", (1, "Old", date(999, 1, 1)))
     cat = Catalogue(tmp_path / "cat")
     ingest([tmp_path / "tree"], cat, jobs=1)
