@@ -343,3 +343,20 @@ def test_read_commands_never_parse_the_manifest(
     stats = json.loads(run("stats", "--format", "json").stdout)
     assert (stats["records"], stats["providers"], stats["topics"], stats["sources"]) == (
         4, 3, 2, 3)
+
+
+def test_stale_index_is_not_rebuilt_while_an_ingest_holds_the_lock(catalogue: Path) -> None:
+    import shutil
+
+    run("search", "Alibaba")
+    extra = Article(id="00000000000000ee", kind="article", title="Alibaba again")
+    with Catalogue(catalogue).writer() as writer:
+        writer.commit(upserts=[extra], deletes=(), files={})  # index now one generation behind
+        result = run("search", "Alibaba", "--format", "ids")
+        assert "an ingest is running" in result.stderr and "rebuilding" not in result.stderr
+        assert "00000000000000ee" not in ids(result)
+        shutil.rmtree(catalogue / "index")
+        missing = run("list", code=1)
+        assert "has no search index yet; retry" in missing.stderr
+        assert json.loads(run("stats", "--format", "json").stdout)["records"] == 5
+    assert "00000000000000ee" in ids(run("search", "Alibaba", "--format", "ids"))

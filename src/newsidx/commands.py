@@ -173,14 +173,30 @@ def _summary_line(report: IngestReport, s: Mapping[str, Any]) -> str:
 
 
 def open_index(catalogue: Catalogue) -> SearchIndex:
-    """The search index, rebuilt first (with a note on stderr) when it is missing or stale."""
+    """The search index, rebuilt first (with a note on stderr) when it is missing or stale.
+
+    The rebuild runs under the catalogue's writer lock, so it never races an ingest
+    (which keeps the index in step itself). While an ingest holds the lock, a stale
+    index is searched as it is, with a note; a missing one is an error to retry.
+    """
+    from newsidx.errors import CatalogueError, LockedError
     from newsidx.index import SearchIndex
 
     index = SearchIndex(catalogue.root / "index")
     generation = catalogue.peek_generation()
-    if generation and index.generation() != generation:
-        note("the search index is missing or out of date; rebuilding it")
-        index.rebuild(catalogue.iter_records(), generation)
+    if not generation or index.generation() == generation:
+        return index
+    try:
+        with catalogue.writer():
+            generation = catalogue.generation
+            if index.generation() != generation:
+                note("the search index is missing or out of date; rebuilding it")
+                index.rebuild(catalogue.iter_records(), generation)
+    except LockedError:
+        if not index.exists():
+            raise CatalogueError(f"catalogue {catalogue.root} is being written by an ingest and "
+                                 "has no search index yet; retry when it finishes") from None
+        note("an ingest is running: results may not include its latest changes")
     return index
 
 
@@ -390,6 +406,7 @@ def _disk_size(path: Path, skip: str | None = None) -> int:
 
 def catalogue_stats(catalogue: Catalogue, *, human: bool) -> dict[str, Any]:
     """Totals, providers, topics, date range and sizes on disk."""
+    from newsidx.errors import CatalogueError
     from newsidx.index import SearchRequest
     from newsidx.render import human_size
 
@@ -398,10 +415,18 @@ def catalogue_stats(catalogue: Catalogue, *, human: bool) -> dict[str, Any]:
     providers = topics = 0
     first = last = None
     if generation:
-        index = open_index(catalogue)
-        providers = len(index.facet("provider", SearchRequest()))
-        topics = len(index.facet("topic", SearchRequest()))
-        first, last = index.date_span(SearchRequest())
+        try:
+            index = open_index(catalogue)
+        except CatalogueError:  # an ingest is creating the index: count from the manifest
+            m = catalogue.manifest()
+            providers, topics = len(m["providers"]), len(m["topics"])
+            days = sorted(m["dates"])
+            first, last = (days[0], days[-1]) if days else (None, None)
+        else:
+            providers = len(index.facet("provider", SearchRequest()))
+            topics = len(index.facet("topic", SearchRequest()))
+            span = index.date_span(SearchRequest())
+            first, last = (d.strftime("%Y-%m-%d") if d else None for d in span)
     sizes = (_disk_size(catalogue.root, skip="index"), _disk_size(catalogue.root / "index"))
     shown = [human_size(s) if human else s for s in sizes]
     return {
@@ -411,8 +436,8 @@ def catalogue_stats(catalogue: Catalogue, *, human: bool) -> dict[str, Any]:
         "related": totals.get("related", 0),
         "providers": providers,
         "topics": topics,
-        "first_date": first.strftime("%Y-%m-%d") if first else None,
-        "last_date": last.strftime("%Y-%m-%d") if last else None,
+        "first_date": first,
+        "last_date": last,
         "undated": totals.get("undated", 0),
         "sources": totals.get("files", 0),
         "catalogue_size": shown[0],
