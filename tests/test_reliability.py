@@ -121,9 +121,6 @@ def _one_line_error(proc: subprocess.Popen[bytes]) -> str:
     return errors[0]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "catalogue.py: atomic_write and writer() let OSError (ENOSPC, EROFS) escape as a "
-    "traceback instead of a CatalogueError; the catalogue itself stays intact"))
 @pytest.mark.parametrize("fault", ["full", "read-only"])
 def test_full_or_read_only_disk_keeps_the_old_catalogue(
         small_fs: Path, tmp_path: Path, fault: str) -> None:
