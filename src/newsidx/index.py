@@ -15,7 +15,6 @@ import math
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -39,8 +38,7 @@ _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 _TEXT = tuple(q.FIELD_BOOSTS)
 
 
-@dataclass(frozen=True, slots=True)
-class SearchRequest:
+class SearchRequest(NamedTuple):
     """What to find: query text, filters (AND-ed; values within one filter OR-ed), page, order."""
 
     text: str = ""
