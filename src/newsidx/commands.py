@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
@@ -322,6 +322,57 @@ def auto_bucket(first: str | None, last: str | None) -> str:
     return "month" if span <= 3660 else "year"
 
 
+MAX_FILLED_BUCKETS = 5000
+
+
+def fill_gaps(buckets: Sequence[tuple[str, int]], by: str) -> list[tuple[str, int]]:
+    """Insert the empty periods between the first and last bucket, so a bar chart shows
+    the quiet stretches too; a span of over MAX_FILLED_BUCKETS periods is left as is."""
+    from datetime import date, timedelta
+
+    def key(day: date) -> str:
+        if by == "week":
+            year, week, _ = day.isocalendar()
+            return f"{year:04d}-W{week:02d}"
+        return {"day": day.isoformat(), "month": f"{day.year:04d}-{day.month:02d}",
+                "year": f"{day.year:04d}"}[by]
+
+    def start(k: str) -> date:
+        if by == "week":
+            year, week = k.split("-W")
+            return date.fromisocalendar(int(year), int(week), 1)
+        if by == "day":
+            return date.fromisoformat(k)
+        return date(int(k[:4]), int(k[5:7]) if by == "month" else 1, 1)
+
+    def advance(day: date) -> date:
+        if by in ("day", "week"):
+            return day + timedelta(days=1 if by == "day" else 7)
+        if by == "month":
+            return date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+        return date(day.year + 1, 1, 1)
+
+    if len(buckets) < 2 or by not in ("day", "week", "month", "year"):
+        return list(buckets)
+    try:
+        first, last = start(buckets[0][0]), start(buckets[-1][0])
+    except ValueError:
+        return list(buckets)
+    per = {"day": 1, "week": 7, "month": 28, "year": 365}[by]
+    if (last - first).days // per > MAX_FILLED_BUCKETS:
+        return list(buckets)
+    counts = dict(buckets)
+    keys: list[str] = []
+    day = first
+    while day <= last:
+        keys.append(key(day))
+        try:
+            day = advance(day)
+        except (OverflowError, ValueError):
+            break
+    return [(k, counts.get(k, 0)) for k in keys]
+
+
 def run_timeline(catalogue: Catalogue, query: str, filters: Filters, *, by: str, fmt: str,
                  out: TextIO) -> int:
     """Histogram of matching dated records; returns 0 when some matched, else 1."""
@@ -337,6 +388,7 @@ def run_timeline(catalogue: Catalogue, query: str, filters: Filters, *, by: str,
         buckets = days if by == "day" else index.histogram(request, by)
     else:
         buckets = index.histogram(request, by)
+    buckets = fill_gaps(buckets, by)
     width = max(10, min(60, _columns() - 30))
     write_timeline(buckets, out, fmt=fmt, width=width)
     if not buckets:
