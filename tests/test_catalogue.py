@@ -15,10 +15,12 @@ from hypothesis import strategies as st
 
 from newsidx.catalogue import (
     MANIFEST,
+    MAX_SEGMENTS,
     SCHEMA_VERSION,
     Catalogue,
     FileState,
     default_root,
+    salvage_states,
 )
 from newsidx.errors import CatalogueError, LockedError, NotFoundError
 from newsidx.model import Article, Provider, make_id, to_json
@@ -148,10 +150,11 @@ def test_newer_schema_is_refused(catalogue_dir: Path) -> None:
         _ = Catalogue().generation
     with pytest.raises(CatalogueError, match="newer"), Catalogue().writer() as w:
         w.commit(upserts=[], deletes=[], files={})
-    data["schema_version"] = 0
-    path.write_text(json.dumps(data))
-    with pytest.raises(CatalogueError, match="cannot read"):
-        list(Catalogue().iter_records())
+    for older in (0, SCHEMA_VERSION - 1):
+        data["schema_version"] = older
+        path.write_text(json.dumps(data))
+        with pytest.raises(CatalogueError, match=r"cannot read.*re-ingest"):
+            list(Catalogue().iter_records())
 
 
 @pytest.mark.parametrize("text", ["{not json", "", "[1, 2]", '{"generation": 3}'])
@@ -211,29 +214,128 @@ _ids = st.text("0123456789abcdef", min_size=16, max_size=16)
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(["up", "del"]), st.integers(0, 30),
+@given(st.lists(st.tuples(st.sampled_from(["up", "up", "del", "file", "unfile"]),
+                          st.integers(0, 30),
                           st.sampled_from([None, "2024-03-05", "2024-04-01", "1999-12-31"])),
                 max_size=40))
 def test_commits_match_a_dict_model(tmp_path_factory: pytest.TempPathFactory,
                                     ops: list[tuple[str, int, str | None]]) -> None:
-    """Any sequence of upserts and deletes leaves exactly what a plain dict would hold."""
+    """Any sequence of upserts, deletes and file-state changes leaves exactly what plain
+    dicts would hold, however the segments were appended and compacted."""
     cat = Catalogue(tmp_path_factory.mktemp("cat"))
     model: dict[str, Article] = {}
+    files: dict[str, FileState] = {}
     with cat.writer() as w:
         for op, n, day in ops:
-            record = art(f"https://example.com/{n}", f"t{n}", day=day,
+            record = art(f"https://example.com/{n}", f"t{n}{day}", day=day,
                          provider=Provider(None, f"p{n % 3}.com"), topics=(f"t{n % 4}",))
+            path = f"/src/{n % 7}.md"
             if op == "up":
                 w.commit(upserts=[record], deletes=[], files={})
                 model[record.id] = record
-            else:
+            elif op == "del":
                 w.commit(upserts=[], deletes=[record.id], files={})
                 model.pop(record.id, None)
-    assert {r.id: to_json(r) for r in cat.iter_records()} == {
+            elif op == "file":
+                state = FileState(n, n, f"{n:x}", (record.id,))
+                w.commit(upserts=[], deletes=[], files={path: state})
+                files[path] = state
+            else:
+                w.commit(upserts=[], deletes=[], files={path: None})
+                files.pop(path, None)
+    fresh = Catalogue(cat.root)
+    assert {r.id: to_json(r) for r in fresh.iter_records()} == {
         k: to_json(v) for k, v in model.items()
     }
+    assert fresh.files() == files
+    assert fresh.check() == []
+    assert fresh.generation == len(ops)
+    m = fresh.manifest()
+    assert all(len(e["files"]) <= MAX_SEGMENTS for e in m["shards"].values())
+    assert len(m["files"]) <= MAX_SEGMENTS
+    if m["files"]:
+        assert salvage_states(cat.root / "files") == (files, str(cat.root / m["files"][0]))
+
+
+def _lines(path: Path) -> list[str]:
+    return [json.loads(line)["id"] for line in path.read_text().splitlines()]
+
+
+def test_a_commit_appends_only_its_lines_to_a_shard(catalogue_dir: Path) -> None:
+    """Adding or updating records writes a segment of just those lines; a record leaving
+    the shard compacts it into one file."""
+    first = [art(f"https://example.com/{i}") for i in range(5)]
+    cat = Catalogue()
+    with cat.writer() as w:
+        w.commit(upserts=first, deletes=[], files={})
+        more = art("https://example.com/new")
+        w.commit(upserts=[more], deletes=[], files={})
+        segments = cat.manifest()["shards"]["2024-03"]["files"]
+        assert len(segments) == 2
+        assert _lines(catalogue_dir / segments[1]) == [more.id]
+        retitled = art("https://example.com/0", "new title")
+        w.commit(upserts=[retitled], deletes=[], files={})
+        segments = cat.manifest()["shards"]["2024-03"]["files"]
+        assert len(segments) == 3 and _lines(catalogue_dir / segments[2]) == [retitled.id]
+        assert cat.get(retitled.id).title == "new title"
+        assert len(cat) == 6 and cat.check() == []
+        w.commit(upserts=[], deletes=[first[1].id], files={})
+    segments = cat.manifest()["shards"]["2024-03"]["files"]
+    assert len(segments) == 1
+    assert sorted(_lines(catalogue_dir / segments[0])) == sorted(
+        [retitled.id, more.id] + [r.id for r in first[2:]]
+    )
+    assert cat.get(retitled.id).title == "new title"
     assert cat.check() == []
-    assert cat.generation == len(ops)
+
+
+def test_many_commits_keep_segments_bounded(catalogue_dir: Path) -> None:
+    cat = Catalogue()
+    with cat.writer() as w:
+        for n in range(3 * MAX_SEGMENTS):
+            record = art(f"https://example.com/{n}")
+            w.commit(upserts=[record], deletes=[],
+                     files={f"/s/{n}.md": FileState(n, n, "ab", (record.id,))})
+            m = cat.manifest()
+            assert len(m["shards"]["2024-03"]["files"]) <= MAX_SEGMENTS
+            assert 1 <= len(m["files"]) <= MAX_SEGMENTS
+            on_disk = {f"records/{p.name}" for p in (catalogue_dir / "records").iterdir()}
+            assert on_disk == set(m["shards"]["2024-03"]["files"]) | {
+                f for f in m["previous_files"] if f.startswith("records/")
+            }
+    assert len(cat) == 3 * MAX_SEGMENTS and len(cat.files()) == 3 * MAX_SEGMENTS
+    assert cat.check() == []
+
+
+def test_file_state_deltas_hold_only_changes(catalogue_dir: Path) -> None:
+    cat = Catalogue()
+    with cat.writer() as w:
+        w.commit(upserts=[], deletes=[], files={
+            "/a.md": FileState(1, 1, "aa", ("1",)), "/b.md": FileState(2, 2, "bb", ("2",))})
+        w.commit(upserts=[], deletes=[], files={
+            "/a.md": None, "/c.md": FileState(3, 3, "cc", ("3",))})
+    names = cat.manifest()["files"]
+    assert names == ["files/state.1.jsonl", "files/delta.2.jsonl"]
+    delta = [json.loads(line) for line in (catalogue_dir / names[1]).read_text().splitlines()]
+    assert delta == [{"path": "/a.md", "deleted": True},
+                     {"path": "/c.md", "size": 3, "mtime_ns": 3, "sha256": "cc", "ids": ["3"]}]
+    assert sorted(cat.files()) == ["/b.md", "/c.md"]
+    assert cat.manifest()["totals"]["files"] == 2
+
+
+def test_compact_rewrites_everything_as_one_file_each(catalogue_dir: Path) -> None:
+    cat = Catalogue()
+    with cat.writer() as w:
+        for n in range(3):
+            w.commit(upserts=[art(f"https://example.com/{n}")], deletes=[],
+                     files={f"/{n}.md": FileState(n, n, "ab", ())})
+        before = ({r.id: r for r in cat.iter_records()}, cat.files())
+        w.commit(upserts=[], deletes=[], files={}, compact=True)
+    m = cat.manifest()
+    assert [len(e["files"]) for e in m["shards"].values()] == [1]
+    assert m["files"] == ["files/state.4.jsonl"]
+    assert ({r.id: r for r in cat.iter_records()}, cat.files()) == before
+    assert cat.check() == []
 
 
 def test_peek_generation_matches_the_full_read(tmp_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_damaged_catalogue_is_rebuilt_from_its_sources(
     before = snapshot(cat)
     generation = cat.generation
     manifest = cat.root / "catalogue.json"
-    shard = cat.root / cat.manifest()["shards"]["2024-02"]["file"]
+    shard = cat.root / cat.manifest()["shards"]["2024-02"]["files"][-1]
     if damage == "truncated":
         manifest.write_bytes(manifest.read_bytes()[: manifest.stat().st_size // 2])
     elif damage == "deleted":
@@ -142,7 +142,7 @@ def test_records_nowhere_to_be_found_are_listed(built: tuple[Path, Catalogue]) -
     root, cat = built
     lost = Catalogue(cat.root).files()[str(root / "1.md")].ids[0]
     (root / "1.md").unlink()
-    shard = cat.root / cat.manifest()["shards"]["2024-02"]["file"]
+    shard = cat.root / cat.manifest()["shards"]["2024-02"]["files"][-1]
     shard.unlink()
     report = check(cat, repair=True)
     assert report.exit_code == 1

@@ -1,11 +1,14 @@
 """The JSON catalogue: a manifest, month shards of records and per-file state.
 
 The manifest ``catalogue.json`` is the single commit point. Shard and file-state files
-are immutable and generation-named; a commit writes new ones, atomically replaces the
-manifest that names them, then removes files no longer named by the last two
-manifests. A reader therefore sees either the old or the new catalogue, never a mix,
-and a crash at any instant leaves the last committed catalogue intact. Writers take an
-exclusive ``flock`` on ``<root>/.lock``. See docs/catalogue.md.
+are immutable, generation-named segments: a commit appends one segment per touched
+shard holding only its changed lines (later segments win), compacts a shard only when a
+record leaves it or it has too many segments, atomically replaces the manifest that
+names them, then removes files no longer named by the last two manifests. A commit
+therefore writes about what changed, not the whole catalogue. A reader sees either the
+old or the new catalogue, never a mix, and a crash at any instant leaves the last
+committed catalogue intact. Writers take an exclusive ``flock`` on ``<root>/.lock``.
+See docs/catalogue.md.
 """
 
 from __future__ import annotations
@@ -13,18 +16,20 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import json
 import os
 import re
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TextIO
 
 from newsidx.errors import CatalogueError, LockedError, NotFoundError
 from newsidx.model import Article, canonical_url, from_json, make_id, to_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "catalogue.json"
 LOCK = ".lock"
 RECORDS_DIR = "records"
@@ -35,6 +40,7 @@ MIN_PREFIX = 4
 _OWN_NAMES = frozenset({MANIFEST, LOCK, RECORDS_DIR, FILES_DIR, INDEX_DIR})
 _HEX = re.compile(r"[0-9a-f]+")
 _READ_RETRIES = 5
+MAX_SEGMENTS = 8  # a shard or the file state is compacted beyond this
 
 
 def default_root() -> Path:
@@ -129,7 +135,7 @@ def _empty_manifest() -> dict[str, Any]:
         "generation": 0,
         "totals": {"records": 0, "articles": 0, "related": 0, "undated": 0, "files": 0},
         "shards": {},
-        "files": None,
+        "files": [],
         "previous_files": [],
         "providers": {},
         "topics": {},
@@ -146,12 +152,16 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a crash leaves either the old or the new file."""
+def atomic_write(path: Path, text: str | Iterable[str]) -> None:
+    """Write ``text`` (or its pieces, streamed) to ``path`` so that a crash leaves either
+    the old or the new file."""
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
         with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            if isinstance(text, str):
+                handle.write(text)
+            else:
+                handle.writelines(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -162,6 +172,52 @@ def atomic_write(path: Path, text: str) -> None:
         raise CatalogueError(
             f"cannot write {path}: {exc.strerror or exc}; the catalogue was left as it was"
         ) from exc
+
+
+def state_file_name(generation: int, *, full: bool) -> str:
+    """``files/state.G.jsonl`` holds every path's state; ``files/delta.G.jsonl`` only the
+    paths changed at generation G (a removed path as ``{"path", "deleted": true}``)."""
+    return f"{FILES_DIR}/{'state' if full else 'delta'}.{generation}.jsonl"
+
+
+_STATE_NAME = re.compile(r"^(state|delta)\.(\d+)\.jsonl$")
+
+
+def salvage_states(folder: Path) -> tuple[dict[str, FileState], str] | None:
+    """The newest file state readable from ``folder`` without a manifest: the newest
+    full ``state.G.jsonl`` with every later delta folded in; None when there is none."""
+    found: list[tuple[int, bool, Path]] = []
+    with contextlib.suppress(OSError):
+        for path in folder.iterdir():
+            match = _STATE_NAME.match(path.name)
+            if match:
+                found.append((int(match[2]), match[1] == "state", path))
+    for generation, _, base in sorted((f for f in found if f[1]), reverse=True):
+        deltas = sorted((g, p) for g, full, p in found if not full and g > generation)
+        try:
+            states = _fold_states([base, *(p for _, p in deltas)])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            continue
+        return states, str(base)
+    return None
+
+
+def _fold_states(paths: Iterable[Path]) -> dict[str, FileState]:
+    states: dict[str, FileState] = {}
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            _fold_state_lines(states, handle)
+    return states
+
+
+def _fold_state_lines(states: dict[str, FileState], lines: Iterable[str]) -> None:
+    for line in lines:
+        data = json.loads(line)
+        if data.get("deleted"):
+            states.pop(str(data["path"]), None)
+        else:
+            path, state = FileState.from_json(data)
+            states[sys.intern(path)] = state
 
 
 class Catalogue:
@@ -264,23 +320,38 @@ class Catalogue:
     # -- records ------------------------------------------------------------------
 
     def _shard_lines(self, shard: str) -> Iterator[str]:
-        """Lines of one shard of the cached manifest, retrying once the manifest moves on."""
+        """Live lines of one shard of the cached manifest: every segment's lines but those
+        a later segment replaces. Retries once the manifest moves on under it."""
         for _ in range(_READ_RETRIES):
             entry = self.manifest()["shards"].get(shard)
             if entry is None:
                 return
-            path = self.root / entry["file"]
-            try:
-                handle = open(path, encoding="utf-8")  # noqa: SIM115 (closed below)
-            except FileNotFoundError:
+            handles = self._open_all([self.root / name for name in entry["files"]])
+            if handles is None:
                 self.reload()
                 continue
-            except OSError as exc:
-                raise CatalogueError(f"cannot read {path}: {exc.strerror}") from exc
-            with handle:
-                yield from handle
+            try:
+                yield from _fold_segments(handles)
+            finally:
+                for handle in handles:
+                    handle.close()
             return
         raise CatalogueError(f"catalogue {self.root} kept changing while being read; retry")
+
+    @staticmethod
+    def _open_all(paths: list[Path]) -> list[TextIO] | None:
+        """Open every segment at once (a snapshot), or None when one is already gone."""
+        handles: list[TextIO] = []
+        try:
+            for path in paths:
+                handles.append(open(path, encoding="utf-8"))  # noqa: SIM115 (caller closes)
+        except OSError as exc:
+            for handle in handles:
+                handle.close()
+            if isinstance(exc, FileNotFoundError):
+                return None
+            raise CatalogueError(f"cannot read {exc.filename}: {exc.strerror}") from exc
+        return handles
 
     def _parse_line(self, shard: str, line: str) -> Article:
         try:
@@ -354,18 +425,25 @@ class Catalogue:
     # -- file state ---------------------------------------------------------------
 
     def files(self) -> dict[str, FileState]:
-        """Source path -> the state ingest recorded for it."""
+        """Source path -> the state ingest recorded for it (file-state segments folded in
+        order; a ``deleted`` line removes a path)."""
         for _ in range(_READ_RETRIES):
-            name = self.manifest()["files"]
-            if not name:
-                return {}
-            try:
-                with open(self.root / name, encoding="utf-8") as handle:
-                    return dict(FileState.from_json(json.loads(line)) for line in handle)
-            except FileNotFoundError:
+            names = self.manifest()["files"] or []
+            handles = self._open_all([self.root / name for name in names])
+            if handles is None:
                 self.reload()
-            except (ValueError, KeyError, TypeError) as exc:
-                raise CatalogueError(f"{self.root / name} is corrupt: {exc}") from exc
+                continue
+            states: dict[str, FileState] = {}
+            try:
+                for handle, name in zip(handles, names, strict=True):
+                    try:
+                        _fold_state_lines(states, handle)
+                    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                        raise CatalogueError(f"{self.root / name} is corrupt: {exc}") from exc
+            finally:
+                for handle in handles:
+                    handle.close()
+            return states
         raise CatalogueError(f"catalogue {self.root} kept changing while being read; retry")
 
     # -- consistency --------------------------------------------------------------
@@ -377,22 +455,30 @@ class Catalogue:
         seen: dict[str, set[str]] = {}
         kinds = {"article": 0, "related": 0}
         for shard, entry in sorted(m["shards"].items()):
-            path = self.root / entry["file"]
-            if not path.is_file():
-                problems.append(f"shard {shard}: {path} is missing")
+            paths = [self.root / name for name in entry["files"]]
+            gone = [p for p in paths if not p.is_file()]
+            if gone:
+                problems.append(f"shard {shard}: {gone[0]} is missing")
+                continue
+            handles = self._open_all(paths)
+            if handles is None:
+                problems.append(f"shard {shard}: a segment vanished while being checked")
                 continue
             ids: set[str] = set()
-            with open(path, encoding="utf-8") as handle:
-                for number, line in enumerate(handle, 1):
+            try:
+                for number, line in enumerate(_fold_segments(handles), 1):
                     try:
                         record = from_json(json.loads(line))
                     except (ValueError, KeyError, TypeError) as exc:
-                        problems.append(f"{path}:{number}: {exc}")
+                        problems.append(f"shard {shard}, record {number}: {exc}")
                         continue
                     if shard_of(record) != shard:
-                        problems.append(f"{path}:{number}: record {record.id} in wrong shard")
+                        problems.append(f"shard {shard}: record {record.id} in wrong shard")
                     ids.add(record.id)
                     kinds[record.kind] += 1
+            finally:
+                for handle in handles:
+                    handle.close()
             if len(ids) != entry["count"]:
                 problems.append(
                     f"shard {shard}: {len(ids)} records, manifest says {entry['count']}"
@@ -476,6 +562,23 @@ class Catalogue:
             raise CatalogueError(f"cannot write catalogue {self.root}: permission denied") from exc
 
 
+def _fold_segments(handles: list[TextIO]) -> Iterator[str]:
+    """The lines of segments read in order, each id's last line only."""
+    if len(handles) == 1:
+        yield from handles[0]
+        return
+    last: dict[str | None, int] = {}
+    for number, handle in enumerate(handles):
+        for line in handle:
+            last[_line_id(line)] = number
+    last.pop(None, None)
+    for number, handle in enumerate(handles):
+        handle.seek(0)
+        for line in handle:
+            if last.get(_line_id(line), number) == number:
+                yield line
+
+
 def _line_id(line: str) -> str | None:
     if line.startswith('{"id":"'):
         return line[7 : line.index('"', 7)]
@@ -498,17 +601,29 @@ class CatalogueWriter:
     def root(self) -> Path:
         return self.catalogue.root
 
+    def files(self) -> dict[str, FileState]:
+        """The committed file states, as the writer's own map: each commit applies its
+        ``files`` to it. A caller may change it ahead of a commit only in the same way
+        that commit will (ingest does, so the run holds one map, not two)."""
+        if self._states is None:
+            self._states = self.catalogue.files()
+        return self._states
+
     def commit(
         self,
         *,
         upserts: Iterable[Article | Row],
         deletes: Iterable[str],
         files: Mapping[str, FileState | None],
+        compact: bool = False,
     ) -> int:
         """Store ``upserts`` (records or ready rows), drop ``deletes``, set (or drop, for
-        None) file states.
+        None) file states; ``compact`` rewrites every shard and the file state as one
+        file each.
 
-        Returns the new generation. Only the shards holding a changed record are rewritten.
+        Returns the new generation. A shard gains one segment with its upserted lines; it
+        is compacted into one file when a record leaves it, when it has more than
+        ``MAX_SEGMENTS`` segments or when most of its lines are replaced ones.
         """
         cat = self.catalogue
         cat.reload()
@@ -519,60 +634,102 @@ class CatalogueWriter:
         generation = int(m["generation"]) + 1
         new = {r.id: r for r in (u if isinstance(u, Row) else Row.of(u) for u in upserts)}
         gone = set(deletes) - new.keys()
-        changed = new.keys() | gone
-
-        old_shards = cat._shard_for_ids(changed)
-        touched = set(old_shards) | {r.shard for r in new.values()}
-        facets = _Facets(m)
-        shard_lines: dict[str, dict[str, str]] = {}
-        for shard in touched:
-            lines: dict[str, str] = {}
-            for line in cat._shard_lines(shard):
-                rid = _line_id(line)
-                if rid is None:
-                    raise CatalogueError(f"corrupt record in shard {shard} of {self.root}")
-                if rid in changed:
-                    facets.remove(Row.of(cat._parse_line(shard, line)))
-                else:
-                    lines[rid] = line
-            shard_lines[shard] = lines
+        old_shards = cat._shard_for_ids(new.keys() | gone)
+        by_shard: dict[str, dict[str, Row]] = {}
         for row in new.values():
-            shard_lines[row.shard][row.id] = row.line
-            facets.add(row)
-
+            by_shard.setdefault(row.shard, {})[row.id] = row
+        facets = _Facets(m)
         referenced_before = _referenced(old)
-        for shard, lines in shard_lines.items():
-            if not lines:
-                m["shards"].pop(shard, None)
-                continue
-            name = f"{RECORDS_DIR}/{shard}.{generation}.jsonl"
-            atomic_write(self.root / name, "".join(lines[k] for k in sorted(lines)))
-            m["shards"][shard] = {"file": name, "count": len(lines)}
+        touched = old_shards.keys() | by_shard.keys()
+        if compact:
+            touched |= {k for k, v in old["shards"].items() if len(v["files"]) > 1}
+        for shard in sorted(touched):
+            self._write_shard(shard, generation, m, old_shards.get(shard, set()),
+                              by_shard.get(shard, {}), facets, compact)
+        del new, by_shard
 
-        if files:
-            states = dict(self._states if self._states is not None else cat.files())
-            for path, state in files.items():
-                if state is None:
-                    states.pop(path, None)
-                else:
-                    states[path] = state
-            name = f"{FILES_DIR}/state.{generation}.jsonl"
-            atomic_write(
-                self.root / name,
-                "".join(dump_line(states[p].to_json(p)) for p in sorted(states)),
-            )
-            m["files"] = name
-            m["totals"]["files"] = len(states)
+        if files or (compact and len(m["files"] or ()) > 1):
+            self._write_states(generation, m, files, compact)
 
         facets.store(m)
         m["generation"] = generation
         m["previous_files"] = sorted(referenced_before)
         atomic_write(cat.manifest_path, json.dumps(m, ensure_ascii=False, indent=1) + "\n")
         cat.reload()
-        if files:
-            self._states = states
         self._collect_garbage(_referenced(m) | referenced_before)
         return generation
+
+    def _write_shard(self, shard: str, generation: int, m: dict[str, Any], present: set[str],
+                     adds: Mapping[str, Row], facets: _Facets, force: bool) -> None:
+        """Append a segment to ``shard`` (or compact it): ``present`` are its stored ids
+        that change, ``adds`` its new lines."""
+        entry = m["shards"].get(shard)
+        segments: list[str] = list(entry["files"]) if entry else []
+        count = int(entry["count"]) if entry else 0
+        lines = int(entry["lines"]) if entry else 0
+        leaving = present - adds.keys()
+        live = count - len(present) + len(adds)
+        compact = force or bool(leaving) or len(segments) >= MAX_SEGMENTS or (
+            lines + len(adds) - live > live
+        )
+        name = f"{RECORDS_DIR}/{shard}.{generation}.jsonl"
+        cat = self.catalogue
+
+        def old_lines() -> Iterator[str]:
+            """The shard's stored lines minus the changed ones, whose facets go."""
+            for line in cat._shard_lines(shard):
+                rid = _line_id(line)
+                if rid is None:
+                    raise CatalogueError(f"corrupt record in shard {shard} of {self.root}")
+                if rid in present:
+                    facets.remove(Row.of(cat._parse_line(shard, line)))
+                else:
+                    yield line
+
+        if live == 0:
+            for _ in old_lines():
+                pass
+            m["shards"].pop(shard, None)
+        elif compact:
+            added = (adds[k].line for k in sorted(adds))
+            atomic_write(self.root / name, itertools.chain(old_lines(), added))
+            m["shards"][shard] = {"files": [name], "count": live, "lines": live}
+        else:
+            if present:
+                for _ in old_lines():
+                    pass
+            atomic_write(self.root / name, [adds[k].line for k in sorted(adds)])
+            m["shards"][shard] = {
+                "files": [*segments, name], "count": live, "lines": lines + len(adds),
+            }
+        for row in adds.values():  # after the old copies' facets went
+            facets.add(row)
+
+    def _write_states(self, generation: int, m: dict[str, Any],
+                      files: Mapping[str, FileState | None], force: bool) -> None:
+        """Write the changed file states as one delta segment, or everything when the
+        file state has too many segments (or none yet)."""
+        states = self.files()
+        for path, state in files.items():
+            if state is None:
+                states.pop(path, None)
+            else:
+                states[path] = state
+        segments: list[str] = list(m["files"] or [])
+        if force or not segments or len(segments) >= MAX_SEGMENTS:
+            name = state_file_name(generation, full=True)
+            atomic_write(self.root / name,
+                         (dump_line(states[p].to_json(p)) for p in sorted(states)))
+            m["files"] = [name]
+        else:
+            name = state_file_name(generation, full=False)
+            atomic_write(self.root / name, [
+                dump_line(state.to_json(p) if state is not None
+                          else {"path": p, "deleted": True})
+                for p, state in sorted(files.items())
+            ])
+            m["files"] = [*segments, name]
+        m["totals"]["files"] = len(states)
 
     def _collect_garbage(self, keep: set[str]) -> None:
         """Remove shard and state files named by neither of the last two manifests."""
@@ -587,11 +744,9 @@ class CatalogueWriter:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.root / name)
 
-
 def _referenced(m: Mapping[str, Any]) -> set[str]:
-    names = {entry["file"] for entry in m["shards"].values()}
-    if m["files"]:
-        names.add(m["files"])
+    names = {name for entry in m["shards"].values() for name in entry["files"]}
+    names.update(m["files"] or ())
     return names
 
 

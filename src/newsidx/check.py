@@ -32,6 +32,8 @@ from newsidx.catalogue import (
     Catalogue,
     FileState,
     atomic_write,
+    salvage_states,
+    state_file_name,
 )
 from newsidx.errors import CatalogueError
 from newsidx.model import Article, from_json, to_json
@@ -228,13 +230,8 @@ def recorded_files(catalogue: Catalogue) -> tuple[dict[str, FileState] | None, s
         states = catalogue.files()
         if states:
             return states, "the manifest's file state"
-    for path in _newest_first(catalogue.root / FILES_DIR):
-        try:
-            with open(path, encoding="utf-8") as handle:
-                return dict(FileState.from_json(json.loads(line)) for line in handle), str(path)
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return None, ""
+    found = salvage_states(catalogue.root / FILES_DIR)
+    return found if found is not None else (None, "")
 
 
 def salvage(root: Path, ids: set[str]) -> dict[str, Article]:
@@ -293,6 +290,8 @@ def _rebuild_catalogue(catalogue: Catalogue, report: CheckReport) -> None:
         failed = {p for p, _ in result.failed} if result else set()
         lost_paths = sorted(set(states) - set(present) | failed)
         _restore_lost(rebuilt, states, lost_paths, root, report)
+        with rebuilt.writer() as writer:
+            writer.commit(upserts=(), deletes=(), files={}, compact=True)
         generation = _max_generation(catalogue) + 1
         _swap_in(rebuilt, catalogue, generation)
         read = len(present) - len(failed)
@@ -336,13 +335,14 @@ def _swap_in(rebuilt: Catalogue, catalogue: Catalogue, generation: int) -> None:
     shards: dict[str, Any] = {}
     for shard, entry in m["shards"].items():
         name = f"{RECORDS_DIR}/{shard}.{generation}.jsonl"
-        os.replace(rebuilt.root / entry["file"], root / name)
-        shards[shard] = {"file": name, "count": entry["count"]}
+        (file,) = entry["files"]  # the scratch catalogue was compacted
+        os.replace(rebuilt.root / file, root / name)
+        shards[shard] = {"files": [name], "count": entry["count"], "lines": entry["count"]}
     m["shards"] = shards
     if m["files"]:
-        name = f"{FILES_DIR}/state.{generation}.jsonl"
-        os.replace(rebuilt.root / m["files"], root / name)
-        m["files"] = name
+        name = state_file_name(generation, full=True)
+        os.replace(rebuilt.root / m["files"][0], root / name)
+        m["files"] = [name]
     m["generation"] = generation
     m["previous_files"] = []
     for sub in (RECORDS_DIR, FILES_DIR):
@@ -353,7 +353,7 @@ def _swap_in(rebuilt: Catalogue, catalogue: Catalogue, generation: int) -> None:
             os.close(fd)
     atomic_write(root / MANIFEST, json.dumps(m, ensure_ascii=False, indent=1) + "\n")
     catalogue.reload()
-    keep = {e["file"] for e in shards.values()} | ({m["files"]} if m["files"] else set())
+    keep = {e["files"][0] for e in shards.values()} | set(m["files"] or ())
     for sub in (RECORDS_DIR, FILES_DIR):
         for path in (root / sub).iterdir():
             if f"{sub}/{path.name}" not in keep and path.is_file():

@@ -473,7 +473,7 @@ def ingest(
     emit = progress or (lambda event: None)
     report = IngestReport()
     with catalogue.writer(wait=wait) as writer:
-        states = catalogue.files()
+        states = writer.files()
         report.generation_before = report.generation = catalogue.generation
         todo = _survey(tops, hidden, states, report, emit)
         parser = _Parser(jobs, writer.lock_fd)
