@@ -111,3 +111,17 @@ def test_ingest_usage_errors(tmp_path: Path) -> None:
     missing = runner.invoke(cli, ["--catalogue", str(tmp_path / "c"), "ingest",
                                   str(tmp_path / "nope")], catch_exceptions=False)
     assert missing.exit_code == 2 and "no such file or folder" in missing.stderr
+
+
+def test_show_gives_the_whole_record(ingested: Path) -> None:
+    """Images and every unmodelled front-matter key are shown, not only the modelled fields."""
+    listed = newsidx("list", "--provider", "businesstimes.com.sg", "--format", "ids",
+                     catalogue=ingested)
+    related = newsidx("show", listed.stdout.strip()[:6], catalogue=ingested)
+    assert related.returncode == 0, related.stderr
+    assert "image: https://static1.businesstimes.com.sg/" in related.stdout
+    assert "(880x587)" in related.stdout
+    benzinga = newsidx("list", "--provider", "benzinga.com", "--format", "ids", catalogue=ingested)
+    article = newsidx("show", benzinga.stdout.strip(), catalogue=ingested)
+    assert "extra.secured: gQhyHSCN" in article.stdout
+    assert "extra.published: false" in article.stdout

@@ -109,7 +109,8 @@ def command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
 @click.option("--hidden", is_flag=True, help="Also read hidden files and folders.")
 @click.option("--prune", is_flag=True,
               help="Remove records whose files are gone from the given paths.")
-@click.option("--strict", is_flag=True, help="Fail a file on any warning, not only on errors.")
+@click.option("--strict", is_flag=True,
+              help="Write nothing if any file fails; exit 1 naming the failures.")
 @click.option("--wait", is_flag=True, help="Wait for another ingest to finish instead of failing.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Parallel parser processes [default: CPU count].")

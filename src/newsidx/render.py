@@ -362,6 +362,11 @@ def _record_lines(
     for key in ("quality", "heat"):
         if getattr(r, key) is not None:
             yield key, f"{getattr(r, key):g}"
+    for image in r.images:
+        size = f" ({image.width}x{image.height})" if image.width and image.height else ""
+        yield "image", image.url + size
+    for key, value in r.extra.items():
+        yield f"extra.{key}", value if isinstance(value, str) else _json_text(value)
     for source in r.sources:
         yield "source", source
     for warning in r.warnings:
@@ -377,6 +382,12 @@ def _record_lines(
         yield "excerpt", r.excerpt
     if r.body:
         yield "", "\n" + r.body
+
+
+def _json_text(value: object) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
 
 
 # ----------------------------------------------------------------- counts and stats
