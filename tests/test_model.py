@@ -83,3 +83,27 @@ def test_make_id_by_url_then_content() -> None:
     assert one == two and len(one) == 16
     assert make_id(url=None, title="T", body="x  y") == make_id(url="", title="T", body="x y")
     assert make_id(url=None, title="T") != make_id(url=None, title="U")
+
+
+_URL_CHARS = "abcXYZ09-._~:/?#[]@!$&'()*+,;=% \t"
+
+
+@given(st.sampled_from(["http://", "https://", "HTTP://", "ftp://", ""]),
+       st.text(alphabet=_URL_CHARS + "é", max_size=30),
+       st.text(alphabet=_URL_CHARS + "é\u200b", max_size=40))
+def test_canonical_url_fast_path_agrees_with_the_full_normalisation(
+        scheme: str, host: str, rest: str) -> None:
+    from newsidx.model import _canonical_fast, _canonical_full
+
+    text = (scheme + host + "/" + rest).strip()
+    fast = _canonical_fast(text)
+    if fast is not None:
+        assert fast == _canonical_full(text)
+
+
+def test_canonical_url_fast_path_takes_the_seed_urls() -> None:
+    from newsidx.model import _canonical_fast
+
+    url = "https://www.coinspeaker.com/ai-zhipu-342m-funding/"
+    assert _canonical_fast(url) == url == canonical_url(url)
+    assert _canonical_fast("https://example.com") == "https://example.com/"

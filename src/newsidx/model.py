@@ -8,12 +8,10 @@ are exact inverses for any record whose ``extra`` holds JSON values.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 JSONValue = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
 Kind = Literal["article", "related"]
@@ -123,6 +121,37 @@ def canonical_url(url: str) -> str:
     keep their case and order.
     """
     text = url.strip()
+    fast = _canonical_fast(text)
+    if fast is not None:
+        return fast
+    return _canonical_full(text)
+
+
+def _canonical_fast(text: str) -> str | None:
+    """The common case without urllib: ``http(s)://lowercase-host/path``, no query,
+    fragment, port, user or escapes; None when the full normalisation is needed."""
+    if text.startswith("https://"):
+        rest = text[8:]
+    elif text.startswith("http://"):
+        rest = text[7:]
+    else:
+        return None
+    host, slash, _ = rest.partition("/")
+    if (
+        not host
+        or not host.isascii()
+        or any(c in text for c in "?#%\\ \t\n\r")
+        or any(c in host for c in ":@[]")
+        or host != host.lower()
+        or not rest.isprintable()
+    ):
+        return None
+    return text if slash else text + "/"
+
+
+def _canonical_full(text: str) -> str:
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -152,6 +181,8 @@ def make_id(*, url: str | None, title: str = "", body: str = "", excerpt: str = 
         key = "url\0" + canonical_url(url)
     else:
         key = "content\0" + "\0".join(" ".join(s.split()) for s in (title, excerpt, body))
+    import hashlib
+
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16)
     return digest.hexdigest()[:ID_LENGTH]
 
