@@ -366,3 +366,52 @@ def test_rows_and_records_commit_alike(tmp_path: Path) -> None:
         m.pop("shards")
     assert a == b
     assert list(by_record.iter_records()) == list(by_row.iter_records())
+
+
+def test_a_writer_reads_the_manifest_once(catalogue_dir: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer keeps the id sets it committed instead of re-parsing the manifest."""
+    reads: list[int] = []
+    original = Catalogue._read_manifest
+
+    def counting(self: Catalogue) -> dict[str, object]:
+        reads.append(1)
+        return original(self)
+
+    monkeypatch.setattr(Catalogue, "_read_manifest", counting)
+    cat = Catalogue()
+    with cat.writer() as w:
+        for n in range(5):
+            w.commit(upserts=[art(f"https://example.com/{n}", day=f"2024-0{n + 1}-02")],
+                     deletes=[art(f"https://example.com/{n - 1}").id], files={})
+        assert [r.id for r in w.get_many([art("https://example.com/4").id]).values()] == [
+            art("https://example.com/4").id]
+    assert len(reads) == 1
+    monkeypatch.undo()
+    assert len(cat) == 1 and cat.check() == []
+
+
+def test_a_failed_commit_leaves_the_writer_usable(catalogue_dir: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import newsidx.catalogue as catalogue_module
+
+    cat = Catalogue()
+    a, b = art("https://example.com/a"), art("https://example.com/b", day="2023-01-01")
+    with cat.writer() as w:
+        w.commit(upserts=[a], deletes=[], files={"/a.md": FileState(1, 1, "aa", (a.id,))})
+        original = catalogue_module.atomic_write
+
+        def failing(path: Path, text: object) -> None:
+            if path.name == MANIFEST:
+                raise CatalogueError("disk full")
+            original(path, text)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(catalogue_module, "atomic_write", failing)
+        with pytest.raises(CatalogueError, match="disk full"):
+            w.commit(upserts=[b], deletes=[a.id], files={"/a.md": None})
+        monkeypatch.undo()
+        assert [r.id for r in Catalogue(cat.root).iter_records()] == [a.id]
+        w.commit(upserts=[b], deletes=[], files={"/b.md": FileState(2, 2, "bb", (b.id,))})
+    assert {r.id for r in cat.iter_records()} == {a.id, b.id}
+    assert sorted(cat.files()) == ["/a.md", "/b.md"]
+    assert cat.check() == []

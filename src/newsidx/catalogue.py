@@ -589,13 +589,23 @@ def _line_id(line: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_FACET_KEYS = ("providers", "topics", "dates", "undated")
+
+
 class CatalogueWriter:
-    """Commits changes under the writer lock; each commit is atomic."""
+    """Commits changes under the writer lock; each commit is atomic.
+
+    The writer reads the manifest once and then keeps its id sets (interned) and the rest
+    of it in memory across commits: being the only writer, it knows what it committed, so
+    a commit neither parses nor holds two copies of a manifest of many MB.
+    """
 
     def __init__(self, catalogue: Catalogue, lock_fd: int) -> None:
         self.catalogue = catalogue
         self.lock_fd = lock_fd
         self._states: dict[str, FileState] | None = None  # as last committed by this writer
+        self._head: dict[str, Any] | None = None  # the manifest but its facet keys
+        self._facets: _Facets | None = None
 
     @property
     def root(self) -> Path:
@@ -608,6 +618,48 @@ class CatalogueWriter:
         if self._states is None:
             self._states = self.catalogue.files()
         return self._states
+
+    def _load(self) -> tuple[dict[str, Any], _Facets]:
+        if self._head is None or self._facets is None:
+            m = self.catalogue.manifest()
+            self._facets = _Facets(m)
+            self._head = {k: v for k, v in m.items() if k not in _FACET_KEYS}
+            self._head["shards"] = dict(m["shards"])
+            self._head["totals"] = dict(m["totals"])
+            self.catalogue.reload()
+        return self._head, self._facets
+
+    @property
+    def generation(self) -> int:
+        return int(self._load()[0]["generation"])
+
+    def record_count(self) -> int:
+        return int(self._load()[0]["totals"]["records"])
+
+    def _lines(self, shard: str) -> Iterator[str]:
+        """Live lines of a shard as this writer committed it (no one else removes them)."""
+        entry = self._load()[0]["shards"].get(shard)
+        if entry is None:
+            return
+        handles = Catalogue._open_all([self.root / name for name in entry["files"]])
+        if handles is None:
+            raise CatalogueError(f"a segment of shard {shard} of {self.root} is missing; "
+                                 "run newsidx check --repair")
+        try:
+            yield from _fold_segments(handles)
+        finally:
+            for handle in handles:
+                handle.close()
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Article]:
+        """Like :meth:`Catalogue.get_many`, from what this writer committed."""
+        out: dict[str, Article] = {}
+        for shard, wanted in self._load()[1].shards_for(ids).items():
+            for line in self._lines(shard):
+                if _line_id(line) in wanted:
+                    record = self.catalogue._parse_line(shard, line)
+                    out[record.id] = record
+        return out
 
     def commit(
         self,
@@ -625,37 +677,44 @@ class CatalogueWriter:
         is compacted into one file when a record leaves it, when it has more than
         ``MAX_SEGMENTS`` segments or when most of its lines are replaced ones.
         """
-        cat = self.catalogue
-        cat.reload()
-        old = cat.manifest()
+        try:
+            return self._commit(upserts, deletes, files, compact)
+        except BaseException:
+            self._head = self._facets = self._states = None  # re-read what was committed
+            self.catalogue.reload()
+            raise
+
+    def _commit(self, upserts: Iterable[Article | Row], deletes: Iterable[str],
+                files: Mapping[str, FileState | None], compact: bool) -> int:
+        old, facets = self._load()
         m: dict[str, Any] = dict(old)
         m["shards"] = dict(old["shards"])
         m["totals"] = dict(old["totals"])
         generation = int(m["generation"]) + 1
         new = {r.id: r for r in (u if isinstance(u, Row) else Row.of(u) for u in upserts)}
         gone = set(deletes) - new.keys()
-        old_shards = cat._shard_for_ids(new.keys() | gone)
+        old_shards = facets.shards_for(new.keys() | gone)
         by_shard: dict[str, dict[str, Row]] = {}
         for row in new.values():
             by_shard.setdefault(row.shard, {})[row.id] = row
-        facets = _Facets(m)
+        del new
         referenced_before = _referenced(old)
         touched = old_shards.keys() | by_shard.keys()
         if compact:
             touched |= {k for k, v in old["shards"].items() if len(v["files"]) > 1}
         for shard in sorted(touched):
             self._write_shard(shard, generation, m, old_shards.get(shard, set()),
-                              by_shard.get(shard, {}), facets, compact)
-        del new, by_shard
+                              by_shard.pop(shard, {}), facets, compact)
 
         if files or (compact and len(m["files"] or ()) > 1):
             self._write_states(generation, m, files, compact)
 
-        facets.store(m)
+        facets.totals(m["totals"])
         m["generation"] = generation
         m["previous_files"] = sorted(referenced_before)
-        atomic_write(cat.manifest_path, json.dumps(m, ensure_ascii=False, indent=1) + "\n")
-        cat.reload()
+        atomic_write(self.catalogue.manifest_path, _manifest_chunks(m, facets))
+        self._head = m
+        self.catalogue.reload()
         self._collect_garbage(_referenced(m) | referenced_before)
         return generation
 
@@ -677,7 +736,7 @@ class CatalogueWriter:
 
         def old_lines() -> Iterator[str]:
             """The shard's stored lines minus the changed ones, whose facets go."""
-            for line in cat._shard_lines(shard):
+            for line in self._lines(shard):
                 rid = _line_id(line)
                 if rid is None:
                     raise CatalogueError(f"corrupt record in shard {shard} of {self.root}")
@@ -751,35 +810,51 @@ def _referenced(m: Mapping[str, Any]) -> set[str]:
 
 
 class _Facets:
-    """The manifest's providers/topics/dates/undated/totals as sets while a commit runs."""
+    """The manifest's providers/topics/dates/undated and record kinds as sets of interned
+    ids, kept by the writer across commits."""
 
     def __init__(self, m: Mapping[str, Any]) -> None:
+        intern = sys.intern
         self.providers = {
-            k: (v["name"], set(v["ids"]), int(v.get("articles", 0)))
+            k: (v["name"], set(map(intern, v["ids"])), int(v.get("articles", 0)))
             for k, v in m["providers"].items()
         }
-        self.topics = {k: set(v["ids"]) for k, v in m["topics"].items()}
-        self.dates = {k: set(v["ids"]) for k, v in m["dates"].items()}
-        self.undated = set(m["undated"])
+        self.topics = {k: set(map(intern, v["ids"])) for k, v in m["topics"].items()}
+        self.dates = {k: set(map(intern, v["ids"])) for k, v in m["dates"].items()}
+        self.undated = set(map(intern, m["undated"]))
         totals = m["totals"]
         self.kinds = {"article": int(totals["articles"]), "related": int(totals["related"])}
 
+    def shards_for(self, ids: Iterable[str]) -> dict[str, set[str]]:
+        """Shard -> those of ``ids`` it holds."""
+        wanted = set(ids)
+        found: dict[str, set[str]] = {}
+        for day, held in self.dates.items():
+            hits = wanted & held
+            if hits:
+                found.setdefault(_shard_of_day(day), set()).update(hits)
+        hits = wanted & self.undated
+        if hits:
+            found.setdefault(UNDATED, set()).update(hits)
+        return found
+
     def _apply(self, record: Row, add: bool) -> None:
+        rid = sys.intern(record.id)
         key = record.provider_key
         if key is not None:
             name, ids, articles = self.providers.get(key, (None, set(), 0))
             if name is None:
                 name = record.provider_name
             delta = 1 if add else -1
-            (ids.add if add else ids.discard)(record.id)
+            (ids.add if add else ids.discard)(rid)
             articles += delta if record.kind == "article" else 0
             self.providers[key] = (name, ids, articles)
         for topic in set(record.topics):
             ids = self.topics.setdefault(topic, set())
-            (ids.add if add else ids.discard)(record.id)
+            (ids.add if add else ids.discard)(rid)
         day = record.day
         ids = self.dates.setdefault(day, set()) if day else self.undated
-        (ids.add if add else ids.discard)(record.id)
+        (ids.add if add else ids.discard)(rid)
         self.kinds[record.kind] += 1 if add else -1
 
     def add(self, record: Row) -> None:
@@ -788,21 +863,43 @@ class _Facets:
     def remove(self, record: Row) -> None:
         self._apply(record, False)
 
-    def store(self, m: dict[str, Any]) -> None:
-        m["providers"] = {
-            k: {"name": name, "count": len(ids), "articles": articles, "ids": sorted(ids)}
-            for k, (name, ids, articles) in sorted(self.providers.items())
-            if ids
-        }
-        m["topics"] = _keyed(self.topics)
-        m["dates"] = _keyed(self.dates)
-        m["undated"] = sorted(self.undated)
+    def totals(self, totals: dict[str, Any]) -> None:
         dated = sum(len(ids) for ids in self.dates.values())
-        m["totals"]["records"] = dated + len(self.undated)
-        m["totals"]["undated"] = len(self.undated)
-        m["totals"]["articles"] = self.kinds["article"]
-        m["totals"]["related"] = self.kinds["related"]
+        totals["records"] = dated + len(self.undated)
+        totals["undated"] = len(self.undated)
+        totals["articles"] = self.kinds["article"]
+        totals["related"] = self.kinds["related"]
+
+    def entries(self) -> Iterator[tuple[str, Iterator[tuple[str, dict[str, Any]]]]]:
+        """Each facet key with its entries, built one at a time (sorted, empty ones left
+        out), so the manifest is written without holding it whole."""
+        yield "providers", (
+            (k, {"name": name, "count": len(ids), "articles": articles, "ids": sorted(ids)})
+            for k, (name, ids, articles) in sorted(self.providers.items()) if ids
+        )
+        yield "topics", _keyed(self.topics)
+        yield "dates", _keyed(self.dates)
 
 
-def _keyed(facet: Mapping[str, set[str]]) -> dict[str, Any]:
-    return {k: {"count": len(ids), "ids": sorted(ids)} for k, ids in sorted(facet.items()) if ids}
+def _keyed(facet: Mapping[str, set[str]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    return ((k, {"count": len(ids), "ids": sorted(ids)}) for k, ids in sorted(facet.items())
+            if ids)
+
+
+def _manifest_chunks(head: Mapping[str, Any], facets: _Facets) -> Iterator[str]:
+    """The manifest as JSON text, piece by piece: ``schema_version`` and ``generation``
+    first (for :meth:`Catalogue.peek_generation`), one line per facet entry."""
+    def dump(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    yield f'{{"schema_version": {SCHEMA_VERSION}, "generation": {int(head["generation"])},\n'
+    for key in ("totals", "shards", "files", "previous_files"):
+        yield f" {dump(key)}: {dump(head[key])},\n"
+    for key, entries in facets.entries():
+        yield f" {dump(key)}: {{"
+        sep = "\n"
+        for name, entry in entries:
+            yield f"{sep}  {dump(name)}: {dump(entry)}"
+            sep = ",\n"
+        yield "\n },\n"
+    yield f' "undated": {dump(sorted(facets.undated))}\n}}\n'

@@ -335,8 +335,8 @@ def _parents(
 class _Batch:
     """The changes one commit makes, derived from parsed files and stored records."""
 
-    def __init__(self, catalogue: Catalogue, states: dict[str, FileState]) -> None:
-        self.catalogue = catalogue
+    def __init__(self, writer: CatalogueWriter, states: dict[str, FileState]) -> None:
+        self.writer = writer
         self.states = states
         self.contributions: dict[str, dict[str, Prepared]] = {}
         self.replaced: set[str] = set()
@@ -370,7 +370,7 @@ class _Batch:
             for rid in state.ids:
                 if rid in contributors:
                     contributors[rid].append(path)
-        stored = self.catalogue.get_many(self.affected)
+        stored = self.writer.get_many(self.affected)
         tried: set[str] = set()
         while True:
             need: set[str] = set()
@@ -474,7 +474,7 @@ def ingest(
     report = IngestReport()
     with catalogue.writer(wait=wait) as writer:
         states = writer.files()
-        report.generation_before = report.generation = catalogue.generation
+        report.generation_before = report.generation = writer.generation
         todo = _survey(tops, hidden, states, report, emit)
         parser = _Parser(jobs, writer.lock_fd)
         try:
@@ -482,7 +482,7 @@ def ingest(
             tasks = [(p, states[p].sha256 if p in states else None, max_size) for p in todo]
             outcomes = parser.map(tasks)
             done = report.unchanged
-            batch = _Batch(catalogue, states)
+            batch = _Batch(writer, states)
             for count, (path, outcome) in enumerate(zip(todo, outcomes, strict=True), 1):
                 status = _apply(outcome, path, batch, states, report)
                 done += 1
@@ -491,7 +491,7 @@ def ingest(
                     _check_strict(strict, report)
                     if batch.file_changes:
                         _commit(batch, writer, parser, max_size, report, emit, index_sync)
-                    batch = _Batch(catalogue, states)
+                    batch = _Batch(writer, states)
             if prune:
                 for path in report.stale:
                     batch.set_file(path, None, None)
@@ -501,7 +501,7 @@ def ingest(
                 _commit(batch, writer, parser, max_size, report, emit, index_sync)
         finally:
             parser.close()
-        report.records_total = len(catalogue)
+        report.records_total = writer.record_count()
     return report
 
 
