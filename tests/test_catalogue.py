@@ -415,3 +415,25 @@ def test_a_failed_commit_leaves_the_writer_usable(catalogue_dir: Path,
     assert {r.id for r in cat.iter_records()} == {a.id, b.id}
     assert sorted(cat.files()) == ["/a.md", "/b.md"]
     assert cat.check() == []
+
+
+@pytest.mark.parametrize("ids", [[f"{n:016x}" for n in (1, 2, 3)], ["short", "x" * 20, "Z1"]])
+def test_writer_lookups_find_the_newest_line(catalogue_dir: Path, ids: list[str]) -> None:
+    """The writer's offset tables (16-hex ids) and its plain scan (any other id) both
+    return the line of the newest segment holding an id."""
+    def rec(rid: str, title: str) -> Article:
+        return Article(id=rid, kind="article", title=title,
+                       published=datetime(2024, 3, 5, tzinfo=timezone.utc))
+
+    cat = Catalogue()
+    with cat.writer() as w:
+        w.commit(upserts=[rec(i, "one") for i in ids], deletes=[], files={})
+        w.commit(upserts=[rec(ids[1], "two")], deletes=[], files={})
+        w.commit(upserts=[rec("0" * 16, "other")], deletes=[], files={})
+        found = w.get_many([*ids, "nope"])
+        assert {k: v.title for k, v in found.items()} == {ids[0]: "one", ids[1]: "two",
+                                                          ids[2]: "one"}
+        assert len(cat.manifest()["shards"]["2024-03"]["files"]) == 3
+    assert {r.id: r.title for r in cat.iter_records()} == {
+        ids[0]: "one", ids[1]: "two", ids[2]: "one", "0" * 16: "other"}
+    assert cat.check() == []

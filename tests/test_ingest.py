@@ -283,6 +283,32 @@ def test_parallel_batched_run_equals_serial(tmp_path: Path) -> None:
     assert parallel.check() == []
 
 
+def test_a_byte_bound_splits_batches_with_the_same_result(tmp_path: Path) -> None:
+    """Batches also end once they hold ``batch_bytes`` of parsed text; the catalogue and
+    its index are the same as with one batch, and segments stay bounded."""
+    from newsidx.catalogue import MAX_SEGMENTS
+    from newsidx.index import SearchIndex
+    from newsidx.ingest import index_sync_for
+
+    root = tmp_path / "news"
+    list(many(root, 40))
+    whole = Catalogue(tmp_path / "whole")
+    ingest([root], whole, jobs=1)
+    split = Catalogue(tmp_path / "split")
+    index = SearchIndex(split.root / "index")
+    report = ingest([root], split, jobs=2, batch_bytes=4000,
+                    index_sync=index_sync_for(index))
+    assert report.commits > MAX_SEGMENTS
+    assert index.generation() == split.generation == report.commits
+    assert snapshot(split) == snapshot(whole)
+    assert split.manifest()["providers"] == whole.manifest()["providers"]
+    assert split.files() == whole.files()
+    assert split.check() == []
+    m = split.manifest()
+    assert max(len(e["files"]) for e in m["shards"].values()) <= MAX_SEGMENTS
+    assert any(len(e["files"]) > 1 for e in m["shards"].values())
+
+
 def test_ready_records_match_a_full_merge(tmp_path: Path) -> None:
     """New records take the workers' ready rows as is; they must equal what merging gives.
 

@@ -13,6 +13,7 @@ See docs/catalogue.md.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import errno
 import fcntl
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import sys
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,8 @@ UNDATED = "undated"
 MIN_PREFIX = 4
 _OWN_NAMES = frozenset({MANIFEST, LOCK, RECORDS_DIR, FILES_DIR, INDEX_DIR})
 _HEX = re.compile(r"[0-9a-f]+")
+_ID16 = re.compile(r"[0-9a-f]{16}")
+_ID16B = re.compile(rb"[0-9a-f]{16}")
 _READ_RETRIES = 5
 MAX_SEGMENTS = 8  # a shard or the file state is compacted beyond this
 
@@ -606,6 +610,7 @@ class CatalogueWriter:
         self._states: dict[str, FileState] | None = None  # as last committed by this writer
         self._head: dict[str, Any] | None = None  # the manifest but its facet keys
         self._facets: _Facets | None = None
+        self._tables: dict[str, tuple[array[int], array[int]] | None] = {}
 
     @property
     def root(self) -> Path:
@@ -655,11 +660,68 @@ class CatalogueWriter:
         """Like :meth:`Catalogue.get_many`, from what this writer committed."""
         out: dict[str, Article] = {}
         for shard, wanted in self._load()[1].shards_for(ids).items():
-            for line in self._lines(shard):
-                if _line_id(line) in wanted:
-                    record = self.catalogue._parse_line(shard, line)
-                    out[record.id] = record
+            for line in self._find(shard, wanted).values():
+                record = self.catalogue._parse_line(shard, line)
+                out[record.id] = record
         return out
+
+    def _find(self, shard: str, ids: set[str]) -> dict[str, str]:
+        """The current line of each of ``ids`` held in ``shard``: newest segment first,
+        through each segment's id -> offset table, so a lookup reads only those lines."""
+        entry = self._load()[0]["shards"].get(shard)
+        found: dict[str, str] = {}
+        if entry is None:
+            return found
+        remaining = set(ids)
+        for name in reversed(entry["files"]):
+            if not remaining:
+                break
+            table = self._offsets(name)
+            if table is None:  # ids that are not 64-bit hex: read the segment through
+                with open(self.root / name, encoding="utf-8") as handle:
+                    for line in handle:
+                        rid = _line_id(line)
+                        if rid in remaining:
+                            found[rid] = line
+                            remaining.discard(rid)
+                continue
+            keys, offsets = table
+            with open(self.root / name, "rb") as handle:
+                for rid in sorted(remaining):
+                    if not _ID16.fullmatch(rid):
+                        continue
+                    key = int(rid, 16)
+                    at = bisect.bisect_left(keys, key)
+                    if at < len(keys) and keys[at] == key:
+                        handle.seek(offsets[at])
+                        found[rid] = handle.readline().decode("utf-8")
+            remaining.difference_update(found)
+        return found
+
+    def _offsets(self, name: str) -> tuple[array[int], array[int]] | None:
+        """A segment's ids (as 64-bit integers, sorted) and their line offsets, read once
+        per run; None when some id is not 16 hex digits."""
+        if name in self._tables:
+            return self._tables[name]
+        pairs: list[tuple[int, int]] = []
+        table: tuple[array[int], array[int]] | None = None
+        try:
+            with open(self.root / name, "rb") as handle:
+                offset = 0
+                for raw in handle:
+                    head = raw[:24]
+                    if not (head.startswith(b'{"id":"') and _ID16B.fullmatch(head[7:23])
+                            and head[23:24] == b'"'):
+                        raise ValueError(name)
+                    pairs.append((int(head[7:23], 16), offset))
+                    offset += len(raw)
+        except ValueError:
+            pass
+        else:
+            pairs.sort()
+            table = (array("Q", (k for k, _ in pairs)), array("Q", (o for _, o in pairs)))
+        self._tables[name] = table
+        return table
 
     def commit(
         self,
@@ -716,6 +778,8 @@ class CatalogueWriter:
         self._head = m
         self.catalogue.reload()
         self._collect_garbage(_referenced(m) | referenced_before)
+        live = _referenced(m)
+        self._tables = {k: v for k, v in self._tables.items() if k in live}
         return generation
 
     def _write_shard(self, shard: str, generation: int, m: dict[str, Any], present: set[str],
@@ -754,9 +818,8 @@ class CatalogueWriter:
             atomic_write(self.root / name, itertools.chain(old_lines(), added))
             m["shards"][shard] = {"files": [name], "count": live, "lines": live}
         else:
-            if present:
-                for _ in old_lines():
-                    pass
+            for line in self._find(shard, present).values():
+                facets.remove(Row.of(cat._parse_line(shard, line)))
             atomic_write(self.root / name, [adds[k].line for k in sorted(adds)])
             m["shards"][shard] = {
                 "files": [*segments, name], "count": live, "lines": lines + len(adds),

@@ -4,9 +4,10 @@
 file with the state recorded for it (size + mtime_ns, then sha256), parses only new and
 changed files across processes, merges their records with what is stored (one record
 per id; a full article wins over a related entry; ``sources`` and ``parents`` collect
-every contributor) and commits every ``batch_size`` files, so an interrupted run loses
-at most one batch and the next run finishes the job. Progress is reported through a
-plain callback; nothing here prints.
+every contributor) and commits every ``batch_size`` files, or sooner once the batch holds
+``batch_bytes`` characters of parsed text: an interrupted run loses at most one batch (the
+next run finishes the job) and memory does not grow with the run. Progress is reported
+through a plain callback; nothing here prints.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from newsidx.walk import walk
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 DEFAULT_BATCH_SIZE = 20_000
+DEFAULT_BATCH_BYTES = 48 * 1024 * 1024  # text of parsed records held before a commit
 _PARALLEL_THRESHOLD = 32
 _CHUNK = 64  # files per worker round trip
 _WINDOW = 8  # chunks in flight per worker
@@ -342,6 +344,7 @@ class _Batch:
         self.replaced: set[str] = set()
         self.affected: set[str] = set()
         self.file_changes: dict[str, FileState | None] = {}
+        self.held = 0  # characters of shard lines and index text the batch holds
 
     def set_file(
         self, path: str, state: FileState | None, records: Sequence[Prepared] | None
@@ -355,6 +358,7 @@ class _Batch:
         if records is not None:
             self.replaced.add(path)
             self.contributions[path] = {p.id: p for p in records}
+            self.held += sum(2 * len(p.row.line) for p in records)
             self.affected.update(self.contributions[path])
         if state is None:
             self.states.pop(path, None)
@@ -458,6 +462,7 @@ def ingest(
     jobs: int | None = None,
     max_size: int = DEFAULT_MAX_SIZE,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
     progress: Callable[[ProgressEvent], None] | None = None,
     index_sync: IndexSync | None = None,
 ) -> IngestReport:
@@ -479,15 +484,20 @@ def ingest(
         parser = _Parser(jobs, writer.lock_fd)
         try:
             size = len(todo) + 1 if strict else max(1, batch_size)
+            held_limit = None if strict else max(1, batch_bytes)
             tasks = [(p, states[p].sha256 if p in states else None, max_size) for p in todo]
             outcomes = parser.map(tasks)
             done = report.unchanged
             batch = _Batch(writer, states)
+            in_batch = 0
             for count, (path, outcome) in enumerate(zip(todo, outcomes, strict=True), 1):
                 status = _apply(outcome, path, batch, states, report)
                 done += 1
+                in_batch += 1
                 emit(ProgressEvent("file", done, report.files_seen, path=path, status=status))
-                if count % size == 0 and count < len(todo):
+                full = in_batch >= size or (held_limit is not None and batch.held >= held_limit)
+                if full and count < len(todo):
+                    in_batch = 0
                     _check_strict(strict, report)
                     if batch.file_changes:
                         _commit(batch, writer, parser, max_size, report, emit, index_sync)
