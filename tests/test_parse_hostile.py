@@ -232,3 +232,14 @@ def test_arbitrary_front_matter(front: str) -> None:
 
     for record in result.records:
         json.dumps(to_json(record), allow_nan=False)
+
+
+def test_a_multi_megabyte_line_is_rejected_with_its_line_number() -> None:
+    from newsidx.errors import ParseError
+    from newsidx.parse import MAX_LINE, parse_bytes
+
+    data = b'---\ntitle: "One long line"\n---\n' + b"x" * (MAX_LINE + 1)
+    with pytest.raises(ParseError, match=r"line 4 is 1\.0 MiB long, over the 1 MiB line limit"):
+        parse_bytes(data, "long-line.md")
+    ok = b'---\ntitle: "Long but fine"\n---\n' + (b"y" * 1000 + b"\n") * 2000
+    assert parse_bytes(ok, "fine.md").records[0].title == "Long but fine"

@@ -40,6 +40,7 @@ __all__ = ["DEFAULT_MAX_SIZE", "MAX_DEPTH", "ParseResult", "parse_bytes", "parse
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 MAX_DEPTH = 100
+MAX_LINE = 1024 * 1024
 VALUE_BUDGET = 100_000
 MAX_MERGED_KEYS = 10_000
 _MIB = 1024 * 1024
@@ -779,6 +780,25 @@ def _build(ctx: _Context, header: Mapping[Any, Any], body: str, source: str,
     return article, related
 
 
+def _check_line_lengths(data: bytes, source: str) -> None:
+    """Reject a file with a line over MAX_LINE bytes: no article has one, and a
+    multi-megabyte line (minified markup, a dump) would only bloat the index."""
+    start = line = 0
+    while start < len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = len(data)
+        line += 1
+        if end - start > MAX_LINE:
+            raise ParseError(
+                source,
+                f"line {line} is {(end - start) / 1024 / 1024:.1f} MiB long, over the "
+                f"{MAX_LINE // 1024 // 1024} MiB line limit",
+                line,
+            )
+        start = end + 1
+
+
 def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> ParseResult:
     """Parse one file's bytes; ``source`` names it in records and errors.
 
@@ -787,6 +807,8 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
     file that cannot become an article and ``SkippedFile`` for binary or empty files.
     """
     name = file_name if file_name is not None else PurePath(source).name
+    if len(data) > MAX_LINE:
+        _check_line_lengths(data, source)
     warnings: list[str] = []
     text = _decode(data, source, warnings)
     if "\x00" in text:
