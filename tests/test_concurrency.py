@@ -61,11 +61,6 @@ print(json.dumps({"reads": reads, **last}))
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "index.py: a reader's SearchIndex.rebuild (open_index on a stale index) removes every "
-    "other data-* folder, including the one the ingest is writing; the ingest then dies "
-    "with 'IO error: No such file or directory'. Passes once rebuild removes only the "
-    "folder its previous state named (and readers should not rebuild while a writer runs)"))
 def test_reads_during_a_10k_ingest(tmp_path: Path) -> None:
     root = tmp_path / "news"
     make_tree(root, FILES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from newsidx.errors import CatalogueError, QueryError
 from newsidx.index import SearchIndex, SearchRequest
-from newsidx.model import Article, Provider
+from newsidx.model import Article, Provider, from_json, to_json
 
 UTC = timezone.utc
 
@@ -276,3 +277,82 @@ def test_date_span_of_matching_dated_records(index: SearchIndex) -> None:
         datetime(2023, 10, 20, 11, 54, tzinfo=UTC),) * 2
     assert index.date_span(SearchRequest(text="Tencent Baidu")) == (None, None)  # undated "000"
     assert index.date_span(SearchRequest(text="nonexistentword")) == (None, None)
+
+
+def _far_dates_index(tmp_path: Path) -> SearchIndex:
+    ix = SearchIndex(tmp_path / "index")
+    ix.rebuild(
+        [
+            _rec("y9999", "Far future almanac", published=datetime(9999, 12, 31, tzinfo=UTC)),
+            _rec("y1", "Ancient almanac", published=datetime(1, 1, 1, tzinfo=UTC)),
+            _rec("y2300", "Next century almanac", published=datetime(2300, 1, 1, tzinfo=UTC)),
+            _rec("y2024", "Modern almanac", published=datetime(2024, 5, 1, tzinfo=UTC)),
+            _rec("none", "Undated almanac"),
+        ],
+        generation=1,
+    )
+    return ix
+
+
+def test_dates_beyond_the_date_field_are_indexed_and_sorted(tmp_path: Path) -> None:
+    ix = _far_dates_index(tmp_path)
+    assert sorted(_ids(ix, "almanac")) == ["none", "y1", "y2024", "y2300", "y9999"]
+    assert _ids(ix, "ancient") == ["y1"]
+    newest = [h.record.id for h in ix.select(SearchRequest(sort="newest")).hits]
+    oldest = [h.record.id for h in ix.select(SearchRequest(sort="oldest")).hits]
+    assert newest == ["y9999", "y2300", "y2024", "y1", "none"]
+    assert oldest == ["y1", "y2024", "y2300", "y9999", "none"]
+    far = ix.search(SearchRequest(text="future")).hits[0].record
+    assert far.published == datetime(9999, 12, 31, tzinfo=UTC)
+    assert ix.histogram(SearchRequest(), "year") == [
+        ("0001", 1), ("2024", 1), ("2300", 1), ("9999", 1)]
+    assert ix.date_span(SearchRequest()) == (
+        datetime(1, 1, 1, tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "expected"),
+    [
+        (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC), ["y2024"]),
+        (datetime(5000, 1, 1, tzinfo=UTC), None, ["y2300", "y9999"]),  # clamped: both kept
+        (None, datetime(1500, 1, 1, tzinfo=UTC), ["y1"]),
+        (None, datetime(9999, 12, 31, 23, tzinfo=UTC), ["y1", "y2024", "y2300", "y9999"]),
+        (datetime(1, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC), ["y1", "y2024"]),
+        (datetime(2100, 1, 1, tzinfo=UTC), None, ["y2300", "y9999"]),
+    ],
+)
+def test_date_filters_clamp_to_the_date_field(
+    tmp_path: Path, since: datetime | None, until: datetime | None, expected: list[str]
+) -> None:
+    ix = _far_dates_index(tmp_path)
+    got = ix.select(SearchRequest(since=since, until=until, limit=10)).hits
+    assert sorted(h.record.id for h in got) == expected
+
+
+def test_undecodable_source_name_round_trips(tmp_path: Path) -> None:
+    source = os.fsdecode(b"/news/caf\xe9.md")
+    record = _rec("latin", "Latin-1 name", sources=(source,))
+    ix = SearchIndex(tmp_path / "index")
+    ix.rebuild([record], generation=1)
+    assert ix.search(SearchRequest(text="latin")).hits[0].record == record
+    assert list(ix.iter_docs()) == [("latin", json.loads(json.dumps(to_json(record))))]
+
+
+def test_rebuild_removes_only_the_folder_it_replaced(index: SearchIndex) -> None:
+    (old,) = index.path.glob("data-*")
+    foreign = index.path / "data-0123456789ab"
+    foreign.mkdir()
+    (foreign / "meta.json").write_text("{}")
+    index.rebuild(SEED_RECORDS[:2], generation=8)
+    names = {p.name for p in index.path.glob("data-*")}
+    assert foreign.name in names and old.name not in names and len(names) == 2
+    assert index.count(SearchRequest()) == 2
+
+
+def test_iter_docs_gives_every_stored_record(index: SearchIndex) -> None:
+    docs = list(index.iter_docs())
+    assert sorted(i for i, _ in docs) == sorted(r.id for r in SEED_RECORDS)
+    by_id = {r.id: r for r in SEED_RECORDS}
+    assert all(from_json(data) == by_id[i] for i, data in docs)
+    index.update(upserts=[], deletes=[r.id for r in SEED_RECORDS], generation=8)
+    assert list(index.iter_docs()) == []

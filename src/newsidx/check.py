@@ -188,17 +188,9 @@ def _sample(ids: list[str]) -> str:
 
 def _index_digests(index: Any) -> dict[str, list[str]]:
     """Record id -> digests of every indexed copy of it, read from the stored JSON."""
-    import tantivy
-
-    _, searcher = index._searcher()
     found: dict[str, list[str]] = {}
-    total = int(searcher.num_docs)
-    if total == 0:
-        return found
-    for _, address in searcher.search(tantivy.Query.all_query(), total).hits:
-        raw = searcher.doc(address).get_first("doc")
-        data = json.loads(bytes(raw).decode("utf-8"))
-        found.setdefault(str(data["id"]), []).append(_digest(data))
+    for record_id, data in index.iter_docs():
+        found.setdefault(record_id, []).append(_digest(data))
     return found
 
 

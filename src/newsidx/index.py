@@ -14,7 +14,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -35,6 +35,11 @@ SORTS = ("relevance", "newest", "oldest")
 SELECT_SORTS = ("newest", "oldest", "provider", "title")
 BUCKETS = ("day", "week", "month", "year")
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+DATE_MIN = datetime(1677, 9, 22, tzinfo=timezone.utc)
+DATE_MAX = datetime(2262, 4, 11, tzinfo=timezone.utc)
+"""The span tantivy's date field holds (nanoseconds in an i64); dates beyond it are
+filtered as if at its nearest end, while sorts and timelines use the real date."""
+_DATA_NAME = re.compile(r"data-[0-9a-f]+")
 _TEXT = tuple(q.FIELD_BOOSTS)
 
 
@@ -128,20 +133,41 @@ def document_fields(record: Article) -> list[DocField]:
     out.append(("t", "title_sort", analysis.keyword(record.title)[:200]))
     if record.published is not None:
         published = record.published.astimezone(timezone.utc)
-        out.append(("d", "published", published))
+        out.append(("d", "published", clamp_date(published)))
         seconds = math.floor(published.timestamp())
         out.append(("i", "t_new", seconds))
         out.append(("i", "t_old", seconds))
         iso = published.isocalendar()
-        day = published.strftime("%Y-%m-%d")
-        out.append(("t", "bucket_day", day))
+        year = f"{published.year:04d}"  # strftime("%Y") gives "1" for year 1
+        month = f"{year}-{published.month:02d}"
+        out.append(("t", "bucket_day", f"{month}-{published.day:02d}"))
         out.append(("t", "bucket_week", f"{iso[0]:04d}-W{iso[1]:02d}"))
-        out.append(("t", "bucket_month", published.strftime("%Y-%m")))
-        out.append(("t", "bucket_year", published.strftime("%Y")))
+        out.append(("t", "bucket_month", month))
+        out.append(("t", "bucket_year", year))
     else:
         out.append(("i", "t_new", _I64_MIN))
         out.append(("i", "t_old", _I64_MAX))
     return out
+
+
+def clamp_date(value: datetime) -> datetime:
+    """``value`` moved into [:data:`DATE_MIN`, :data:`DATE_MAX`], the date field's span."""
+    return min(max(value, DATE_MIN), DATE_MAX)
+
+
+def _date_bounds(
+    since: datetime | None, until: datetime | None
+) -> tuple[datetime | None, datetime | None, bool]:
+    """Filter bounds clamped like the records' dates: ``(since, until, until_inclusive)``.
+
+    An ``until`` beyond either end becomes that end, inclusive, so records dated past the
+    same end (clamped onto it) are kept when they may lie before ``until``.
+    """
+    if since is not None:
+        since = clamp_date(since)
+    if until is not None and not DATE_MIN < until <= DATE_MAX:
+        return since, clamp_date(until), True
+    return since, until, False
 
 
 def build_document(record_id: str, doc_json: bytes, fields: Iterable[DocField]) -> tantivy.Document:
@@ -162,7 +188,7 @@ def build_document(record_id: str, doc_json: bytes, fields: Iterable[DocField]) 
 def _document(record: Article | tantivy.Document) -> tantivy.Document:
     if isinstance(record, tantivy.Document):
         return record
-    doc_json = json.dumps(to_json(record), ensure_ascii=False).encode("utf-8")
+    doc_json = json.dumps(to_json(record), ensure_ascii=False).encode("utf-8", "surrogatepass")
     return build_document(record.id, doc_json, document_fields(record))
 
 
@@ -270,14 +296,24 @@ class SearchIndex:
                 writer.add_document(_document(record))
             writer.commit()
             writer.wait_merging_threads()
+            replaced = self._live_data()
             self._write_state(data, generation)
         except OSError as exc:
             raise CatalogueError(f"{self.path}: cannot write the search index: {exc}") from exc
-        for old in self.path.glob("data-*"):
-            if old.name != data:
-                import shutil  # only a rebuild needs it; searches start faster without
+        if replaced is not None and replaced != data:
+            import shutil  # only a rebuild needs it; searches start faster without
 
-                shutil.rmtree(old, ignore_errors=True)
+            shutil.rmtree(self.path / replaced, ignore_errors=True)
+
+    def _live_data(self) -> str | None:
+        """The data folder ``state.json`` names now, of any schema version; only it may be
+        removed by a rebuild (another ``data-*`` may be a concurrent writer's)."""
+        try:
+            state = json.loads((self.path / STATE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        data = state.get("data") if isinstance(state, dict) else None
+        return data if isinstance(data, str) and _DATA_NAME.fullmatch(data) else None
 
     def update(
         self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
@@ -346,7 +382,10 @@ class SearchIndex:
             )
         if request.since is not None or request.until is not None:
             since, until = _utc(request.since), _utc(request.until)
-            filters.append((q.date_range(schema, since, until), _date_text(since, until)))
+            lo, hi, inclusive = _date_bounds(since, until)
+            filters.append(
+                (q.date_range(schema, lo, hi, end_inclusive=inclusive), _date_text(since, until))
+            )
         for fq, text in filters:
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(fq, 0.0)))
             shown.append(text)
@@ -454,10 +493,18 @@ class SearchIndex:
 
     @staticmethod
     def _record(searcher: tantivy.Searcher, address: Any) -> Article:
-        raw = searcher.doc(address).get_first("doc")
-        if not isinstance(raw, bytes | bytearray | list):
-            raise CatalogueError("search index holds a record without its JSON; rebuild it")
-        return from_json(json.loads(bytes(raw).decode("utf-8")))
+        return from_json(_stored_json(searcher, address))
+
+    def iter_docs(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(id, stored record JSON)`` of every document, duplicates included, in index
+        order: what ``newsidx check`` compares with the catalogue."""
+        _, searcher = self._searcher()
+        total = int(searcher.num_docs)
+        if total == 0:
+            return
+        for _, address in searcher.search(tantivy.Query.all_query(), total).hits:
+            data = _stored_json(searcher, address)
+            yield str(data.get("id")), data
 
     def select(self, request: SearchRequest) -> SearchResults:
         """A page of matching records in a fixed order, no ranking and no snippets.
@@ -538,6 +585,16 @@ class SearchIndex:
         if by not in BUCKETS:
             raise QueryError(f"unknown period {by!r}: use {', '.join(BUCKETS)}")
         return sorted(self._terms("bucket_" + by, request))
+
+
+def _stored_json(searcher: tantivy.Searcher, address: Any) -> dict[str, Any]:
+    raw = searcher.doc(address).get_first("doc")
+    if not isinstance(raw, bytes | bytearray | list):
+        raise CatalogueError("search index holds a record without its JSON; rebuild it")
+    data = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
+    if not isinstance(data, dict):
+        raise CatalogueError("search index holds a record whose JSON is not an object")
+    return data
 
 
 def _count(result: tantivy.SearchResult) -> int:
