@@ -309,6 +309,35 @@ def test_a_byte_bound_splits_batches_with_the_same_result(tmp_path: Path) -> Non
     assert any(len(e["files"]) > 1 for e in m["shards"].values())
 
 
+def test_shared_entries_merge_without_converting_records(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry cited alike by files of several batches is merged on its JSON: its
+    stored copy wins and keeps the cited copy's index values, with no record rebuilt."""
+    from newsidx.model import from_json
+
+    root = tmp_path / "news"
+    for i in range(12):
+        write_article(root / f"{i:03d}.md", f"https://example.com/{i}", f"Story {i}",
+                      related=[(f"https://other.org/{i % 3}", f"R{i % 3}")])
+    whole = Catalogue(tmp_path / "whole")
+    ingest([root], whole, jobs=1)
+    calls: list[object] = []
+
+    def counting(data: Any) -> Article:
+        calls.append(data)
+        return from_json(data)
+
+    monkeypatch.setattr("newsidx.ingest.from_json", counting)
+    each = Catalogue(tmp_path / "each")
+    report = ingest([root], each, jobs=1, batch_size=1)
+    assert report.commits == 12 and report.records_updated == 9
+    assert calls == []
+    assert snapshot(each) == snapshot(whole)
+    shared = each.get(make_id(url="https://other.org/1"))
+    assert shared.sources == tuple(str(root / f"{i:03d}.md") for i in (1, 4, 7, 10))
+    assert each.check() == []
+
+
 def test_ready_records_match_a_full_merge(tmp_path: Path) -> None:
     """New records take the workers' ready rows as is; they must equal what merging gives.
 

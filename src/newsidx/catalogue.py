@@ -658,11 +658,20 @@ class CatalogueWriter:
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Article]:
         """Like :meth:`Catalogue.get_many`, from what this writer committed."""
-        out: dict[str, Article] = {}
+        return {
+            rid: self.catalogue._parse_line(shard_of_line, line)
+            for rid, (shard_of_line, line) in self._located(ids).items()
+        }
+
+    def get_lines(self, ids: Iterable[str]) -> dict[str, str]:
+        """The stored shard line of each of ``ids`` that is present."""
+        return {rid: line for rid, (_, line) in self._located(ids).items()}
+
+    def _located(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        out: dict[str, tuple[str, str]] = {}
         for shard, wanted in self._load()[1].shards_for(ids).items():
-            for line in self._find(shard, wanted).values():
-                record = self.catalogue._parse_line(shard, line)
-                out[record.id] = record
+            for rid, line in self._find(shard, wanted).items():
+                out[rid] = (shard, line)
         return out
 
     def _find(self, shard: str, ids: set[str]) -> dict[str, str]:

@@ -28,10 +28,10 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 import tantivy
 
-from newsidx.catalogue import Catalogue, CatalogueWriter, FileState, Row
+from newsidx.catalogue import Catalogue, CatalogueWriter, FileState, Row, dump_line
 from newsidx.errors import NewsidxError, ParseError, SkippedFile
 from newsidx.index import DocField, build_document, document_fields
-from newsidx.model import Article, from_json, to_json
+from newsidx.model import Article, from_json
 from newsidx.walk import walk
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
@@ -311,8 +311,8 @@ class _Parser:
 # -- merging ------------------------------------------------------------------------
 
 
-def _rank(record: Article, source: str) -> tuple[int, str]:
-    return (0 if record.kind == "article" else 1, source)
+def _rank(kind: str, source: str) -> tuple[int, str]:
+    return (0 if kind == "article" else 1, source)
 
 
 def _dedup(records: Iterable[Article]) -> dict[str, Article]:
@@ -374,13 +374,13 @@ class _Batch:
             for rid in state.ids:
                 if rid in contributors:
                     contributors[rid].append(path)
-        stored = self.writer.get_many(self.affected)
+        stored = {rid: _Stored(line) for rid, line in self.writer.get_lines(self.affected).items()}
         tried: set[str] = set()
         while True:
             need: set[str] = set()
             for rid, paths in contributors.items():
                 old = stored.get(rid)
-                origin = old.sources[0] if old and old.sources else None
+                origin = old.origin if old else None
                 if paths and (origin not in paths or origin in self.replaced):
                     need.update(p for p in paths if p not in self.contributions and p not in tried)
             if not need:
@@ -407,34 +407,74 @@ class _Batch:
                     added += 1
                     upserts.append(ready)
                     continue
-            candidates: list[tuple[tuple[int, str], Article, str]] = []
-            for path in paths:
-                ready = self.contributions.get(path, {}).get(rid)
-                if ready is not None:
-                    record = ready.record()
-                    candidates.append((_rank(record, path), record, path))
-            if old is not None and old.sources:
-                origin = old.sources[0]
-                if origin in paths and origin not in self.replaced:
-                    candidates.append((_rank(old, origin), old, origin))
-                elif not candidates:
-                    candidates.append(((2, origin), old, origin))  # no readable contributor left
-            if not candidates:
+            merged = self._merge(rid, paths, old)
+            if merged is None:
                 continue
-            _, winner, origin = min(candidates, key=lambda c: c[0])
-            others = sorted(p for p in paths if p != origin)
-            record = replace(
-                winner,
-                sources=(origin, *others),
-                parents=_parents(rid, paths, self.states),
-            )
             if old is None:
                 added += 1
-                upserts.append(Prepared.of(record))
-            elif to_json(old) != to_json(record):
+                upserts.append(merged)
+            elif old.line != merged.row.line:
                 updated += 1
-                upserts.append(Prepared.of(record))
+                upserts.append(merged)
         return upserts, deletes, added, updated
+
+    def _merge(self, rid: str, paths: list[str], old: _Stored | None) -> Prepared | None:
+        """The record ``rid`` from its contributors and stored copy, per the dedup rules.
+
+        Works on the JSON objects: a record's index values do not depend on its sources
+        or parents, so a winner whose content equals a parsed copy reuses that copy's
+        row and values instead of being converted and analysed again."""
+        candidates: list[tuple[tuple[int, str], dict[str, Any], Prepared | None]] = []
+        for path in paths:
+            ready = self.contributions.get(path, {}).get(rid)
+            if ready is not None:
+                data = json.loads(ready.row.line)
+                candidates.append((_rank(data["kind"], path), data, ready))
+        if old is not None and old.origin is not None:
+            origin = old.origin
+            if origin in paths and origin not in self.replaced:
+                candidates.append((_rank(old.data["kind"], origin), old.data, None))
+            elif not candidates:  # no readable contributor left
+                candidates.append(((2, origin), old.data, None))
+        if not candidates:
+            return None
+        (_, origin), winner, ready = min(candidates, key=lambda c: c[0])
+        if ready is None:
+            content = _content(winner)
+            ready = next((c[2] for c in candidates
+                          if c[2] is not None and _content(c[1]) == content), None)
+        data = dict(winner)
+        data["sources"] = [origin, *sorted(p for p in paths if p != origin)]
+        data["parents"] = list(_parents(rid, paths, self.states))
+        line = dump_line(data)
+        if ready is not None:
+            return Prepared(ready.row._replace(line=line), ready.fields)
+        return Prepared.of(from_json(data))
+
+
+class _Stored:
+    """A stored record's line, parsed on first use."""
+
+    __slots__ = ("_data", "line")
+
+    def __init__(self, line: str) -> None:
+        self.line = line
+        self._data: dict[str, Any] | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        if self._data is None:
+            self._data = json.loads(self.line)
+        return self._data
+
+    @property
+    def origin(self) -> str | None:
+        sources = self.data.get("sources")
+        return str(sources[0]) if sources else None
+
+
+def _content(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in ("sources", "parents")}
 
 
 # -- the run ------------------------------------------------------------------------
