@@ -197,7 +197,8 @@ def test_show_unknown_is_one_line_error(catalogue: Path) -> None:
 
 def test_providers_topics_stats(catalogue: Path) -> None:
     lines = run("providers", "--sort", "name").stdout.splitlines()
-    assert lines == ["benzinga.com\t1", "evil.example\t1", "scmp.com\t1"]
+    assert [line.split("\t")[:2] for line in lines] == [
+        ["benzinga.com", "1"], ["evil.example", "1"], ["scmp.com", "1"]]
     topics = json.loads(run("topics", "--format", "json").stdout)
     assert {t["topic"] for t in topics["topics"]} == {"AI", "Security"}
     stats = json.loads(run("stats", "--format", "json").stdout)
@@ -336,7 +337,7 @@ def test_read_commands_never_parse_the_manifest(
     assert ids(run("list", "--provider", "scmp.com", "--since", "2023", "--format", "ids")) == [
         "80dc18bde6cf76ff"]
     assert "did you mean" in run("search", "x", "--provider", "scmp.con", code=2).stderr
-    assert run("providers").stdout.splitlines()[0].endswith("\t1")
+    assert run("providers").stdout.splitlines()[0].split("\t")[1] == "1"
     assert {line.split("\t")[0] for line in run("topics").stdout.splitlines()} == {
         "AI", "Security"}
     assert run("timeline", "--by", "year").stdout.startswith("2023\t2\t")

@@ -125,3 +125,16 @@ def test_show_gives_the_whole_record(ingested: Path) -> None:
     article = newsidx("show", benzinga.stdout.strip(), catalogue=ingested)
     assert "extra.secured: gQhyHSCN" in article.stdout
     assert "extra.published: false" in article.stdout
+
+
+def test_providers_show_name_and_date_range(ingested: Path) -> None:
+    result = newsidx("providers", "--format", "json", catalogue=ingested)
+    assert result.returncode == 0, result.stderr
+    rows = {r["provider"]: r for r in json.loads(result.stdout)["providers"]}
+    assert rows["siliconangle.com"] == {"provider": "siliconangle.com", "count": 2,
+                                        "name": "SiliconANGLE", "first": "2023-10-17",
+                                        "last": "2023-10-20"}
+    assert rows["ft.com"]["name"] == "The Financial Times"
+    plain = newsidx("providers", catalogue=ingested).stdout.splitlines()
+    assert plain[0].split("\t") == ["siliconangle.com", "2", "SiliconANGLE", "2023-10-17",
+                                    "2023-10-20"]

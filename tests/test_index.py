@@ -356,3 +356,24 @@ def test_iter_docs_gives_every_stored_record(index: SearchIndex) -> None:
     assert all(from_json(data) == by_id[i] for i, data in docs)
     index.update(upserts=[], deletes=[r.id for r in SEED_RECORDS], generation=8)
     assert list(index.iter_docs()) == []
+
+
+def test_provider_summary_of_undated_and_far_dated_records(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from newsidx.index import SearchIndex, SearchRequest
+    from newsidx.model import Article, Provider, make_id
+
+    def rec(n: int, provider: Provider, when: datetime | None) -> Article:
+        return Article(id=make_id(url=f"https://x.org/{n}"), kind="article", title=f"t{n}",
+                       provider=provider, published=when)
+
+    reuters = Provider("Reuters", None)
+    far = Provider("Far Future", "far.example")
+    index = SearchIndex(tmp_path / "index")
+    index.rebuild([rec(1, reuters, None), rec(2, reuters, None),
+                   rec(3, far, datetime(9999, 12, 31, tzinfo=timezone.utc)),
+                   rec(4, far, datetime(1, 1, 1, tzinfo=timezone.utc))], 1)
+    rows = {r.key: r for r in index.provider_summary(SearchRequest())}
+    assert rows["reuters"] == ("reuters", 2, "Reuters", None, None)
+    assert rows["far.example"] == ("far.example", 2, "Far Future", "0001-01-01", "9999-12-31")

@@ -218,15 +218,16 @@ def show_cmd(ref: str, fmt: str) -> None:
               show_default=True, help="Most records first, or alphabetical.")
 @format_option(("table", "json", "csv"), "table")
 def providers_cmd(sort: str, fmt: str) -> None:
-    """Count records per provider (publisher domain).
+    """Count records per provider (publisher domain), with its name and date range.
 
     Example: newsidx providers --sort name
     """
-    from newsidx.commands import facet_rows
+    from newsidx.commands import provider_rows
     from newsidx.render import write_counts
 
-    rows = facet_rows(_catalogue(), "providers", sort=sort)
-    write_counts(rows, _out(), fmt=fmt, name="provider", tty=_is_tty(sys.stdout))
+    rows = provider_rows(_catalogue(), sort=sort)
+    write_counts(rows, _out(), fmt=fmt, name="provider", tty=_is_tty(sys.stdout),
+                 extra=("name", "first", "last"))
 
 
 @command("topics")

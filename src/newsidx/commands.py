@@ -406,6 +406,18 @@ def _columns() -> int:
 # ----------------------------------------------------------------- counts and stats
 
 
+def provider_rows(catalogue: Catalogue, *, sort: str) -> list[Any]:
+    """Every provider with its count, display name and date range, from the index."""
+    if not catalogue.peek_generation():
+        return []
+    from newsidx.index import SearchRequest
+
+    rows = open_index(catalogue).provider_summary(SearchRequest())
+    if sort == "name":
+        return sorted(rows, key=lambda r: (r.key.lower(), r.key))
+    return rows
+
+
 def facet_rows(catalogue: Catalogue, section: str, *, sort: str) -> list[tuple[str, int]]:
     """(key, count) for every provider (domain key) or topic, from the index's fast fields.
 

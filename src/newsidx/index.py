@@ -15,7 +15,7 @@ import math
 import os
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,7 +26,7 @@ from newsidx import query as q
 from newsidx.errors import CatalogueError, QueryError
 from newsidx.model import Article, from_json, to_json
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATE_FILE = "state.json"
 DEFAULT_RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 30.0
@@ -84,7 +84,8 @@ def _schema() -> tantivy.Schema:
             sb.add_text_field(name + suffix, tokenizer_name=tok)
     for name in _TEXT:
         sb.add_text_field(name + q.CJK_SUFFIX, tokenizer_name=analysis.CJK)
-    for name in ("provider", "provider_key", "topic", "topic_display", "kind", "title_sort"):
+    for name in ("provider", "provider_key", "provider_name", "topic", "topic_display", "kind",
+                 "title_sort"):
         sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_date_field("published", indexed=True, fast=True)
     sb.add_integer_field("t_new", fast=True)
@@ -97,7 +98,8 @@ def _schema() -> tantivy.Schema:
 def _field_names() -> list[str]:
     names = ["id", "doc"]
     names += [n + s for s in ("", q.EXACT_SUFFIX, q.CJK_SUFFIX) for n in _TEXT]
-    names += ["provider", "provider_key", "topic", "topic_display", "kind", "title_sort"]
+    names += ["provider", "provider_key", "provider_name", "topic", "topic_display", "kind",
+              "title_sort"]
     return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
 
 
@@ -126,6 +128,8 @@ def document_fields(record: Article) -> list[DocField]:
                 out.append(("t", "provider", analysis.keyword(value)))
     if record.provider_key:
         out.append(("t", "provider_key", record.provider_key))
+        name = (record.provider.name if record.provider else None) or record.provider_key
+        out.append(("t", "provider_name", name.strip()))
     for topic in dict.fromkeys(t.strip() for t in record.topics if t.strip()):
         out.append(("t", "topic", analysis.keyword(topic)))
         out.append(("t", "topic_display", topic))
@@ -148,6 +152,24 @@ def document_fields(record: Article) -> list[DocField]:
         out.append(("i", "t_new", _I64_MIN))
         out.append(("i", "t_old", _I64_MAX))
     return out
+
+
+class ProviderRow(NamedTuple):
+    """One line of ``newsidx providers``."""
+
+    key: str
+    records: int
+    name: str | None
+    first: str | None
+    last: str | None
+
+
+def _day_of(seconds: float | None) -> str | None:
+    """``YYYY-MM-DD`` of a ``t_old``/``t_new`` value; None for the undated sentinels."""
+    if seconds is None or not -62135596800 <= seconds <= 253402300799:
+        return None
+    day = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=int(seconds))
+    return f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
 
 
 def clamp_date(value: datetime) -> datetime:
@@ -555,6 +577,25 @@ class SearchIndex:
             if not _count(searcher.search(query, 1, count=True)):
                 unknown.append(provider)
         return unknown
+
+    def provider_summary(self, request: SearchRequest) -> list[ProviderRow]:
+        """Per provider key: matching records, its most common display name, and the first
+        and last publication day (None when all its matching records are undated)."""
+        index, searcher = self._searcher()
+        query, _, _ = self._compile(index, request)
+        agg = {"p": {"terms": {"field": "provider_key", "size": 65000}, "aggs": {
+            "name": {"terms": {"field": "provider_name", "size": 1}},
+            "first": {"min": {"field": "t_old"}},
+            "last": {"max": {"field": "t_new"}},
+        }}}
+        rows = []
+        for b in searcher.aggregate(query, agg)["p"]["buckets"]:
+            names = b["name"]["buckets"]
+            rows.append(ProviderRow(
+                str(b["key"]), int(b["doc_count"]), str(names[0]["key"]) if names else None,
+                _day_of(b["first"]["value"]), _day_of(b["last"]["value"]),
+            ))
+        return sorted(rows, key=lambda r: (-r.records, r.key))
 
     def provider_keywords(self) -> list[str]:
         """Every provider domain and name as the index keeps them (lower case)."""

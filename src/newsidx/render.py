@@ -394,35 +394,46 @@ def _json_text(value: object) -> str:
 
 
 def write_counts(
-    rows: Iterable[tuple[str, int]], out: TextIO, *, fmt: str, name: str, tty: bool = False
+    rows: Iterable[Sequence[Any]],
+    out: TextIO,
+    *,
+    fmt: str,
+    name: str,
+    tty: bool = False,
+    extra: Sequence[str] = (),
 ) -> int:
-    """Name/count pairs (providers, topics, timeline buckets) in ``fmt``."""
-    items = list(rows)
+    """Key/count rows (providers, topics, timeline buckets) in ``fmt``; each row may carry
+    further values named by ``extra`` (None shows as ``-`` in text, null in JSON)."""
+    items = [tuple(row) for row in rows]
+    columns = (name, "count", *extra)
     if fmt == "json":
         import json
 
         data = {"newsidx_format": FORMAT_VERSION,
-                name + "s": [{name: key, "count": n} for key, n in items]}
+                name + "s": [dict(zip(columns, row, strict=True)) for row in items]}
         json.dump(data, out, ensure_ascii=False, indent=2)
         out.write("\n")
     elif fmt == "csv":
         import csv
 
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow((name, "count"))
-        writer.writerows((csv_safe(key), str(n)) for key, n in items)
+        writer.writerow(columns)
+        writer.writerows(
+            [csv_safe("" if v is None else str(v)) if k != 1 else str(v) for k, v in enumerate(row)]
+            for row in items
+        )
     elif tty:
         from rich.table import Table
 
         table = Table(box=None, pad_edge=False, header_style="bold")
-        table.add_column(name)
-        table.add_column("count", justify="right")
-        for key, n in items:
-            table.add_row(_text(key), _text(str(n)))
+        for column in columns:
+            table.add_column(column, justify="right" if column == "count" else "left")
+        for row in items:
+            table.add_row(*(_text("-" if v is None else str(v)) for v in row))
         console_for(out, force_terminal=True).print(table)
     else:
-        for key, n in items:
-            out.write(f"{_field(key)}\t{n}\n")
+        for row in items:
+            out.write("\t".join(_field("-" if v is None else str(v)) for v in row) + "\n")
     return len(items)
 
 
