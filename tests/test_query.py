@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import tantivy
@@ -142,3 +143,27 @@ def test_lone_surrogates_from_undecodable_argv_are_plain_text() -> None:
     compiled = build("\udcff caf\udce9 dog", SCHEMA, now=NOW)
     assert compiled.highlights.stems == {"dog", "caf"}
     assert build("\ud800", SCHEMA, now=NOW).understood.startswith("nothing")
+
+
+@pytest.mark.parametrize("text", ["after:1500", "before:9999", "on:2300", "after:0001-01-01",
+                                  "before:1000 x", "on:9999-12-31"])
+def test_dates_outside_the_index_span_are_exact(tmp_path: Path, text: str) -> None:
+    """Query dates beyond tantivy's 1677-2262 date field filter exactly, without error."""
+    from datetime import datetime, timezone
+
+    from newsidx.index import SearchIndex, SearchRequest
+    from newsidx.model import Article, make_id
+
+    far = Article(id=make_id(url="https://x.org/far"), kind="article", title="x far",
+                  published=datetime(9999, 12, 31, tzinfo=timezone.utc))
+    old = Article(id=make_id(url="https://x.org/old"), kind="article", title="x old",
+                  published=datetime(1, 1, 1, tzinfo=timezone.utc))
+    index = SearchIndex(tmp_path / "index")
+    index.rebuild([far, old], 1)
+    found = {h.record.id for h in index.search(SearchRequest(text=text)).hits}
+    expected = {
+        "after:1500": {far.id}, "before:9999": {old.id}, "on:2300": set(),
+        "after:0001-01-01": {far.id, old.id}, "before:1000 x": {old.id},
+        "on:9999-12-31": {far.id},
+    }[text]
+    assert found == expected

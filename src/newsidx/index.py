@@ -35,8 +35,8 @@ SORTS = ("relevance", "newest", "oldest")
 SELECT_SORTS = ("newest", "oldest", "provider", "title")
 BUCKETS = ("day", "week", "month", "year")
 _I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
-DATE_MIN = datetime(1677, 9, 22, tzinfo=timezone.utc)
-DATE_MAX = datetime(2262, 4, 11, tzinfo=timezone.utc)
+DATE_MIN = q.DATE_MIN
+DATE_MAX = q.DATE_MAX
 """The span tantivy's date field holds (nanoseconds in an i64); dates beyond it are
 filtered as if at its nearest end, while sorts and timelines use the real date."""
 _DATA_NAME = re.compile(r"data-[0-9a-f]+")
@@ -175,21 +175,6 @@ def _day_of(seconds: float | None) -> str | None:
 def clamp_date(value: datetime) -> datetime:
     """``value`` moved into [:data:`DATE_MIN`, :data:`DATE_MAX`], the date field's span."""
     return min(max(value, DATE_MIN), DATE_MAX)
-
-
-def _date_bounds(
-    since: datetime | None, until: datetime | None
-) -> tuple[datetime | None, datetime | None, bool]:
-    """Filter bounds clamped like the records' dates: ``(since, until, until_inclusive)``.
-
-    An ``until`` beyond either end becomes that end, inclusive, so records dated past the
-    same end (clamped onto it) are kept when they may lie before ``until``.
-    """
-    if since is not None:
-        since = clamp_date(since)
-    if until is not None and not DATE_MIN < until <= DATE_MAX:
-        return since, clamp_date(until), True
-    return since, until, False
 
 
 def build_document(record_id: str, doc_json: bytes, fields: Iterable[DocField]) -> tantivy.Document:
@@ -404,10 +389,7 @@ class SearchIndex:
             )
         if request.since is not None or request.until is not None:
             since, until = _utc(request.since), _utc(request.until)
-            lo, hi, inclusive = _date_bounds(since, until)
-            filters.append(
-                (q.date_range(schema, lo, hi, end_inclusive=inclusive), _date_text(since, until))
-            )
+            filters.append((q.date_range(schema, since, until), _date_text(since, until)))
         for fq, text in filters:
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(fq, 0.0)))
             shown.append(text)

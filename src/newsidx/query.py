@@ -17,10 +17,11 @@ matches nothing.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Literal, NamedTuple, Union
 
 import tantivy
@@ -310,6 +311,11 @@ def keyword_filter(schema: tantivy.Schema, fld: str, values: Iterable[str]) -> t
     return tantivy.Query.term_set_query(schema, fld, terms)
 
 
+DATE_MIN = datetime(1677, 9, 22, tzinfo=timezone.utc)
+DATE_MAX = datetime(2262, 4, 11, tzinfo=timezone.utc)
+_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
+
+
 def date_range(
     schema: tantivy.Schema,
     start: datetime | None,
@@ -317,17 +323,24 @@ def date_range(
     *,
     end_inclusive: bool = False,
 ) -> tantivy.Query:
-    """Records published in ``[start, end)`` (either side open when ``None``)."""
+    """Dated records published in ``[start, end)`` (either side open when ``None``).
+
+    Ranges run over ``t_old``, the publication instant in whole epoch seconds, which
+    holds every year from 1 to 9999 exactly (tantivy's date field stops at 1677-2262);
+    undated records carry ``t_old`` = i64 max and so never fall in a range.
+    """
     if start is None and end is None:
         return tantivy.Query.all_query()
+    lower = _I64_MIN if start is None else math.floor(start.timestamp())
+    upper = _I64_MAX if end is None else math.floor(end.timestamp())
     return tantivy.Query.range_query(
         schema,
-        "published",
-        tantivy.FieldType.Date,
-        start,
-        end,
+        "t_old",
+        tantivy.FieldType.Integer,
+        lower,
+        upper,
         include_lower=True,
-        include_upper=end is None or end_inclusive,
+        include_upper=end is not None and end_inclusive,
     )
 
 

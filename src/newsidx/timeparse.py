@@ -65,7 +65,9 @@ def _calendar(text: str) -> Span | None:
         return Span(start, _add_months(start, 1))
     if m := _DAY.match(text):
         start = _utc(int(m[1]), int(m[2]), int(m[3]))
-        return Span(start, start + timedelta(days=1))
+        end = start + timedelta(days=1) if start.year < 9999 or start.month < 12 or \
+            start.day < 31 else datetime.max.replace(tzinfo=timezone.utc)
+        return Span(start, end)
     return None
 
 
