@@ -78,8 +78,9 @@ class FileState:
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> tuple[str, FileState]:
-        state = FileState(
-            int(data["size"]), int(data["mtime_ns"]), str(data["sha256"]), tuple(data["ids"])
+        state = FileState(  # ids interned: the writer's id sets hold the same strings
+            int(data["size"]), int(data["mtime_ns"]), str(data["sha256"]),
+            tuple(map(sys.intern, data["ids"])),
         )
         return str(data["path"]), state
 
@@ -752,6 +753,7 @@ class CatalogueWriter:
             return self._commit(upserts, deletes, files, compact)
         except BaseException:
             self._head = self._facets = self._states = None  # re-read what was committed
+            self._tables = {}
             self.catalogue.reload()
             raise
 
