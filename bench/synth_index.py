@@ -95,7 +95,7 @@ class Manifest:
                        "related": self.kinds["related"], "undated": len(self.undated),
                        "files": dated + len(self.undated)},
             "shards": {},
-            "files": None,
+            "files": [],
             "previous_files": [],
             "providers": {k: {"name": n, "count": len(v), "articles": a, "ids": ids(v)}
                           for k, (n, v, a) in sorted(self.providers.items())},
