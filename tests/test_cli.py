@@ -344,6 +344,9 @@ def test_read_commands_never_parse_the_manifest(
     stats = json.loads(run("stats", "--format", "json").stdout)
     assert (stats["records"], stats["providers"], stats["topics"], stats["sources"]) == (
         4, 3, 2, 3)
+    exported = run("export", "--format", "jsonl").stdout.splitlines()
+    assert len(exported) == 4 and all(json.loads(line)["id"] for line in exported)
+    run("reindex")
 
 
 def test_stale_index_is_not_rebuilt_while_an_ingest_holds_the_lock(catalogue: Path) -> None:

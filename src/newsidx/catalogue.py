@@ -234,6 +234,7 @@ class Catalogue:
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
         self._manifest: dict[str, Any] | None = None
+        self._head: dict[str, Any] | None = None
 
     # -- manifest -----------------------------------------------------------------
 
@@ -244,6 +245,30 @@ class Catalogue:
     def reload(self) -> None:
         """Forget the cached manifest so the next access reads the latest commit."""
         self._manifest = None
+        self._head = None
+
+    def head(self) -> Mapping[str, Any]:
+        """The manifest's first keys (``generation``, ``totals``, ``shards``, ``files``...),
+        parsed from its first five lines only, without the id lists that make a manifest of
+        a million records tens of MB; anything unexpected falls back to the full read."""
+        if self._manifest is not None:
+            return self._manifest
+        if self._head is None:
+            self._head = self._read_head()
+        return self._head
+
+    def _read_head(self) -> dict[str, Any]:
+        try:
+            with open(self.manifest_path, "rb") as handle:
+                lines = [handle.readline() for _ in range(5)]
+            head = json.loads(b"".join(lines).decode("utf-8").rstrip().rstrip(",") + "}")
+        except (OSError, ValueError):
+            return dict(self.manifest())
+        keys = ("generation", "totals", "shards", "files", "previous_files")
+        if (not isinstance(head, dict) or head.get("schema_version") != SCHEMA_VERSION
+                or any(k not in head for k in keys)):
+            return dict(self.manifest())
+        return head
 
     def manifest(self) -> Mapping[str, Any]:
         """The manifest as committed: providers, topics, dates, totals, shards."""
@@ -289,7 +314,7 @@ class Catalogue:
 
     @property
     def generation(self) -> int:
-        return int(self.manifest()["generation"])
+        return int(self.head()["generation"])
 
     def peek_generation(self) -> int:
         """The committed generation, read from the manifest's first bytes only.
@@ -313,7 +338,7 @@ class Catalogue:
         return int(found[2])
 
     def __len__(self) -> int:
-        return int(self.manifest()["totals"]["records"])
+        return int(self.head()["totals"]["records"])
 
     def ids(self) -> Iterator[str]:
         """Every record id, shard by shard."""
@@ -328,7 +353,7 @@ class Catalogue:
         """Live lines of one shard of the cached manifest: every segment's lines but those
         a later segment replaces. Retries once the manifest moves on under it."""
         for _ in range(_READ_RETRIES):
-            entry = self.manifest()["shards"].get(shard)
+            entry = self.head()["shards"].get(shard)
             if entry is None:
                 return
             handles = self._open_all([self.root / name for name in entry["files"]])
@@ -367,8 +392,9 @@ class Catalogue:
             ) from exc
 
     def iter_records(self) -> Iterator[Article]:
-        """Stream every record, one shard in memory at a time."""
-        for shard in sorted(self.manifest()["shards"]):
+        """Stream every record, one shard in memory at a time (the manifest's id lists
+        are never loaded, so memory does not grow with the catalogue)."""
+        for shard in sorted(self.head()["shards"]):
             for line in self._shard_lines(shard):
                 yield self._parse_line(shard, line)
 
