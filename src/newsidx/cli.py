@@ -213,10 +213,15 @@ def show_cmd(ref: str, fmt: str) -> None:
 # ----------------------------------------------------------------- counts
 
 
+def _count_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--sort count|name`` and ``--format table|json|csv``, shared by providers and topics."""
+    func = format_option(("table", "json", "csv"), "table")(func)
+    return click.option("--sort", type=click.Choice(["count", "name"]), default="count",
+                        show_default=True, help="Most records first, or alphabetical.")(func)
+
+
 @command("providers")
-@click.option("--sort", type=click.Choice(["count", "name"]), default="count",
-              show_default=True, help="Most records first, or alphabetical.")
-@format_option(("table", "json", "csv"), "table")
+@_count_options
 def providers_cmd(sort: str, fmt: str) -> None:
     """Count records per provider (publisher domain), with its name and date range.
 
@@ -231,9 +236,7 @@ def providers_cmd(sort: str, fmt: str) -> None:
 
 
 @command("topics")
-@click.option("--sort", type=click.Choice(["count", "name"]), default="count",
-              show_default=True, help="Most records first, or alphabetical.")
-@format_option(("table", "json", "csv"), "table")
+@_count_options
 def topics_cmd(sort: str, fmt: str) -> None:
     """Count records per topic.
 

@@ -434,27 +434,6 @@ def facet_rows(catalogue: Catalogue, section: str, *, sort: str) -> list[tuple[s
     return sorted(rows, key=lambda r: (-r[1], r[0].lower()))
 
 
-def peek_totals(catalogue: Catalogue) -> Mapping[str, Any]:
-    """The manifest's ``totals``, parsed from its first few KB when they are there.
-
-    The manifest is written with ``schema_version``, ``generation`` and ``totals`` first;
-    at a million records the rest (id lists) is many MB that ``stats`` does not need.
-    Anything unexpected falls back to the full read.
-    """
-    import json
-
-    try:
-        with open(catalogue.manifest_path, "rb") as handle:
-            head = handle.read(4096).decode("utf-8", "replace")
-        start = head.index('"totals":') + len('"totals":')
-        totals, _ = json.JSONDecoder().raw_decode(head[start:].lstrip())
-        if isinstance(totals, dict) and all(isinstance(v, int) for v in totals.values()):
-            return totals
-    except (OSError, ValueError):
-        pass
-    return dict(catalogue.manifest().get("totals", {}))
-
-
 def _disk_size(path: Path, skip: str | None = None) -> int:
     total = 0
     for top, dirs, files in os.walk(path):
@@ -475,7 +454,7 @@ def catalogue_stats(catalogue: Catalogue, *, human: bool) -> dict[str, Any]:
     from newsidx.render import human_size
 
     generation = catalogue.peek_generation()
-    totals = peek_totals(catalogue) if generation else {}
+    totals = catalogue.head()["totals"] if generation else {}
     providers = topics = 0
     first = last = None
     if generation:
