@@ -19,8 +19,11 @@ from newsidx.catalogue import (
     SCHEMA_VERSION,
     Catalogue,
     FileState,
+    FileStates,
     default_root,
+    is_tombstone,
     salvage_states,
+    tombstone,
 )
 from newsidx.errors import CatalogueError, LockedError, NotFoundError
 from newsidx.model import Article, Provider, make_id, to_json
@@ -262,8 +265,8 @@ def _lines(path: Path) -> list[str]:
 
 
 def test_a_commit_appends_only_its_lines_to_a_shard(catalogue_dir: Path) -> None:
-    """Adding or updating records writes a segment of just those lines; a record leaving
-    the shard compacts it into one file."""
+    """A commit writes a segment of just its lines, folding in trailing segments no larger
+    than it; a record leaving the shard is a tombstone line, not a rewrite of the shard."""
     first = [art(f"https://example.com/{i}") for i in range(5)]
     cat = Catalogue()
     with cat.writer() as w:
@@ -276,10 +279,23 @@ def test_a_commit_appends_only_its_lines_to_a_shard(catalogue_dir: Path) -> None
         retitled = art("https://example.com/0", "new title")
         w.commit(upserts=[retitled], deletes=[], files={})
         segments = cat.manifest()["shards"]["2024-03"]["files"]
-        assert len(segments) == 3 and _lines(catalogue_dir / segments[2]) == [retitled.id]
+        assert segments[0] == "records/2024-03.1.jsonl" and len(segments) == 2
+        assert sorted(_lines(catalogue_dir / segments[1])) == sorted([more.id, retitled.id])
         assert cat.get(retitled.id).title == "new title"
         assert len(cat) == 6 and cat.check() == []
         w.commit(upserts=[], deletes=[first[1].id], files={})
+        segments = cat.manifest()["shards"]["2024-03"]["files"]
+        assert len(segments) == 3
+        assert (catalogue_dir / segments[2]).read_text() == tombstone(first[1].id)
+        assert is_tombstone(tombstone(first[1].id))
+        assert first[1].id not in {r.id for r in cat.iter_records()}
+        with pytest.raises(NotFoundError):
+            cat.get(first[1].id)
+        assert len(cat) == 5 and cat.check() == []
+        w.commit(upserts=[first[1]], deletes=[], files={})  # back again, after its tombstone
+        assert cat.get(first[1].id).title == first[1].title
+        assert len(cat) == 6 and cat.check() == []
+        w.commit(upserts=[], deletes=[first[1].id], files={}, compact=True)
     segments = cat.manifest()["shards"]["2024-03"]["files"]
     assert len(segments) == 1
     assert sorted(_lines(catalogue_dir / segments[0])) == sorted(
@@ -287,6 +303,24 @@ def test_a_commit_appends_only_its_lines_to_a_shard(catalogue_dir: Path) -> None
     )
     assert cat.get(retitled.id).title == "new title"
     assert cat.check() == []
+
+
+def test_equal_commits_merge_like_a_binary_counter(catalogue_dir: Path) -> None:
+    """n commits of equal size leave about log2(n) segments, each line rewritten about
+    log2(n) times, not a whole-shard rewrite every few commits."""
+    cat = Catalogue()
+    written = 0
+    with cat.writer() as w:
+        for n in range(40):
+            w.commit(upserts=[art(f"https://example.com/{n}/{i}") for i in range(5)],
+                     deletes=[], files={f"/s/{n}.md": FileState(n, n, "ab", ())})
+            m = cat.manifest()
+            newest = m["shards"]["2024-03"]["files"][-1]
+            written += len((catalogue_dir / newest).read_text().splitlines())
+            assert len(m["shards"]["2024-03"]["files"]) <= 7  # log2(40) + 1
+            assert len(m["files"]) <= 7
+    assert len(cat) == 200 and cat.check() == []
+    assert written <= 200 * 4  # well under the 200 * 40 / 2 of rewriting each commit
 
 
 def test_many_commits_keep_segments_bounded(catalogue_dir: Path) -> None:
@@ -429,11 +463,40 @@ def test_writer_lookups_find_the_newest_line(catalogue_dir: Path, ids: list[str]
     with cat.writer() as w:
         w.commit(upserts=[rec(i, "one") for i in ids], deletes=[], files={})
         w.commit(upserts=[rec(ids[1], "two")], deletes=[], files={})
-        w.commit(upserts=[rec("0" * 16, "other")], deletes=[], files={})
+        w.commit(upserts=[rec("0" * 16, "o")], deletes=[], files={})  # smaller: no merge
         found = w.get_many([*ids, "nope"])
         assert {k: v.title for k, v in found.items()} == {ids[0]: "one", ids[1]: "two",
                                                           ids[2]: "one"}
         assert len(cat.manifest()["shards"]["2024-03"]["files"]) == 3
     assert {r.id: r.title for r in cat.iter_records()} == {
-        ids[0]: "one", ids[1]: "two", ids[2]: "one", "0" * 16: "other"}
+        ids[0]: "one", ids[1]: "two", ids[2]: "one", "0" * 16: "o"}
     assert cat.check() == []
+
+
+_IDS = ["00000000000000aa", "00000000000000bb", "00000000000000cc", "not-hex", "x" * 20]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["/a", "/b", "/c", "/d/é"]),
+                          st.one_of(st.none(), st.lists(st.sampled_from(_IDS), max_size=4)),
+                          st.sampled_from(["ab" * 32, "not a sha", ""])),
+                max_size=30))
+def test_file_states_match_a_dict(ops: list[tuple[str, list[str] | None, str]]) -> None:
+    """The packed map holds exactly what a dict would, and knows which paths list an id."""
+    packed = FileStates()
+    model: dict[str, FileState] = {}
+    for n, (path, ids, sha) in enumerate(ops):
+        if ids is None:
+            packed.pop(path, None)
+            model.pop(path, None)
+        else:
+            state = FileState(n, -n * 10**15, sha, tuple(ids))
+            packed[path] = state
+            model[path] = state
+        assert dict(packed) == model and len(packed) == len(model)
+        for rid in _IDS:
+            assert sorted(packed.paths_of(rid)) == sorted(p for p, s in model.items()
+                                                          if rid in s.ids)
+        for p in ("/a", "/z"):
+            assert packed.stat_of(p) == ((model[p].size, model[p].mtime_ns) if p in model
+                                         else None)

@@ -19,7 +19,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -216,7 +216,7 @@ def _newest_first(folder: Path) -> list[Path]:
     return sorted(names, key=lambda p: (-_generation_of(p.name), p.name))
 
 
-def recorded_files(catalogue: Catalogue) -> tuple[dict[str, FileState] | None, str]:
+def recorded_files(catalogue: Catalogue) -> tuple[Mapping[str, FileState] | None, str]:
     """The last readable file state (path -> state) and where it came from, or None."""
     with contextlib.suppress(CatalogueError, OSError, ValueError, KeyError, TypeError):
         states = catalogue.files()
@@ -295,7 +295,7 @@ def _rebuild_catalogue(catalogue: Catalogue, report: CheckReport) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _restore_lost(rebuilt: Catalogue, states: dict[str, FileState], lost_paths: list[str],
+def _restore_lost(rebuilt: Catalogue, states: Mapping[str, FileState], lost_paths: list[str],
                   root: Path, report: CheckReport) -> None:
     """Keep records of sources that are gone or unreadable, from any surviving shard."""
     if not lost_paths:

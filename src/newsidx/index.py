@@ -292,25 +292,11 @@ class SearchIndex:
     def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None:
         """Index ``records`` (or documents from :func:`build_document`) from scratch in a new
         directory, then swap it in atomically."""
+        session = self.session()
         try:
-            self.path.mkdir(parents=True, exist_ok=True)
-            data = f"data-{os.urandom(6).hex()}"
-            (self.path / data).mkdir()
-            index = tantivy.Index(_schema(), path=str(self.path / data), reuse=False)
-            analysis.register(index)
-            writer = self._writer(index)
-            for record in records:
-                writer.add_document(_document(record))
-            writer.commit()
-            writer.wait_merging_threads()
-            replaced = self._live_data()
-            self._write_state(data, generation)
-        except OSError as exc:
-            raise CatalogueError(f"{self.path}: cannot write the search index: {exc}") from exc
-        if replaced is not None and replaced != data:
-            import shutil  # only a rebuild needs it; searches start faster without
-
-            shutil.rmtree(self.path / replaced, ignore_errors=True)
+            session.rebuild(records, generation)
+        finally:
+            session.close()
 
     def _live_data(self) -> str | None:
         """The data folder ``state.json`` names now, of any schema version; only it may be
@@ -331,23 +317,16 @@ class SearchIndex:
 
         Raises :class:`CatalogueError` when there is no current index (call ``rebuild``).
         """
-        index = self._open()
-        state = self._state
-        assert state is not None
-        writer = self._writer(index)
+        session = self.session()
         try:
-            for record_id in deletes:
-                writer.delete_documents_by_term("id", record_id)
-            for record in upserts:
-                writer.delete_documents_by_term("id", _record_id(record))
-                writer.add_document(_document(record))
-            writer.commit()
-        except BaseException:
-            writer.rollback()
-            raise
+            session.update(upserts=upserts, deletes=deletes, generation=generation)
         finally:
-            writer.wait_merging_threads()
-        self._write_state(state["data"], generation)
+            session.close()
+
+    def session(self) -> IndexSession:
+        """A writer kept open across several commits (one ingest run); see
+        :class:`IndexSession`."""
+        return IndexSession(self)
 
     # ------------------------------------------------------------------ reading
 
@@ -656,3 +635,91 @@ def _date_text(since: datetime | None, until: datetime | None) -> str:
     if until is not None:
         parts.append(f"published < {until.isoformat().replace('+00:00', 'Z')}")
     return " AND ".join(parts)
+
+
+class IndexSession:
+    """One tantivy writer kept open across the commits of one run.
+
+    Each :meth:`update` commits without waiting for tantivy's background merges, so they
+    overlap with the next batch's parsing instead of stalling the run; :meth:`close`
+    waits for them once. State is written after each commit, so readers and a crash see
+    a complete index of some committed generation.
+    """
+
+    def __init__(self, index: SearchIndex) -> None:
+        self.index = index
+        self._writer: tantivy.IndexWriter | None = None
+        self._data: str | None = None
+
+    def _path_error(self, exc: OSError) -> CatalogueError:
+        return CatalogueError(f"{self.index.path}: cannot write the search index: {exc}")
+
+    def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None:
+        """Index ``records`` from scratch in a new data folder, then swap it in."""
+        self.close()
+        idx = self.index
+        try:
+            idx.path.mkdir(parents=True, exist_ok=True)
+            data = f"data-{os.urandom(6).hex()}"
+            (idx.path / data).mkdir()
+            index = tantivy.Index(_schema(), path=str(idx.path / data), reuse=False)
+            analysis.register(index)
+            writer = idx._writer(index)
+            self._writer, self._data = writer, data
+            for record in records:
+                writer.add_document(_document(record))
+            writer.commit()
+            replaced = idx._live_data()
+            idx._write_state(data, generation)
+        except OSError as exc:
+            self._abandon()
+            raise self._path_error(exc) from exc
+        except BaseException:
+            self._abandon()
+            raise
+        if replaced is not None and replaced != data:
+            import shutil  # only a rebuild needs it; searches start faster without
+
+            shutil.rmtree(idx.path / replaced, ignore_errors=True)
+
+    def update(
+        self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
+        generation: int,
+    ) -> None:
+        """Apply one catalogue commit to the live index (see :meth:`SearchIndex.update`)."""
+        idx = self.index
+        if self._writer is None:
+            index = idx._open()
+            state = idx._state
+            assert state is not None
+            self._writer, self._data = idx._writer(index), str(state["data"])
+        writer, data = self._writer, self._data
+        assert data is not None
+        try:
+            for record_id in deletes:
+                writer.delete_documents_by_term("id", record_id)
+            for record in upserts:
+                writer.delete_documents_by_term("id", _record_id(record))
+                writer.add_document(_document(record))
+            writer.commit()
+            idx._write_state(data, generation)
+        except OSError as exc:
+            self._abandon()
+            raise self._path_error(exc) from exc
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        writer, self._writer, self._data = self._writer, None, None
+        if writer is not None:
+            try:
+                writer.rollback()
+            finally:
+                writer.wait_merging_threads()
+
+    def close(self) -> None:
+        """Wait for background merges and release the writer (its lock on the folder)."""
+        writer, self._writer, self._data = self._writer, None, None
+        if writer is not None:
+            writer.wait_merging_threads()

@@ -28,7 +28,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 
 import tantivy
 
-from newsidx.catalogue import Catalogue, CatalogueWriter, FileState, Row, dump_line
+from newsidx.catalogue import Catalogue, CatalogueWriter, FileState, FileStates, Row, dump_line
 from newsidx.errors import NewsidxError, ParseError, SkippedFile
 from newsidx.index import DocField, build_document, document_fields
 from newsidx.model import Article, from_json
@@ -133,31 +133,48 @@ class IngestReport:
 
 class IndexLike(Protocol):
     def generation(self) -> int | None: ...
+    def session(self) -> SessionLike: ...
+
+
+class SessionLike(Protocol):
     def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None: ...
     def update(
         self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
         generation: int,
     ) -> None: ...
+    def close(self) -> None: ...
 
 
-def index_sync_for(index: IndexLike) -> IndexSync:
+def index_sync_for(index: IndexLike) -> IndexSyncer:
+    """The ``index_sync`` hook that keeps ``index`` in step with the catalogue."""
+    return IndexSyncer(index)
+
+
+class IndexSyncer:
     """An ``index_sync`` hook: update the index in step, rebuild it when it lags behind.
 
-    The first commit of a catalogue holds every record, so its index is built from the
-    commit's own upserts rather than by reading the catalogue back.
+    One index writer serves every commit of the run (``close`` ends it), so tantivy's
+    merges run alongside the parsing. The first commit of a catalogue holds every record,
+    so its index is built from the commit's own upserts rather than by reading the
+    catalogue back.
     """
 
-    def sync(catalogue: Catalogue, upserts: Sequence[Prepared], deletes: Sequence[str],
-             generation: int) -> None:
-        docs = (p.document() for p in upserts)
-        if index.generation() == generation - 1:
-            index.update(upserts=docs, deletes=deletes, generation=generation)
-        elif generation == 1:
-            index.rebuild(docs, generation)
-        else:
-            index.rebuild(catalogue.iter_records(), generation)
+    def __init__(self, index: IndexLike) -> None:
+        self.index = index
+        self.session = index.session()
 
-    return sync
+    def __call__(self, catalogue: Catalogue, upserts: Sequence[Prepared],
+                 deletes: Sequence[str], generation: int) -> None:
+        docs = (p.document() for p in upserts)
+        if self.index.generation() == generation - 1:
+            self.session.update(upserts=docs, deletes=deletes, generation=generation)
+        elif generation == 1:
+            self.session.rebuild(docs, generation)
+        else:
+            self.session.rebuild(catalogue.iter_records(), generation)
+
+    def close(self) -> None:
+        self.session.close()
 
 
 # -- the worker ---------------------------------------------------------------------
@@ -337,7 +354,7 @@ def _parents(
 class _Batch:
     """The changes one commit makes, derived from parsed files and stored records."""
 
-    def __init__(self, writer: CatalogueWriter, states: dict[str, FileState]) -> None:
+    def __init__(self, writer: CatalogueWriter, states: FileStates) -> None:
         self.writer = writer
         self.states = states
         self.contributions: dict[str, dict[str, Prepared]] = {}
@@ -369,11 +386,7 @@ class _Batch:
     def resolve(self, reparse: Callable[[list[str]], Mapping[str, Sequence[Prepared] | None]]
                 ) -> tuple[list[Prepared], list[str], int, int]:
         """Upserts, deletes, added count, updated count for this batch."""
-        contributors: dict[str, list[str]] = {rid: [] for rid in self.affected}
-        for path, state in self.states.items():
-            for rid in state.ids:
-                if rid in contributors:
-                    contributors[rid].append(path)
+        contributors = {rid: sorted(self.states.paths_of(rid)) for rid in self.affected}
         stored = {rid: _Stored(line) for rid, line in self.writer.get_lines(self.affected).items()}
         tried: set[str] = set()
         while True:
@@ -551,11 +564,14 @@ def ingest(
                 _commit(batch, writer, parser, max_size, report, emit, index_sync)
         finally:
             parser.close()
+            close = getattr(index_sync, "close", None)
+            if close is not None:
+                close()
         report.records_total = writer.record_count()
     return report
 
 
-def _survey(tops: list[str], hidden: bool, states: Mapping[str, FileState],
+def _survey(tops: list[str], hidden: bool, states: FileStates,
             report: IngestReport, emit: Callable[[ProgressEvent], None]) -> list[str]:
     """Walk the roots; count unchanged files and stale states; return the files to read."""
     todo: list[str] = []
@@ -566,8 +582,7 @@ def _survey(tops: list[str], hidden: bool, states: Mapping[str, FileState],
             continue
         report.files_seen += 1
         seen.add(entry.path)
-        old = states.get(entry.path)
-        if old is not None and (old.size, old.mtime_ns) == (entry.size, entry.mtime_ns):
+        if states.stat_of(entry.path) == (entry.size, entry.mtime_ns):
             report.unchanged += 1
         else:
             todo.append(entry.path)
