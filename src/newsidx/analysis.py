@@ -58,8 +58,9 @@ def _cjk_char() -> re.Pattern[str]:
 
 @cache
 def _cjk_split() -> re.Pattern[str]:
-    """CJK runs as a capture group, so one ``split`` yields the Latin pieces and the runs."""
-    return re.compile(f"([{_CJK_RANGES}]+)")
+    """Runs of CJK characters or lone surrogates as a capture group: one ``split`` yields
+    the Latin pieces and the runs, and surrogates can only be found in the runs."""
+    return re.compile(f"([{_CJK_RANGES}\ud800-\udfff]+)")
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -125,8 +126,10 @@ def index_texts(text: str) -> tuple[str, str | None]:
     if len(parts) == 1:
         return text, None
     runs = parts[1::2]
+    if _SURROGATE.search("".join(runs)):
+        return (strip_cjk(text), cjk_field_text(text)) if has_cjk(text) else (text, None)
     parts[1::2] = [" " * len(run) for run in runs]
-    return _without_surrogates("".join(parts)), _bigram_text(runs)
+    return "".join(parts), _bigram_text(runs)
 
 
 def _build(stem: bool) -> tantivy.TextAnalyzer:
