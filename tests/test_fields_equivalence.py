@@ -137,7 +137,7 @@ def test_index_texts_known_cases() -> None:
 
 # --- the YAML loader -------------------------------------------------------------------
 
-class _ReferenceLoader(parse._Loader):  # type: ignore[misc,name-defined]
+class _ReferenceLoader(parse._Loader):  # type: ignore[misc]
     """``parse._Loader`` with PyYAML's own resolver hooks and merge flattening."""
 
     resolve = BaseResolver.resolve
