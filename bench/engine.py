@@ -4,6 +4,10 @@ The index API is young, so the request is built by looking at the fields of what
 ``SearchRequest`` the package defines; any failure is reported as ``n/a`` with its
 reason instead of stopping the benchmark.
 
+Each query is timed as a terminal search runs it (with snippets) and, when ``search``
+takes ``snippets``, as ``--format ids`` runs it (``snippets=False``: ranked top 20, no
+passages) under ``ids_only``: the like-for-like figure against SQLite FTS5 returning ids.
+
 Usage: ``python bench/engine.py CATALOGUE QUERIES.json --repeat N`` prints JSON.
 """
 
@@ -107,10 +111,17 @@ def measure(catalogue: Path, specs: dict[str, dict[str, Any]], repeat: int) -> d
         out["open_seconds"] = time.perf_counter() - started
     except Exception as exc:  # the API may not exist yet: report, never crash
         return {"error": f"n/a: {type(exc).__name__}: {exc}"}
+    try:
+        takes_snippets = "snippets" in inspect.signature(index.search).parameters
+    except (TypeError, ValueError):
+        takes_snippets = False
     for kind, spec in specs.items():
         try:
             request = make_request(request_cls, spec)
             out[kind] = time_calls(functools.partial(index.search, request), repeat)
+            if takes_snippets:
+                out[kind]["ids_only"] = time_calls(
+                    functools.partial(index.search, request, snippets=False), repeat)
         except Exception as exc:
             out[kind] = {"error": f"n/a: {type(exc).__name__}: {exc}"[:300]}
     return out

@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -28,6 +29,8 @@ def _load(name: str) -> ModuleType:
 
 
 gen = _load("generate")
+report = _load("report")
+sqlite_engine = _load("sqlite_engine")
 
 
 @pytest.fixture
@@ -127,11 +130,19 @@ def _cli_runs() -> bool:
         return False
 
 
-@pytest.mark.slow
-def test_benchmark_runs_end_to_end_at_1k(out_dir: Path, shared: Path, tmp_path: Path) -> None:
+_RUN: dict[str, tuple[dict[str, Any], str, str]] = {}
+
+
+@pytest.fixture
+def bench_1k(out_dir: Path, shared: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str, str]:
+    """The benchmark at 1k with ``--quick``, run once per session: results, report, stdout."""
+    if "1k" in _RUN:
+        return _RUN["1k"]
     if not _cli_runs():
         pytest.skip("the newsidx CLI is not runnable yet")
-    results, docs = tmp_path / "results", tmp_path / "benchmarks.md"
+    tmp = tmp_path_factory.mktemp("bench-1k")
+    results, docs = tmp / "results", tmp / "benchmarks.md"
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--sizes", "1k", "--runs", "1", "--quick",
          "--out", str(out_dir), "--shared", str(shared), "--results", str(results),
@@ -139,7 +150,13 @@ def test_benchmark_runs_end_to_end_at_1k(out_dir: Path, shared: Path, tmp_path: 
         capture_output=True, text=True, timeout=240, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     [path] = results.glob("*.json")
-    data = json.loads(path.read_text("utf-8"))
+    _RUN["1k"] = (json.loads(path.read_text("utf-8")), docs.read_text("utf-8"), proc.stdout)
+    return _RUN["1k"]
+
+
+@pytest.mark.slow
+def test_benchmark_runs_end_to_end_at_1k(bench_1k: tuple[dict[str, Any], str, str]) -> None:
+    data, report, stdout = bench_1k
     size = data["sizes"]["1k"]
     assert size["ingest"]["cold"]["ok"], size["ingest"]["cold"].get("error")
     assert size["ingest"]["cold"]["rate"] > 0
@@ -148,7 +165,112 @@ def test_benchmark_runs_end_to_end_at_1k(out_dir: Path, shared: Path, tmp_path: 
     assert common["ok"] and common["stdout_lines"] >= 1, common.get("error")
     assert data["machine"]["nproc"] >= 1 and data["machine"]["python"]
     assert [t["status"] for t in data["targets"]] == ["not measured"] * 6
-    report = docs.read_text("utf-8")
-    assert report == proc.stdout
+    assert report == stdout
     assert "## Targets (issue #6)" in report and "## 1k articles" in report
     assert "| ingest, cold |" in report
+
+
+def _sqlite_utils() -> str:
+    found = shutil.which("sqlite-utils") or str(Path(sys.executable).parent / "sqlite-utils")
+    if not Path(found).exists():
+        pytest.skip("sqlite-utils is not installed")
+    return found
+
+
+@pytest.mark.slow
+def test_benchmark_reports_sqlite_engine_alone(bench_1k: tuple[dict[str, Any], str, str]) -> None:
+    _sqlite_utils()
+    data, report, _ = bench_1k
+    size = data["sizes"]["1k"]
+    sqlite = size["peers"]["sqlite_fts5"]
+    assert sqlite["status"] == "ok"
+    for kind in ("rare", "common", "two_words", "phrase"):
+        engine = sqlite["engine"][kind]
+        assert 0 < engine["min"] <= engine["median"] <= engine["max"], engine
+        assert engine["hits"] == sqlite["search"][kind]["stdout_lines"]
+    assert sqlite["engine"]["common"]["hits"] == 20
+    ids_only = size["search"]["engine"]["common"]["ids_only"]
+    assert 0 < ids_only["min"] <= ids_only["median"] <= ids_only["max"]
+    assert ids_only["hits"] == 20
+    with_parse = sqlite["build_incl_parse"]
+    assert with_parse["median"] == pytest.approx(
+        sqlite["build"]["median"] + size["parse_limit"]["median"])
+    assert "| SQLite FTS5 | common word, engine alone (in process) |" in report
+    assert "| SQLite FTS5 | build index incl. parse (parse-only limit + build) |" in report
+    [search_target] = [t for t in data["targets"] if "20x" in t["target"]]
+    assert "engine alone" in search_target["measured"]
+    assert "whole process" in search_target["measured"]
+
+
+def test_sqlite_engine_runs_the_sql_of_sqlite_utils_search(
+        out_dir: Path, shared: Path, tmp_path: Path) -> None:
+    tool = _sqlite_utils()
+    archive = _generate(out_dir, shared, jobs=1)
+    db = tmp_path / "fts.db"
+    for args in (["insert", str(db), "articles", str(archive / "records.jsonl"), "--nl",
+                  "--pk", "id"], ["enable-fts", str(db), "articles", "title", "excerpt", "body"]):
+        subprocess.run([tool, *args], check=True, capture_output=True)
+    printed = subprocess.run([tool, "search", str(db), "articles", "x", "--limit", "20",
+                              "-c", "id", "--sql"], check=True, capture_output=True, text=True)
+    assert sqlite_engine.SEARCH_SQL.strip() == printed.stdout.strip()
+    records = _records(archive)
+    title_word = str(records[0]["title"]).split()[0].lower()
+    specs = {"rare": {"text": title_word}, "common": {"text": "the"},
+             "phrase": {"text": '"no such phrase here"'}}
+    timed = sqlite_engine.measure(db, specs, repeat=4, budget=10.0)
+    for kind, spec in specs.items():
+        found = subprocess.run([tool, "search", str(db), "articles", spec["text"], "--limit",
+                                "20", "-c", "id"], check=True, capture_output=True, text=True)
+        expected = len(json.loads(found.stdout or "[]"))
+        assert timed[kind]["hits"] == expected, kind
+        assert timed[kind]["runs"] == 4
+    assert timed["common"]["hits"] == 20 and timed["rare"]["hits"] >= 1
+    assert timed["phrase"]["hits"] == 0
+    assert "error" in sqlite_engine.measure(tmp_path / "missing.db", specs, 3, 1.0)
+
+
+def _size(cold: float, build: float, parse: float, ours: float, theirs: float,
+          whole_ours: float, whole_theirs: float) -> dict[str, Any]:
+    def ok(median: float) -> dict[str, Any]:
+        return {"ok": True, "median": median, "min": median, "max": median, "runs": 1}
+
+    return {
+        "size": 1_000_000, "archive_bytes": 2**30,
+        "ingest": {"cold": {**ok(cold), "rate": 1e6 / cold}},
+        "parse_limit": {**ok(parse), "rate": 1e6 / parse},
+        "search": {"common": ok(whole_ours), "engine": {"common": {"median": ours}}},
+        "peers": {"sqlite_fts5": {
+            "status": "ok", "build": ok(build), "build_incl_parse": ok(build + parse),
+            "search": {"common": ok(whole_theirs)},
+            "engine": {"common": {"median": theirs, "min": theirs, "max": theirs}}}},
+    }
+
+
+def _target(sizes: dict[str, Any], words: str) -> dict[str, Any]:
+    [found] = [t for t in report.check_targets({"sizes": sizes}) if words in t["target"]]
+    return found
+
+
+def test_targets_judge_engine_alone_and_pre_parsed_sqlite() -> None:
+    fast = _size(cold=100, build=210, parse=50, ours=0.01, theirs=0.25,
+                 whole_ours=0.15, whole_theirs=0.4)
+    search = _target({"1M": fast}, "20x faster than SQLite")
+    assert search["status"] == "PASS"
+    assert search["measured"] == "engine alone 25.0x; whole process 2.7x"
+    build = _target({"100k": fast}, "2x faster than sqlite-utils")
+    assert build["status"] == "PASS"
+    assert build["measured"] == "2.1x (pre-parsed records); incl. parse 2.6x (not judged)"
+    slow = _size(cold=100, build=190, parse=50, ours=0.02, theirs=0.3,
+                 whole_ours=0.01, whole_theirs=0.4)
+    assert _target({"1M": slow}, "20x faster than SQLite")["status"] == "FAIL"
+    assert _target({"100k": slow}, "2x faster than sqlite-utils")["status"] == "FAIL"
+    early = _target({"100k": {**slow, "size": 100_000}}, "20x faster than SQLite")
+    assert early["status"] == "not measured"
+    assert early["measured"] == "at 100k: engine alone 15.0x; whole process 40.0x (would fail)"
+    slow["search"]["engine"]["common"]["ids_only"] = {"median": 0.01}
+    assert _target({"1M": slow}, "20x faster than SQLite")["measured"].startswith(
+        "engine alone 30.0x;")
+    del slow["search"]["engine"]
+    search = _target({"1M": slow}, "20x faster than SQLite")
+    assert search["status"] == "n/a"
+    assert search["measured"] == "whole process 40.0x; engine alone not measured"

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Set as AbstractSet
 from functools import cache
+from operator import add
 
 import tantivy
 
@@ -48,6 +49,21 @@ def _cjk_run() -> re.Pattern[str]:
     """Runs of CJK characters, compiled on first non-ASCII text (a few ms at start-up)."""
     return re.compile(f"[{_CJK_RANGES}]+")
 
+
+@cache
+def _cjk_char() -> re.Pattern[str]:
+    """One CJK character: replacing each by a plain string needs no Python callback."""
+    return re.compile(f"[{_CJK_RANGES}]")
+
+
+@cache
+def _cjk_split() -> re.Pattern[str]:
+    """Runs of CJK characters or lone surrogates as a capture group: one ``split`` yields
+    the Latin pieces and the runs, and surrogates can only be found in the runs."""
+    return re.compile(f"([{_CJK_RANGES}\ud800-\udfff]+)")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACES = re.compile(r"\s+")
 
 
@@ -75,20 +91,45 @@ def strip_cjk(text: str) -> str:
     """
     if text.isascii():
         return text
-    text = re.sub("[\ud800-\udfff]", "\ufffd", text)
-    return _cjk_run().sub(lambda m: " " * len(m.group()), text)
+    return _without_surrogates(_cjk_char().sub(" ", text))
+
+
+def _without_surrogates(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
 def bigrams(run: str) -> list[str]:
     """Overlapping character bigrams of one CJK run; a lone character is its own term."""
     if len(run) < 2:
         return [run] if run else []
-    return [run[i : i + 2] for i in range(len(run) - 1)]
+    return list(map(add, run, run[1:]))
+
+
+def _bigram_text(runs: list[str]) -> str:
+    return " ".join([run if len(run) < 2 else " ".join(map(add, run, run[1:])) for run in runs])
 
 
 def cjk_field_text(text: str) -> str:
     """The text fed to a ``*_cjk`` field: space-joined bigrams of every CJK run."""
-    return " ".join(b for run in cjk_runs(nfc(text)) for b in bigrams(run))
+    return _bigram_text(cjk_runs(nfc(text)))
+
+
+def index_texts(text: str) -> tuple[str, str | None]:
+    """The Latin-field and ``*_cjk``-field values of one NFC text, in one scan.
+
+    Equals ``(strip_cjk(text), cjk_field_text(text))`` when ``text`` holds CJK and
+    ``(text, None)`` otherwise (then lone surrogates stay, as the index always had them).
+    """
+    if text.isascii():
+        return text, None
+    parts = _cjk_split().split(text)
+    if len(parts) == 1:
+        return text, None
+    runs = parts[1::2]
+    if _SURROGATE.search("".join(runs)):
+        return (strip_cjk(text), cjk_field_text(text)) if has_cjk(text) else (text, None)
+    parts[1::2] = [" " * len(run) for run in runs]
+    return "".join(parts), _bigram_text(runs)
 
 
 def _build(stem: bool) -> tantivy.TextAnalyzer:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from newsidx.ingest import IngestReport, ProgressEvent
     from newsidx.model import Article
 
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+_SIZE = r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$"  # compiled only by ingest
 
 
 def note(message: str) -> None:
@@ -36,7 +36,7 @@ def note(message: str) -> None:
 
 def size_bytes(text: str) -> int:
     """``10M``, ``512k``, ``1.5G`` or a plain byte count as bytes (powers of 1024)."""
-    match = _SIZE.match(text)
+    match = re.match(_SIZE, text, re.IGNORECASE)
     if not match:
         raise ValueError(f"{text!r} is not a size such as 500K, 10M or 1G")
     power = " kmgt".index(match.group(2).lower() or " ")
@@ -172,8 +172,11 @@ def _summary_line(report: IngestReport, s: Mapping[str, Any]) -> str:
 # ----------------------------------------------------------------- index
 
 
-def open_index(catalogue: Catalogue) -> SearchIndex:
+def open_index(catalogue: Catalogue, *, generation: int | None = None) -> SearchIndex:
     """The search index, rebuilt first (with a note on stderr) when it is missing or stale.
+
+    ``generation`` is the catalogue's :meth:`~Catalogue.peek_generation` when the caller
+    has just read it, so the manifest is not opened twice.
 
     The rebuild runs under the catalogue's writer lock, so it never races an ingest
     (which keeps the index in step itself). While an ingest holds the lock, a stale
@@ -183,7 +186,8 @@ def open_index(catalogue: Catalogue) -> SearchIndex:
     from newsidx.index import SearchIndex
 
     index = SearchIndex(catalogue.root / "index")
-    generation = catalogue.peek_generation()
+    if generation is None:
+        generation = catalogue.peek_generation()
     if not generation or index.generation() == generation:
         return index
     try:
@@ -245,9 +249,9 @@ def _empty() -> int:
     return 1
 
 
-def _search_index(catalogue: Catalogue, filters: Filters) -> SearchIndex:
+def _search_index(catalogue: Catalogue, filters: Filters, generation: int) -> SearchIndex:
     """The current index, once the filters' providers are known to it (else a hint)."""
-    index = open_index(catalogue)
+    index = open_index(catalogue, generation=generation)
     if filters.providers:
         check_providers(catalogue, filters.providers, index=index)
     return index
@@ -256,13 +260,16 @@ def _search_index(catalogue: Catalogue, filters: Filters) -> SearchIndex:
 def request_for(filters: Filters, **page: Any) -> SearchRequest:
     """The index request for a command's filters; a bad date fails here, before any index work."""
     from newsidx.index import SearchRequest
-    from newsidx.timeparse import parse_since, parse_until
 
+    since = until = None
+    if filters.since or filters.until:  # timeparse only when a date is given
+        from newsidx.timeparse import parse_since, parse_until
+
+        since = parse_since(filters.since) if filters.since else None
+        until = parse_until(filters.until) if filters.until else None
     return SearchRequest(
         providers=filters.providers, topics=filters.topics, kind=filters.kind,
-        since=parse_since(filters.since) if filters.since else None,
-        until=parse_until(filters.until) if filters.until else None,
-        **{k: v for k, v in page.items() if v is not None},
+        since=since, until=until, **{k: v for k, v in page.items() if v is not None},
     )
 
 
@@ -273,10 +280,11 @@ def run_search(catalogue: Catalogue, query: str, filters: Filters, *, explain: b
     from newsidx.render import write_hits
 
     parse(query)  # a malformed query fails (exit 2) before any index work
-    if not catalogue.peek_generation():
+    generation = catalogue.peek_generation()
+    if not generation:
         return _empty()
     request = request_for(filters, text=query, **page)
-    index = _search_index(catalogue, filters)
+    index = _search_index(catalogue, filters, generation)
     results = index.search(request, explain=explain, snippets=fmt not in ("ids", "paths"))
     if explain:
         note(f"understood as: {results.understood}")
@@ -296,10 +304,11 @@ def run_list(catalogue: Catalogue, filters: Filters, *, fmt: str, nul: bool, out
     """List records in a fixed order; returns 0 when some matched, else 1."""
     from newsidx.render import write_hits
 
-    if not catalogue.peek_generation():
+    generation = catalogue.peek_generation()
+    if not generation:
         return _empty()
     request = request_for(filters, **page)
-    index = _search_index(catalogue, filters)
+    index = _search_index(catalogue, filters, generation)
     results = index.select(request)
     write_hits(results.hits, out, fmt=fmt, total=results.total, tty=tty, nul=nul, ranked=False)
     if not results.hits:
@@ -378,10 +387,11 @@ def run_timeline(catalogue: Catalogue, query: str, filters: Filters, *, by: str,
     """Histogram of matching dated records; returns 0 when some matched, else 1."""
     from newsidx.render import write_timeline
 
-    if not catalogue.peek_generation():
+    generation = catalogue.peek_generation()
+    if not generation:
         return _empty()
     request = request_for(filters, text=query, limit=0)
-    index = _search_index(catalogue, filters)
+    index = _search_index(catalogue, filters, generation)
     if by == "auto":
         days = index.histogram(request, "day")
         by = auto_bucket(days[0][0] if days else None, days[-1][0] if days else None)
@@ -398,9 +408,19 @@ def run_timeline(catalogue: Catalogue, query: str, filters: Filters, *, by: str,
 
 
 def _columns() -> int:
-    import shutil
-
-    return shutil.get_terminal_size((80, 24)).columns
+    """``shutil.get_terminal_size((80, 24)).columns`` without importing shutil, which
+    pulls in bz2, lzma and zlib (a few ms a timeline does not need)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        stdout = sys.__stdout__
+        try:
+            columns = os.get_terminal_size(stdout.fileno()).columns if stdout else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 # ----------------------------------------------------------------- counts and stats
@@ -408,11 +428,12 @@ def _columns() -> int:
 
 def provider_rows(catalogue: Catalogue, *, sort: str) -> list[Any]:
     """Every provider with its count, display name and date range, from the index."""
-    if not catalogue.peek_generation():
+    generation = catalogue.peek_generation()
+    if not generation:
         return []
     from newsidx.index import SearchRequest
 
-    rows = open_index(catalogue).provider_summary(SearchRequest())
+    rows = open_index(catalogue, generation=generation).provider_summary(SearchRequest())
     if sort == "name":
         return sorted(rows, key=lambda r: (r.key.lower(), r.key))
     return rows
@@ -423,12 +444,13 @@ def facet_rows(catalogue: Catalogue, section: str, *, sort: str) -> list[tuple[s
 
     Topics differing only in case count as one, under their most frequent spelling.
     """
-    if not catalogue.peek_generation():
+    generation = catalogue.peek_generation()
+    if not generation:
         return []
     from newsidx.index import SearchRequest
 
     field = "provider" if section == "providers" else "topic"
-    rows = open_index(catalogue).facet(field, SearchRequest())
+    rows = open_index(catalogue, generation=generation).facet(field, SearchRequest())
     if sort == "name":
         return sorted(rows, key=lambda r: (r[0].lower(), r[0]))
     return sorted(rows, key=lambda r: (-r[1], r[0].lower()))
@@ -459,7 +481,7 @@ def catalogue_stats(catalogue: Catalogue, *, human: bool) -> dict[str, Any]:
     first = last = None
     if generation:
         try:
-            index = open_index(catalogue)
+            index = open_index(catalogue, generation=generation)
         except CatalogueError:  # an ingest is creating the index: count from the manifest
             m = catalogue.manifest()
             providers, topics = len(m["providers"]), len(m["topics"])

@@ -115,13 +115,11 @@ def document_fields(record: Article) -> list[DocField]:
                        ("body", record.body)):
         if not text:
             continue
-        text = analysis.nfc(text)
-        cjk = analysis.has_cjk(text)
-        latin = analysis.strip_cjk(text) if cjk else text
+        latin, cjk = analysis.index_texts(analysis.nfc(text))
         out.append(("t", name, latin))
         out.append(("t", name + q.EXACT_SUFFIX, latin))
-        if cjk:
-            out.append(("t", name + q.CJK_SUFFIX, analysis.cjk_field_text(text)))
+        if cjk is not None:
+            out.append(("t", name + q.CJK_SUFFIX, cjk))
     if record.provider:
         for value in {record.provider.name, record.provider.domain}:
             if value and value.strip():

@@ -136,11 +136,38 @@ def _node_text(node: yaml.Node, limit: int = 200) -> str:
     return "".join(parts)[:limit]
 
 
+_FLATTENED_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc]
-    """Safe loader: YAML 1.2 booleans, raw-text numbers and dates, bounded merges."""
+    """Safe loader: YAML 1.2 booleans, raw-text numbers and dates, bounded merges.
+
+    The C parser calls ``resolve`` and the path-resolver hooks in Python for every
+    node; this loader has no path resolvers, so those are reduced to what it needs.
+    """
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, match in _SCALAR_RESOLVERS.get(value[:1], ()):
+                    if match(value):
+                        return tag
+            return _STR_TAG
+        if kind is yaml.SequenceNode:
+            return "tag:yaml.org,2002:seq"
+        return "tag:yaml.org,2002:map"
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass
+
+    def ascend_resolver(self) -> None:
+        pass
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
-        super().flatten_mapping(node)
+        for key_node, _ in node.value:
+            if key_node.tag in _FLATTENED_TAGS:
+                super().flatten_mapping(node)
+                break
         if len(node.value) > MAX_MERGED_KEYS:
             raise _Hostile(_TOO_BIG)
 
@@ -176,6 +203,12 @@ for _first in "tTfF":
     _Loader.yaml_implicit_resolvers.setdefault(_first, []).insert(
         0, (_BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
     )
+_SCALAR_RESOLVERS: dict[str, tuple[tuple[str, Any], ...]] = {
+    first: tuple((tag, rx.match) for tag, rx in resolvers)
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+if _Loader.yaml_path_resolvers or None in _SCALAR_RESOLVERS:  # pragma: no cover
+    raise ImportError("PyYAML resolvers changed: _Loader.resolve no longer matches them")
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_float)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal, NamedTuple, Union
+from typing import TYPE_CHECKING, Literal, NamedTuple, Union
 
 import tantivy
 
@@ -30,7 +30,9 @@ from newsidx.analysis import EXACT, STEMMED, bigrams, cjk_runs, keyword, nfc
 from newsidx.analysis import analyze as _analyze
 from newsidx.errors import QueryError
 from newsidx.model import KINDS
-from newsidx.timeparse import Span, parse_span
+
+if TYPE_CHECKING:
+    from newsidx.timeparse import Span
 
 FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "excerpt": 1.5, "body": 1.0}
 EXACT_SUFFIX = "_x"
@@ -231,6 +233,8 @@ class _Parser:
                 )
             return Filter(fld, value)  # type: ignore[arg-type]
         if fld in DATE_OPS:
+            from newsidx.timeparse import parse_span  # only a date filter needs it
+
             return DateFilter(fld, parse_span(body, now=self.now), body)  # type: ignore[arg-type]
         exact = head == "=" or (body.startswith("=") and len(body) > 1 and not phrase)
         if exact and not phrase and head != "=":

@@ -35,7 +35,7 @@ RECORD_FORMATS = HIT_FORMATS
 COUNT_FORMATS = ("table", "json", "csv")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _HIGHLIGHT = "bold yellow"
-_QUERY_WORD = re.compile(r"(?:[\w.-]+:)?(\"[^\"]*\"|[^\s()\"]+)")
+_QUERY_WORD = r"(?:[\w.-]+:)?(\"[^\"]*\"|[^\s()\"]+)"  # compiled only for a table
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
 
 
@@ -80,7 +80,7 @@ def query_terms(query: str | None) -> list[str]:
     if not query:
         return []
     terms: list[str] = []
-    for match in _QUERY_WORD.finditer(query):
+    for match in re.finditer(_QUERY_WORD, query):
         word = match.group(1).strip('"').lstrip("+-")
         if match.group(0) != match.group(1) and ":" in match.group(0):
             field = match.group(0).split(":", 1)[0].lower()
