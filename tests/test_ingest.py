@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import types
@@ -386,3 +387,24 @@ def test_worker_built_document_equals_the_index_own() -> None:
     assert {k: sorted(map(str, v)) for k, v in ours.items()} == {
         k: sorted(map(str, v)) for k, v in theirs.items()
     }
+
+
+def test_workers_are_forked_before_the_run_grows(tree: Path, catalogue_dir: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parse pool exists before the file states are loaded and the tree is walked, so
+    forked workers do not inherit (and, through their GC, copy) a million paths."""
+    from newsidx import ingest as ingest_module
+    from newsidx.catalogue import CatalogueWriter
+
+    seen: list[int] = []
+    files = CatalogueWriter.files
+
+    def spy(self: CatalogueWriter) -> Any:
+        pools = [p for p in gc.get_objects() if isinstance(p, ingest_module._Parser)]
+        seen.extend(len(p.pool._processes or {}) if p.pool else 0 for p in pools)
+        return files(self)
+
+    monkeypatch.setattr(CatalogueWriter, "files", spy)
+    report = ingest([tree], Catalogue(), jobs=2)
+    assert report.new
+    assert seen and all(n == 2 for n in seen)

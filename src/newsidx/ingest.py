@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, overload
 
 import tantivy
 
@@ -254,6 +254,33 @@ def _close_inherited(fd: int) -> None:
         os.close(fd)
 
 
+class _Tasks(Sequence[tuple[str, str | None, int]]):
+    """The parse tasks of ``paths``, made as they are handed out (a million tuples held
+    at once would take ~80 MB)."""
+
+    def __init__(self, paths: Sequence[str], states: FileStates, max_size: int) -> None:
+        self.paths, self.states, self.max_size = paths, states, max_size
+
+    def _task(self, path: str) -> tuple[str, str | None, int]:
+        old = self.states.get(path)
+        return (path, old.sha256 if old is not None else None, self.max_size)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[str, str | None, int]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[tuple[str, str | None, int]]: ...
+
+    def __getitem__(
+        self, i: int | slice
+    ) -> tuple[str, str | None, int] | list[tuple[str, str | None, int]]:
+        if isinstance(i, slice):
+            return [self._task(p) for p in self.paths[i]]
+        return self._task(self.paths[i])
+
+
 class _Parser:
     """Runs :func:`work` over many files, in a process pool when it is worth it."""
 
@@ -303,6 +330,13 @@ class _Parser:
                 return pool.submit(work, task).result()
             except BrokenProcessPool:
                 return ("failed", f"{task[0]}: the parser crashed on this file")
+
+    def start(self) -> None:
+        """Start the pool now (when parallel), before the caller grows: forked workers
+        inherit the parent's memory, and a parent holding a million paths and file states
+        would make each of them hundreds of MB."""
+        if self.jobs > 1:
+            self._pool().submit(int).result()  # the first task forks every worker
 
     def _chunk(self, n: int) -> int:
         return max(1, min(_CHUNK, n // (self.jobs * 8)))
@@ -531,15 +565,15 @@ def ingest(
     emit = progress or (lambda event: None)
     report = IngestReport()
     with catalogue.writer(wait=wait) as writer:
-        states = writer.files()
-        report.generation_before = report.generation = writer.generation
-        todo = _survey(tops, hidden, states, report, emit)
         parser = _Parser(jobs, writer.lock_fd)
         try:
+            parser.start()  # forked while this process is small: workers copy little
+            states = writer.files()
+            report.generation_before = report.generation = writer.generation
+            todo = _survey(tops, hidden, states, report, emit)
             size = len(todo) + 1 if strict else max(1, batch_size)
             held_limit = None if strict else max(1, batch_bytes)
-            tasks = [(p, states[p].sha256 if p in states else None, max_size) for p in todo]
-            outcomes = parser.map(tasks)
+            outcomes = parser.map(_Tasks(todo, states, max_size))
             done = report.unchanged
             batch = _Batch(writer, states)
             in_batch = 0
