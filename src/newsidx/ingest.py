@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import os
 import stat
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -656,9 +657,26 @@ def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: i
     report.records_added += added
     report.records_updated += updated
     report.records_removed += len(deletes)
-    emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))
     if index_sync is not None:
         index_sync(writer.catalogue, upserts, deletes, generation)
+    del upserts, rows
+    _release_memory()
+    emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))
+
+
+def _release_memory() -> None:
+    """Hand the batch's freed memory back to the system (glibc keeps it otherwise).
+
+    The batch's records are freed by several threads (parsing results arrive on the pool's
+    thread, tantivy indexes on its own), and glibc keeps each thread's freed memory in its
+    arena: at 30k files that was ~150 MB of a 380 MB process, returned by one
+    ``malloc_trim`` per commit that takes a few milliseconds."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _apply(outcome: _Outcome, path: str, batch: _Batch, states: Mapping[str, FileState],
