@@ -4,7 +4,9 @@ A separate wrapper process per measurement, because ``RUSAGE_CHILDREN`` only eve
 grows within one parent. Two memory figures: ``maxrss_mib``, the largest single
 process among the waited-for descendants (``getrusage``), and ``tree_peak_mib``, the
 peak sum of resident memory over the whole process tree, sampled from ``/proc``
-every 50 ms (Linux only; null elsewhere), which counts parallel workers together.
+every 50 ms (Linux only; null elsewhere), which counts parallel workers together; and
+``tree_anon_peak_mib``, the same for private anonymous memory only (``RssAnon``),
+without the index files tantivy maps to read them.
 
 Usage: ``python bench/measure.py [--cwd DIR] -- CMD ARGS...`` prints one JSON object.
 """
@@ -58,10 +60,31 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def tree_anon(pid: int) -> int:
+    """Private anonymous resident bytes (``RssAnon``) of ``pid`` and its descendants: the
+    memory the processes need, without file pages they map (tantivy maps its index files
+    to read them, and those clean page-cache pages count as resident but the kernel drops
+    them whenever it needs the memory)."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            with open(f"/proc/{current}/status", encoding="ascii") as fh:
+                for line in fh:
+                    if line.startswith("RssAnon:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except (OSError, IndexError, ValueError):
+            continue
+        stack.extend(_children(current))
+    return total
+
+
 def run(cmd: Sequence[str], *, cwd: str | None = None, env: dict[str, str] | None = None,
         stdin_text: str | None = None) -> dict[str, Any]:
     """Run ``cmd`` to completion in this process; time, memory, output size and tails."""
-    peak = 0
+    peak = anon = 0
     proc_linux = Path("/proc/self/statm").exists()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
@@ -73,9 +96,10 @@ def run(cmd: Sequence[str], *, cwd: str | None = None, env: dict[str, str] | Non
         done = threading.Event()
 
         def sample() -> None:
-            nonlocal peak
+            nonlocal peak, anon
             while not done.wait(SAMPLE_SECONDS):
                 peak = max(peak, tree_rss(proc.pid))
+                anon = max(anon, tree_anon(proc.pid))
 
         sampler = threading.Thread(target=sample, daemon=True) if proc_linux else None
         if sampler:
@@ -103,6 +127,7 @@ def run(cmd: Sequence[str], *, cwd: str | None = None, env: dict[str, str] | Non
         "wall": wall,
         "maxrss_mib": usage.ru_maxrss * scale / 2**20,
         "tree_peak_mib": peak / 2**20 if proc_linux else None,
+        "tree_anon_peak_mib": anon / 2**20 if proc_linux else None,
         "cpu": usage.ru_utime + usage.ru_stime,
         "stdout_bytes": out_size,
         "stdout_lines": lines,

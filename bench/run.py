@@ -90,6 +90,7 @@ def summarize(samples: list[Sample]) -> dict[str, Any]:
         out.update(median=statistics.median(walls), min=min(walls), max=max(walls),
                    maxrss_mib=max(s.get("maxrss_mib") or 0 for s in good),
                    tree_peak_mib=max(s.get("tree_peak_mib") or 0 for s in good),
+                   tree_anon_peak_mib=max(s.get("tree_anon_peak_mib") or 0 for s in good),
                    stdout_lines=good[-1].get("stdout_lines"))
     bad = [s for s in samples if not s.get("ok")]
     if bad:

@@ -616,8 +616,10 @@ def _survey(tops: list[str], hidden: bool, states: FileStates,
             report.skipped.append((entry.path, entry.skipped))
             continue
         report.files_seen += 1
-        seen.add(entry.path)
-        if states.stat_of(entry.path) == (entry.size, entry.mtime_ns):
+        known = states.stat_of(entry.path)
+        if known is not None:
+            seen.add(entry.path)  # only paths with a state can be stale
+        if known == (entry.size, entry.mtime_ns):
             report.unchanged += 1
         else:
             todo.append(entry.path)
