@@ -10,6 +10,7 @@ in docs/search.md.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -651,14 +652,11 @@ class IndexSession:
         self._writer: tantivy.IndexWriter | None = None
         self._data: str | None = None
 
-    def _path_error(self, exc: OSError) -> CatalogueError:
-        return CatalogueError(f"{self.index.path}: cannot write the search index: {exc}")
-
     def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None:
         """Index ``records`` from scratch in a new data folder, then swap it in."""
         self.close()
         idx = self.index
-        try:
+        with self._guarded():
             idx.path.mkdir(parents=True, exist_ok=True)
             data = f"data-{os.urandom(6).hex()}"
             (idx.path / data).mkdir()
@@ -671,12 +669,6 @@ class IndexSession:
             writer.commit()
             replaced = idx._live_data()
             idx._write_state(data, generation)
-        except OSError as exc:
-            self._abandon()
-            raise self._path_error(exc) from exc
-        except BaseException:
-            self._abandon()
-            raise
         if replaced is not None and replaced != data:
             import shutil  # only a rebuild needs it; searches start faster without
 
@@ -695,7 +687,7 @@ class IndexSession:
             self._writer, self._data = idx._writer(index), str(state["data"])
         writer, data = self._writer, self._data
         assert data is not None
-        try:
+        with self._guarded():
             for record_id in deletes:
                 writer.delete_documents_by_term("id", record_id)
             for record in upserts:
@@ -703,9 +695,18 @@ class IndexSession:
                 writer.add_document(_document(record))
             writer.commit()
             idx._write_state(data, generation)
+
+    @contextlib.contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """On any failure roll the writer back and drop it; an OSError becomes a
+        :class:`CatalogueError` naming the index folder."""
+        try:
+            yield
         except OSError as exc:
             self._abandon()
-            raise self._path_error(exc) from exc
+            raise CatalogueError(
+                f"{self.index.path}: cannot write the search index: {exc}"
+            ) from exc
         except BaseException:
             self._abandon()
             raise
