@@ -377,3 +377,24 @@ def test_provider_summary_of_undated_and_far_dated_records(tmp_path: Path) -> No
     rows = {r.key: r for r in index.provider_summary(SearchRequest())}
     assert rows["reuters"] == ("reuters", 2, "Reuters", None, None)
     assert rows["far.example"] == ("far.example", 2, "Far Future", "0001-01-01", "9999-12-31")
+
+
+def test_provider_summary_names_a_provider_by_its_most_common_name(tmp_path: Path) -> None:
+    """Ties go to the name that sorts first; a name holding a tab is kept whole."""
+    from newsidx.index import SearchIndex, SearchRequest
+    from newsidx.model import Article, Provider, make_id
+
+    def rec(n: int, name: str | None, domain: str) -> Article:
+        return Article(id=make_id(url=f"https://x.org/{n}"), kind="article", title=f"t{n}",
+                       provider=Provider(name, domain))
+
+    index = SearchIndex(tmp_path / "index")
+    index.rebuild([rec(1, "SCMP", "scmp.com"), rec(2, "South China Morning Post", "scmp.com"),
+                   rec(3, "South China Morning Post", "scmp.com"),
+                   rec(4, "B\tTab", "tie.org"), rec(5, "A Tie", "tie.org"),
+                   rec(6, None, "anon.net")], 1)
+    rows = {r.key: (r.records, r.name) for r in index.provider_summary(SearchRequest())}
+    assert rows == {"scmp.com": (3, "South China Morning Post"), "tie.org": (2, "A Tie"),
+                    "anon.net": (1, "anon.net")}
+    only = index.provider_summary(SearchRequest(text="t4"))
+    assert [(r.key, r.records, r.name) for r in only] == [("tie.org", 1, "B\tTab")]

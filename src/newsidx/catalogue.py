@@ -131,11 +131,19 @@ class FileStates(MutableMapping[str, FileState]):
     def __getitem__(self, path: str) -> FileState:
         return _unpack(self._packed[path])
 
+    def get(self, path: str, default: FileState | None = None) -> FileState | None:  # type: ignore[override]
+        packed = self._packed.get(path)
+        return default if packed is None else _unpack(packed)
+
     def __setitem__(self, path: str, state: FileState) -> None:
+        packed = _pack(state)
+        old = self._packed.get(path)
+        if old == packed:  # ingest sets a state, then the commit that writes it sets it again
+            return
         path = sys.intern(path)
-        if path in self._packed:
+        if old is not None:
             self._disown(path)
-        self._packed[path] = _pack(state)
+        self._packed[path] = packed
         owners = self._owners
         for rid in dict.fromkeys(state.ids):
             rid = sys.intern(rid)

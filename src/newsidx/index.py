@@ -10,6 +10,7 @@ in docs/search.md.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -26,7 +27,7 @@ from newsidx import query as q
 from newsidx.errors import CatalogueError, QueryError
 from newsidx.model import Article, from_json, to_json
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: provider_pair replaced provider_name
 STATE_FILE = "state.json"
 DEFAULT_RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 30.0
@@ -84,7 +85,7 @@ def _schema() -> tantivy.Schema:
             sb.add_text_field(name + suffix, tokenizer_name=tok)
     for name in _TEXT:
         sb.add_text_field(name + q.CJK_SUFFIX, tokenizer_name=analysis.CJK)
-    for name in ("provider", "provider_key", "provider_name", "topic", "topic_display", "kind",
+    for name in ("provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
                  "title_sort"):
         sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_date_field("published", indexed=True, fast=True)
@@ -98,7 +99,7 @@ def _schema() -> tantivy.Schema:
 def _field_names() -> list[str]:
     names = ["id", "doc"]
     names += [n + s for s in ("", q.EXACT_SUFFIX, q.CJK_SUFFIX) for n in _TEXT]
-    names += ["provider", "provider_key", "provider_name", "topic", "topic_display", "kind",
+    names += ["provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
               "title_sort"]
     return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
 
@@ -127,7 +128,7 @@ def document_fields(record: Article) -> list[DocField]:
     if record.provider_key:
         out.append(("t", "provider_key", record.provider_key))
         name = (record.provider.name if record.provider else None) or record.provider_key
-        out.append(("t", "provider_name", name.strip()))
+        out.append(("t", "provider_pair", f"{record.provider_key}\t{name.strip()}"))
     for topic in dict.fromkeys(t.strip() for t in record.topics if t.strip()):
         out.append(("t", "topic", analysis.keyword(topic)))
         out.append(("t", "topic_display", topic))
@@ -544,16 +545,29 @@ class SearchIndex:
         and last publication day (None when all its matching records are undated)."""
         index, searcher = self._searcher()
         query, _, _ = self._compile(index, request)
-        agg = {"p": {"terms": {"field": "provider_key", "size": 65000}, "aggs": {
-            "name": {"terms": {"field": "provider_name", "size": 1}},
-            "first": {"min": {"field": "t_old"}},
-            "last": {"max": {"field": "t_new"}},
-        }}}
+        agg = {
+            "p": {"terms": {"field": "provider_key", "size": 65000}, "aggs": {
+                "first": {"min": {"field": "t_old"}},
+                "last": {"max": {"field": "t_new"}},
+            }},
+            # "key<TAB>name" pairs: one flat aggregation instead of a names aggregation
+            # nested in every provider's bucket, which took 190 of 210 ms at 100k
+            "n": {"terms": {"field": "provider_pair", "size": 1_000_000}},
+        }
+        found = searcher.aggregate(query, agg)
+        names: dict[str, tuple[int, str]] = {}
+        for b in found["n"]["buckets"]:
+            key, _, name = str(b["key"]).partition("\t")
+            best = names.get(key)
+            count = int(b["doc_count"])
+            if best is None or (-count, name) < (-best[0], best[1]):
+                names[key] = (count, name)
         rows = []
-        for b in searcher.aggregate(query, agg)["p"]["buckets"]:
-            names = b["name"]["buckets"]
+        for b in found["p"]["buckets"]:
+            key = str(b["key"])
+            named = names.get(key)
             rows.append(ProviderRow(
-                str(b["key"]), int(b["doc_count"]), str(names[0]["key"]) if names else None,
+                key, int(b["doc_count"]), named[1] if named else None,
                 _day_of(b["first"]["value"]), _day_of(b["last"]["value"]),
             ))
         return sorted(rows, key=lambda r: (-r.records, r.key))
@@ -651,14 +665,11 @@ class IndexSession:
         self._writer: tantivy.IndexWriter | None = None
         self._data: str | None = None
 
-    def _path_error(self, exc: OSError) -> CatalogueError:
-        return CatalogueError(f"{self.index.path}: cannot write the search index: {exc}")
-
     def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None:
         """Index ``records`` from scratch in a new data folder, then swap it in."""
         self.close()
         idx = self.index
-        try:
+        with self._guarded():
             idx.path.mkdir(parents=True, exist_ok=True)
             data = f"data-{os.urandom(6).hex()}"
             (idx.path / data).mkdir()
@@ -671,12 +682,6 @@ class IndexSession:
             writer.commit()
             replaced = idx._live_data()
             idx._write_state(data, generation)
-        except OSError as exc:
-            self._abandon()
-            raise self._path_error(exc) from exc
-        except BaseException:
-            self._abandon()
-            raise
         if replaced is not None and replaced != data:
             import shutil  # only a rebuild needs it; searches start faster without
 
@@ -695,7 +700,7 @@ class IndexSession:
             self._writer, self._data = idx._writer(index), str(state["data"])
         writer, data = self._writer, self._data
         assert data is not None
-        try:
+        with self._guarded():
             for record_id in deletes:
                 writer.delete_documents_by_term("id", record_id)
             for record in upserts:
@@ -703,9 +708,18 @@ class IndexSession:
                 writer.add_document(_document(record))
             writer.commit()
             idx._write_state(data, generation)
+
+    @contextlib.contextmanager
+    def _guarded(self) -> Iterator[None]:
+        """On any failure roll the writer back and drop it; an OSError becomes a
+        :class:`CatalogueError` naming the index folder."""
+        try:
+            yield
         except OSError as exc:
             self._abandon()
-            raise self._path_error(exc) from exc
+            raise CatalogueError(
+                f"{self.index.path}: cannot write the search index: {exc}"
+            ) from exc
         except BaseException:
             self._abandon()
             raise
