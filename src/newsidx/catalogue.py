@@ -790,17 +790,15 @@ class CatalogueWriter:
     def record_count(self) -> int:
         return int(self._load()[0]["totals"]["records"])
 
-    def _lines(self, shard: str) -> Iterator[str]:
-        """Live lines of a shard as this writer committed it (no one else removes them)."""
-        entry = self._load()[0]["shards"].get(shard)
-        if entry is None:
-            return
-        handles = Catalogue._open_all([self.root / name for name in entry["files"]])
+    def _fold(self, shard: str, names: list[str], *, tombstones: bool) -> Iterator[str]:
+        """The folded lines of some of ``shard``'s segments, as this writer committed them
+        (no one else removes them)."""
+        handles = Catalogue._open_all([self.root / name for name in names])
         if handles is None:
             raise CatalogueError(f"a segment of shard {shard} of {self.root} is missing; "
                                  "run newsidx check --repair")
         try:
-            yield from _fold_segments(handles)
+            yield from _fold_segments(handles, tombstones=tombstones)
         finally:
             for handle in handles:
                 handle.close()
@@ -973,23 +971,15 @@ class CatalogueWriter:
         counted = [0]
 
         def old_lines() -> Iterator[str]:
-            if not merged:
-                return
-            handles = Catalogue._open_all([self.root / name for name in merged])
-            if handles is None:
-                raise CatalogueError(f"a segment of shard {shard} of {self.root} is missing; "
-                                     "run newsidx check --repair")
-            try:
-                for line in _fold_segments(handles, tombstones=bool(kept)):
-                    rid = _line_id(line)
-                    if rid is None:
-                        raise CatalogueError(f"corrupt record in shard {shard} of {self.root}")
-                    if rid not in replaced:
-                        counted[0] += 1
-                        yield line
-            finally:
-                for handle in handles:
-                    handle.close()
+            """The merged segments' lines but the replaced ones (tombstones kept while older
+            segments remain for them to hide lines in)."""
+            for line in self._fold(shard, merged, tombstones=bool(kept)):
+                rid = _line_id(line)
+                if rid is None:
+                    raise CatalogueError(f"corrupt record in shard {shard} of {self.root}")
+                if rid not in replaced:
+                    counted[0] += 1
+                    yield line
 
         gone = [tombstone(rid) for rid in sorted(leaving)] if kept else []
         name = f"{RECORDS_DIR}/{shard}.{generation}.jsonl"
@@ -1062,6 +1052,7 @@ class CatalogueWriter:
             if name.startswith(".tmp-"):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.root / name)
+
 
 def _merge_count(sizes: list[int], new: int, full: bool) -> int:
     """How many trailing segments (of ``sizes`` bytes, oldest first) a new segment of

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -590,6 +591,7 @@ def ingest(
                     if batch.file_changes:
                         _commit(batch, writer, parser, max_size, report, emit, index_sync)
                     batch = _Batch(writer, states)
+                    _release_memory()
             if prune:
                 for path in report.stale:
                     batch.set_file(path, None, None)
@@ -661,24 +663,31 @@ def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: i
     report.records_removed += len(deletes)
     if index_sync is not None:
         index_sync(writer.catalogue, upserts, deletes, generation)
-    del upserts, rows
-    _release_memory()
     emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))
 
 
 def _release_memory() -> None:
-    """Hand the batch's freed memory back to the system (glibc keeps it otherwise).
+    """Hand a committed batch's freed memory back to the system (glibc keeps it otherwise).
 
     The batch's records are freed by several threads (parsing results arrive on the pool's
     thread, tantivy indexes on its own), and glibc keeps each thread's freed memory in its
     arena: at 30k files that was ~150 MB of a 380 MB process, returned by one
     ``malloc_trim`` per commit that takes a few milliseconds."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
     if not sys.platform.startswith("linux"):
-        return
+        return None
     import ctypes
 
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def _apply(outcome: _Outcome, path: str, batch: _Batch, states: Mapping[str, FileState],
