@@ -27,7 +27,6 @@ from typing import Any
 
 SAMPLE_SECONDS = 0.05
 HEAD_BYTES = 4096
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 def _children(pid: int) -> list[int]:
@@ -45,40 +44,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of ``pid`` and all its descendants (0 when /proc is absent)."""
-    total = 0
-    stack = [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            with open(f"/proc/{current}/statm", encoding="ascii") as fh:
-                total += int(fh.read().split()[1]) * PAGE
-        except (OSError, IndexError, ValueError):
-            continue
-        stack.extend(_children(current))
-    return total
-
-
-def tree_anon(pid: int) -> int:
-    """Private anonymous resident bytes (``RssAnon``) of ``pid`` and its descendants: the
-    memory the processes need, without file pages they map (tantivy maps its index files
-    to read them, and those clean page-cache pages count as resident but the kernel drops
-    them whenever it needs the memory)."""
-    total = 0
+def tree_memory(pid: int) -> tuple[int, int]:
+    """Resident bytes and private anonymous resident bytes (``RssAnon``) of ``pid`` and all
+    its descendants; (0, 0) when /proc is absent. The second is the memory the processes
+    need: the first also counts file pages they map (tantivy maps its index files to read
+    them, clean page cache the kernel drops whenever it needs the memory)."""
+    rss = anon = 0
     stack = [pid]
     while stack:
         current = stack.pop()
         try:
             with open(f"/proc/{current}/status", encoding="ascii") as fh:
                 for line in fh:
-                    if line.startswith("RssAnon:"):
-                        total += int(line.split()[1]) * 1024
+                    if line.startswith("VmRSS:"):
+                        rss += int(line.split()[1]) * 1024
+                    elif line.startswith("RssAnon:"):
+                        anon += int(line.split()[1]) * 1024
                         break
         except (OSError, IndexError, ValueError):
             continue
         stack.extend(_children(current))
-    return total
+    return rss, anon
 
 
 def run(cmd: Sequence[str], *, cwd: str | None = None, env: dict[str, str] | None = None,
@@ -98,8 +84,8 @@ def run(cmd: Sequence[str], *, cwd: str | None = None, env: dict[str, str] | Non
         def sample() -> None:
             nonlocal peak, anon
             while not done.wait(SAMPLE_SECONDS):
-                peak = max(peak, tree_rss(proc.pid))
-                anon = max(anon, tree_anon(proc.pid))
+                rss, private = tree_memory(proc.pid)
+                peak, anon = max(peak, rss), max(anon, private)
 
         sampler = threading.Thread(target=sample, daemon=True) if proc_linux else None
         if sampler:
