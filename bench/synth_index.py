@@ -4,9 +4,9 @@ It exists to time the read path (search, list, providers, topics, stats, timelin
 a million articles without waiting for a million-file ingest. Records come from
 ``bench/generate.py``'s generator (same vocabulary, Zipf providers and topics, recent-
 leaning dates, ~10% plain text without provider or date); every tenth record is a
-``related`` record. The catalogue gets a manifest with real totals and, unless
-``--thin-manifest``, the same providers/topics/dates id lists a real catalogue holds
-(so its size is realistic), but no record shards: ``export``/``show`` find nothing.
+``related`` record. The catalogue gets a manifest with the real totals and the
+providers/topics/dates counts, but no record shards and no id table: ``export``/``show``
+find nothing.
 
 Usage: ``python bench/synth_index.py --size 1M --out bench/out/synth-1M [--seed 1]``
 Prints a JSON line with the build time and the query terms to time.
@@ -61,8 +61,7 @@ def records(gen: Generator, size: int) -> Iterator[Article]:
 class Manifest:
     """The manifest facets of the records seen, as ``Catalogue`` writes them."""
 
-    def __init__(self, thin: bool) -> None:
-        self.thin = thin
+    def __init__(self) -> None:
         self.providers: dict[str, tuple[str | None, list[str], int]] = {}
         self.topics: dict[str, list[str]] = {}
         self.dates: dict[str, list[str]] = {}
@@ -84,9 +83,6 @@ class Manifest:
             yield record
 
     def to_json(self, generation: int) -> dict[str, Any]:
-        def ids(values: list[str]) -> list[str]:
-            return [] if self.thin else sorted(values)
-
         dated = sum(len(v) for v in self.dates.values())
         return {
             "schema_version": SCHEMA_VERSION,
@@ -97,11 +93,11 @@ class Manifest:
             "shards": {},
             "files": [],
             "previous_files": [],
-            "providers": {k: {"name": n, "count": len(v), "articles": a, "ids": ids(v)}
+            "id_table": None,
+            "providers": {k: {"name": n, "count": len(v), "articles": a}
                           for k, (n, v, a) in sorted(self.providers.items())},
-            "topics": {k: {"count": len(v), "ids": ids(v)} for k, v in sorted(self.topics.items())},
-            "dates": {k: {"count": len(v), "ids": ids(v)} for k, v in sorted(self.dates.items())},
-            "undated": ids(self.undated),
+            "topics": {k: {"count": len(v)} for k, v in sorted(self.topics.items())},
+            "dates": {k: {"count": len(v)} for k, v in sorted(self.dates.items())},
         }
 
 
@@ -111,8 +107,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, help="catalogue folder [bench/out/synth-SIZE]")
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED)
-    parser.add_argument("--thin-manifest", action="store_true",
-                        help="counts only, no id lists, in the manifest")
     args = parser.parse_args(argv)
     size = parse_size(args.size)
     root: Path = args.out or DEFAULT_OUT / f"synth-{args.size}"
@@ -120,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"synth_index: {root} already holds a catalogue; remove it first")
     gen = Generator.create(load_tables(DEFAULT_OUT, args.shared), args.seed, size)
     started = time.perf_counter()
-    manifest = Manifest(args.thin_manifest)
+    manifest = Manifest()
     generation = 1
     SearchIndex(root / "index").rebuild(manifest.watch(records(gen, size)), generation)
     built = time.perf_counter() - started

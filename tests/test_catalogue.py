@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from newsidx.catalogue import (
+    LEGACY_SCHEMA,
     MANIFEST,
     MAX_SEGMENTS,
     SCHEMA_VERSION,
@@ -75,16 +76,15 @@ def test_round_trip_and_manifest_keys(catalogue_dir: Path) -> None:
     m = json.loads((catalogue_dir / MANIFEST).read_text())
     assert m["schema_version"] == SCHEMA_VERSION
     assert sorted(m["providers"]) == ["infotech", "reuters.com"]
-    assert m["providers"]["reuters.com"] == {"name": "Reuters", "count": 1, "articles": 1,
-                                             "ids": [a.id]}
-    assert m["topics"]["AI"]["count"] == 2
-    assert sorted(m["topics"]["AI"]["ids"]) == sorted([a.id, b.id])
-    assert m["dates"] == {"2023-10-17": {"count": 1, "ids": [b.id]},
-                          "2024-03-05": {"count": 1, "ids": [a.id]}}
-    assert m["undated"] == [c.id]
+    assert m["providers"]["reuters.com"] == {"name": "Reuters", "count": 1, "articles": 1}
+    assert m["topics"] == {"AI": {"count": 2}, "China": {"count": 1}}
+    assert m["dates"] == {"2023-10-17": {"count": 1}, "2024-03-05": {"count": 1}}
+    assert "undated" not in m
+    assert m["id_table"] == "records/ids.1.bin"
+    assert dict(cat.id_table().items()) == {a.id: "2024-03", b.id: "2023-10", c.id: "undated"}
     assert m["totals"] == {"records": 3, "articles": 2, "related": 1, "undated": 1, "files": 1}
     shards = sorted(p.name.split(".")[0] for p in (catalogue_dir / "records").iterdir())
-    assert shards == ["2023-10", "2024-03", "undated"]
+    assert shards == ["2023-10", "2024-03", "ids", "undated"]
     assert cat.files() == {"/a.md": FileState(3, 4, "ab", (a.id, c.id))}
     assert cat.check() == []
 
@@ -153,11 +153,56 @@ def test_newer_schema_is_refused(catalogue_dir: Path) -> None:
         _ = Catalogue().generation
     with pytest.raises(CatalogueError, match="newer"), Catalogue().writer() as w:
         w.commit(upserts=[], deletes=[], files={})
-    for older in (0, SCHEMA_VERSION - 1):
+    for older in (0, LEGACY_SCHEMA - 1):
         data["schema_version"] = older
         path.write_text(json.dumps(data))
         with pytest.raises(CatalogueError, match=r"cannot read.*re-ingest"):
             list(Catalogue().iter_records())
+
+
+def _downgrade_to_schema_2(cat: Catalogue) -> None:
+    """Rewrite a catalogue's manifest as schema 2 wrote it: id lists in the facets, no
+    id table."""
+    m = dict(cat.manifest())
+    records = list(cat.iter_records())
+    table = m.pop("id_table")
+    (cat.root / table).unlink()
+    m["schema_version"] = LEGACY_SCHEMA
+    for entry in m["providers"].values():
+        entry["ids"] = []
+    for entry in [*m["topics"].values(), *m["dates"].values()]:
+        entry["ids"] = []
+    m["undated"] = []
+    for r in records:
+        if r.provider_key:
+            m["providers"][r.provider_key]["ids"].append(r.id)
+        for topic in set(r.topics):
+            m["topics"][topic]["ids"].append(r.id)
+        (m["dates"][r.day]["ids"] if r.day else m["undated"]).append(r.id)
+    (cat.root / MANIFEST).write_text(json.dumps(m))
+    cat.reload()
+
+
+def test_schema_2_is_read_and_upgraded_by_the_next_commit(catalogue_dir: Path) -> None:
+    a = art("https://example.com/a", "A", provider=Provider("Reuters", "reuters.com"),
+            topics=("AI",))
+    b = art("https://example.com/b", "B", day="2023-10-17")
+    c = art(None, "Undated body", day=None, kind="related")
+    cat = Catalogue()
+    with cat.writer() as w:
+        w.commit(upserts=[a, b, c], deletes=[], files={})
+    _downgrade_to_schema_2(cat)
+    assert cat.manifest()["schema_version"] == LEGACY_SCHEMA
+    assert cat.get(a.id[:6]) == a and cat.get_many([b.id, c.id]) == {b.id: b, c.id: c}
+    assert cat.check() == []
+    d = art("https://example.com/d", "D", day="2023-10-18")
+    with cat.writer() as w:
+        w.commit(upserts=[d], deletes=[b.id], files={})
+    m = json.loads((catalogue_dir / MANIFEST).read_text())
+    assert m["schema_version"] == SCHEMA_VERSION and "undated" not in m
+    assert dict(cat.id_table().items()) == {a.id: "2024-03", d.id: "2023-10", c.id: "undated"}
+    assert m["totals"]["records"] == 3 and m["topics"] == {"AI": {"count": 1}}
+    assert cat.check() == []
 
 
 @pytest.mark.parametrize("text", ["{not json", "", "[1, 2]", '{"generation": 3}'])
@@ -334,7 +379,7 @@ def test_many_commits_keep_segments_bounded(catalogue_dir: Path) -> None:
             assert len(m["shards"]["2024-03"]["files"]) <= MAX_SEGMENTS
             assert 1 <= len(m["files"]) <= MAX_SEGMENTS
             on_disk = {f"records/{p.name}" for p in (catalogue_dir / "records").iterdir()}
-            assert on_disk == set(m["shards"]["2024-03"]["files"]) | {
+            assert on_disk == set(m["shards"]["2024-03"]["files"]) | {m["id_table"]} | {
                 f for f in m["previous_files"] if f.startswith("records/")
             }
     assert len(cat) == 3 * MAX_SEGMENTS and len(cat.files()) == 3 * MAX_SEGMENTS

@@ -398,9 +398,12 @@ def test_workers_are_forked_before_the_run_grows(tree: Path, catalogue_dir: Path
 
     seen: list[int] = []
     files = CatalogueWriter.files
+    gc.collect()
+    earlier = [p for p in gc.get_objects() if isinstance(p, ingest_module._Parser)]
 
     def spy(self: CatalogueWriter) -> Any:
-        pools = [p for p in gc.get_objects() if isinstance(p, ingest_module._Parser)]
+        pools = [p for p in gc.get_objects() if isinstance(p, ingest_module._Parser)
+                 and not any(p is q for q in earlier)]
         seen.extend(len(p.pool._processes or {}) if p.pool else 0 for p in pools)
         return files(self)
 

@@ -30,9 +30,11 @@ from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
 from newsidx.errors import CatalogueError, LockedError, NotFoundError
+from newsidx.idtable import IdTable, IdTableError
 from newsidx.model import Article, canonical_url, from_json, make_id, to_json
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+LEGACY_SCHEMA = 2  # read, and upgraded by the next commit
 MANIFEST = "catalogue.json"
 LOCK = ".lock"
 RECORDS_DIR = "records"
@@ -246,11 +248,15 @@ def _empty_manifest() -> dict[str, Any]:
         "shards": {},
         "files": [],
         "previous_files": [],
+        "id_table": None,
         "providers": {},
         "topics": {},
         "dates": {},
-        "undated": [],
     }
+
+
+_LEGACY_KEYS = ("schema_version", "generation", "totals", "shards", "files", "previous_files",
+                "providers", "topics", "dates", "undated")
 
 
 def _fsync_dir(path: Path) -> None:
@@ -261,18 +267,24 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, text: str | Iterable[str]) -> None:
-    """Write ``text`` (or its pieces, streamed) to ``path`` so that a crash leaves either
-    the old or the new file."""
+def atomic_write(path: Path, text: str | bytes | Iterable[str]) -> None:
+    """Write ``text`` (or its pieces, streamed; or bytes) to ``path`` so that a crash leaves
+    either the old or the new file."""
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            if isinstance(text, str):
-                handle.write(text)
-            else:
-                handle.writelines(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+        if isinstance(text, bytes):
+            with open(tmp, "wb") as raw:
+                raw.write(text)
+                raw.flush()
+                os.fsync(raw.fileno())
+        else:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                if isinstance(text, str):
+                    handle.write(text)
+                else:
+                    handle.writelines(text)
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except OSError as exc:
@@ -339,6 +351,7 @@ class Catalogue:
         self.root = Path(root) if root is not None else default_root()
         self._manifest: dict[str, Any] | None = None
         self._head: dict[str, Any] | None = None
+        self._ids: IdTable | None = None
 
     # -- manifest -----------------------------------------------------------------
 
@@ -350,11 +363,12 @@ class Catalogue:
         """Forget the cached manifest so the next access reads the latest commit."""
         self._manifest = None
         self._head = None
+        self._ids = None
 
     def head(self) -> Mapping[str, Any]:
         """The manifest's first keys (``generation``, ``totals``, ``shards``, ``files``...),
-        parsed from its first five lines only, without the id lists that make a manifest of
-        a million records tens of MB; anything unexpected falls back to the full read."""
+        parsed from its first lines only, without the facets (thousands of providers,
+        topics and days); anything unexpected falls back to the full read."""
         if self._manifest is not None:
             return self._manifest
         if self._head is None:
@@ -364,11 +378,11 @@ class Catalogue:
     def _read_head(self) -> dict[str, Any]:
         try:
             with open(self.manifest_path, "rb") as handle:
-                lines = [handle.readline() for _ in range(5)]
+                lines = [handle.readline() for _ in range(6)]
             head = json.loads(b"".join(lines).decode("utf-8").rstrip().rstrip(",") + "}")
         except (OSError, ValueError):
             return dict(self.manifest())
-        keys = ("generation", "totals", "shards", "files", "previous_files")
+        keys = ("generation", "totals", "shards", "files", "previous_files", "id_table")
         if (not isinstance(head, dict) or head.get("schema_version") != SCHEMA_VERSION
                 or any(k not in head for k in keys)):
             return dict(self.manifest())
@@ -406,12 +420,13 @@ class Catalogue:
                 f"catalogue {self.root} has schema version {version}, newer than this newsidx "
                 f"reads ({SCHEMA_VERSION}); upgrade newsidx"
             )
-        if version < SCHEMA_VERSION:
+        if version < LEGACY_SCHEMA:
             raise CatalogueError(
                 f"catalogue {self.root} has schema version {version}, which this newsidx "
                 f"cannot read (it reads {SCHEMA_VERSION}); re-ingest into a new catalogue"
             )
-        missing = [k for k in _empty_manifest() if k not in data]
+        wanted = _empty_manifest() if version == SCHEMA_VERSION else _LEGACY_KEYS
+        missing = [k for k in wanted if k not in data]
         if missing:
             raise CatalogueError(f"{self.manifest_path} is corrupt (missing {', '.join(missing)})")
         return data
@@ -445,11 +460,34 @@ class Catalogue:
         return int(self.head()["totals"]["records"])
 
     def ids(self) -> Iterator[str]:
-        """Every record id, shard by shard."""
-        m = self.manifest()
-        for entry in m["dates"].values():
-            yield from entry["ids"]
-        yield from m["undated"]
+        """Every record id, in no particular order."""
+        return iter(self.id_table())
+
+    def id_table(self) -> IdTable:
+        """Record id -> shard, as committed (read once; :meth:`reload` forgets it)."""
+        if self._ids is None:
+            self._ids = self._read_ids()
+        return self._ids
+
+    def _read_ids(self) -> IdTable:
+        for _ in range(_READ_RETRIES):
+            m = self.head()
+            if m.get("schema_version", SCHEMA_VERSION) != SCHEMA_VERSION:
+                return _legacy_ids(self.manifest())
+            name = m.get("id_table")
+            if not name:
+                return IdTable()
+            try:
+                return IdTable.read(self.root / name)
+            except FileNotFoundError:
+                self.reload()  # two commits happened since the manifest was read
+            except OSError as exc:
+                raise CatalogueError(f"cannot read {self.root / name}: {exc.strerror}") from exc
+            except IdTableError as exc:
+                raise CatalogueError(
+                    f"{self.root / name} is corrupt ({exc}); run newsidx check --repair"
+                ) from exc
+        raise CatalogueError(f"catalogue {self.root} kept changing while being read; retry")
 
     # -- records ------------------------------------------------------------------
 
@@ -503,17 +541,7 @@ class Catalogue:
                 yield self._parse_line(shard, line)
 
     def _shard_for_ids(self, ids: Iterable[str]) -> dict[str, set[str]]:
-        wanted = set(ids)
-        found: dict[str, set[str]] = {}
-        m = self.manifest()
-        for day, entry in m["dates"].items():
-            hits = wanted.intersection(entry["ids"])
-            if hits:
-                found.setdefault(_shard_of_day(day), set()).update(hits)
-        hits = wanted.intersection(m["undated"])
-        if hits:
-            found.setdefault(UNDATED, set()).update(hits)
-        return found
+        return self.id_table().shards_for(ids)
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Article]:
         """The records with these ids; ids that are absent are left out."""
@@ -535,7 +563,8 @@ class Catalogue:
             raise NotFoundError(f"{ref!r} is neither a record id, an id prefix nor a URL")
         if len(lowered) < MIN_PREFIX:
             raise NotFoundError(f"id prefix {ref!r} is too short: give at least {MIN_PREFIX}")
-        matches = sorted({i for i in self.ids() if i.startswith(lowered)})
+        table = self.id_table()
+        matches = [lowered] if table.get(lowered) else table.with_prefix(lowered)
         if not matches:
             raise NotFoundError(f"no record with id or id prefix {ref!r}")
         if len(matches) > 1:
@@ -588,7 +617,7 @@ class Catalogue:
         problems: list[str] = []
         m = self.manifest()
         seen: dict[str, set[str]] = {}
-        kinds = {"article": 0, "related": 0}
+        counts = _Counts.empty()
         for shard, entry in sorted(m["shards"].items()):
             paths = [self.root / name for name in entry["files"]]
             gone = [p for p in paths if not p.is_file()]
@@ -610,7 +639,7 @@ class Catalogue:
                     if shard_of(record) != shard:
                         problems.append(f"shard {shard}: record {record.id} in wrong shard")
                     ids.add(record.id)
-                    kinds[record.kind] += 1
+                    counts.add(Row.of(record))
             finally:
                 for handle in handles:
                     handle.close()
@@ -619,23 +648,30 @@ class Catalogue:
                     f"shard {shard}: {len(ids)} records, manifest says {entry['count']}"
                 )
             seen[shard] = ids
-        listed = self._shard_for_ids(set().union(*seen.values()) if seen else set())
-        for shard, ids in seen.items():
-            if listed.get(shard, set()) != ids:
-                problems.append(f"shard {shard}: ids differ from the manifest's dates/undated")
         total = sum(len(ids) for ids in seen.values())
-        declared = sum(len(e["ids"]) for e in m["dates"].values()) + len(m["undated"])
-        if declared != total:
-            problems.append(f"manifest lists {declared} ids, shards hold {total}")
+        try:
+            table = self.id_table()
+        except CatalogueError as exc:
+            problems.append(str(exc))
+        else:
+            listed = table.shards_for(set().union(*seen.values()) if seen else set())
+            for shard, ids in seen.items():
+                if listed.get(shard, set()) != ids:
+                    problems.append(f"shard {shard}: ids differ from the id table")
+            if len(table) != total:
+                problems.append(f"the id table lists {len(table)} ids, shards hold {total}")
         totals = m["totals"]
-        if (totals["records"], totals["articles"], totals["related"]) != (
-            total, kinds["article"], kinds["related"]
-        ):
+        found = {"records": total, "undated": counts.undated,
+                 "articles": counts.kinds["article"], "related": counts.kinds["related"]}
+        if any(totals.get(k) != v for k, v in found.items()):
             problems.append(f"totals {totals} do not match the shards")
-        for facet in ("providers", "topics", "dates"):
-            for key, entry in m[facet].items():
-                if entry["count"] != len(entry["ids"]):
-                    problems.append(f"{facet}[{key!r}]: count differs from its ids")
+        for facet, entries in counts.entries():
+            stated = {k: (v.get("count"), v.get("articles")) for k, v in m[facet].items()
+                      if v.get("count")}
+            actual = {k: (v["count"], v.get("articles")) for k, v in entries}
+            if stated != actual:
+                wrong = sorted(set(stated.items()) ^ set(actual.items()))[0][0]
+                problems.append(f"{facet}[{wrong!r}]: counts differ from the shards")
         try:
             states = self.files()
         except CatalogueError as exc:
@@ -747,9 +783,8 @@ _FACET_KEYS = ("providers", "topics", "dates", "undated")
 class CatalogueWriter:
     """Commits changes under the writer lock; each commit is atomic.
 
-    The writer reads the manifest once and then keeps its id sets (interned) and the rest
-    of it in memory across commits: being the only writer, it knows what it committed, so
-    a commit neither parses nor holds two copies of a manifest of many MB.
+    The writer reads the manifest and the id table once and keeps them in memory across
+    commits: being the only writer, it knows what it committed.
     """
 
     def __init__(self, catalogue: Catalogue, lock_fd: int) -> None:
@@ -757,7 +792,9 @@ class CatalogueWriter:
         self.lock_fd = lock_fd
         self._states: FileStates | None = None  # as last committed by this writer
         self._head: dict[str, Any] | None = None  # the manifest but its facet keys
-        self._facets: _Facets | None = None
+        self._facets: _Counts | None = None
+        self._ids: IdTable | None = None
+        self._ids_changed = False  # the id table needs writing (an upgraded schema 2)
         self._tables: dict[str, tuple[array[int], array[int]] | None] = {}
         self._counts: dict[str, int] = {}  # lines per segment written or counted this run
 
@@ -773,15 +810,23 @@ class CatalogueWriter:
             self._states = self.catalogue.files()
         return self._states
 
-    def _load(self) -> tuple[dict[str, Any], _Facets]:
+    def _load(self) -> tuple[dict[str, Any], _Counts]:
         if self._head is None or self._facets is None:
             m = self.catalogue.manifest()
-            self._facets = _Facets(m)
+            self._facets = _Counts(m)
+            self._ids = self.catalogue.id_table()
+            self._ids_changed = m["schema_version"] != SCHEMA_VERSION
             self._head = {k: v for k, v in m.items() if k not in _FACET_KEYS}
+            self._head.setdefault("id_table", None)
             self._head["shards"] = dict(m["shards"])
             self._head["totals"] = dict(m["totals"])
             self.catalogue.reload()
         return self._head, self._facets
+
+    def _table(self) -> IdTable:
+        self._load()
+        assert self._ids is not None
+        return self._ids
 
     @property
     def generation(self) -> int:
@@ -816,7 +861,7 @@ class CatalogueWriter:
 
     def _located(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         out: dict[str, tuple[str, str]] = {}
-        for shard, wanted in self._load()[1].shards_for(ids).items():
+        for shard, wanted in self._table().shards_for(ids).items():
             for rid, line in self._find(shard, wanted).items():
                 out[rid] = (shard, line)
         return out
@@ -898,7 +943,7 @@ class CatalogueWriter:
         try:
             return self._commit(upserts, deletes, files, compact)
         except BaseException:
-            self._head = self._facets = self._states = None  # re-read what was committed
+            self._head = self._facets = self._states = self._ids = None  # re-read all
             self._tables, self._counts = {}, {}
             self.catalogue.reload()
             raise
@@ -912,10 +957,15 @@ class CatalogueWriter:
         generation = int(m["generation"]) + 1
         new = {r.id: r for r in (u if isinstance(u, Row) else Row.of(u) for u in upserts)}
         gone = set(deletes) - new.keys()
-        old_shards = facets.shards_for(new.keys() | gone)
+        table = self._table()
+        old_shards = table.shards_for(new.keys() | gone)
         by_shard: dict[str, dict[str, Row]] = {}
         for row in new.values():
             by_shard.setdefault(row.shard, {})[row.id] = row
+            table.set(row.id, row.shard)
+        for rid in gone:
+            table.discard(rid)
+        ids_changed = bool(new or old_shards) or self._ids_changed
         del new
         referenced_before = _referenced(old)
         touched = old_shards.keys() | by_shard.keys()
@@ -928,6 +978,11 @@ class CatalogueWriter:
         if files or (compact and len(m["files"] or ()) > 1):
             self._write_states(generation, m, files, compact)
 
+        if ids_changed:
+            name = f"{RECORDS_DIR}/ids.{generation}.bin"
+            atomic_write(self.root / name, table.to_bytes())
+            m["id_table"] = name
+            self._ids_changed = False
         facets.totals(m["totals"])
         m["generation"] = generation
         m["previous_files"] = sorted(referenced_before)
@@ -941,7 +996,7 @@ class CatalogueWriter:
         return generation
 
     def _write_shard(self, shard: str, generation: int, m: dict[str, Any], present: set[str],
-                     adds: Mapping[str, Row], facets: _Facets, force: bool) -> None:
+                     adds: Mapping[str, Row], facets: _Counts, force: bool) -> None:
         """Write one segment for ``shard``: ``present`` are its stored ids that change,
         ``adds`` its new lines. The segment also takes in the trailing segments that are
         no larger than it (see :func:`_merge_count`), so a shard keeps a few segments of
@@ -1073,56 +1128,47 @@ def _merge_count(sizes: list[int], new: int, full: bool) -> int:
 def _referenced(m: Mapping[str, Any]) -> set[str]:
     names = {name for entry in m["shards"].values() for name in entry["files"]}
     names.update(m["files"] or ())
+    if m.get("id_table"):
+        names.add(m["id_table"])
     return names
 
 
-class _Facets:
-    """The manifest's providers/topics/dates/undated and record kinds as sets of interned
-    ids, kept by the writer across commits."""
+class _Counts:
+    """The manifest's providers/topics/dates counts and record kinds, kept by the writer
+    across commits and updated from the rows it adds and removes."""
 
     def __init__(self, m: Mapping[str, Any]) -> None:
-        intern = sys.intern
-        self.providers = {
-            k: (v["name"], set(map(intern, v["ids"])), int(v.get("articles", 0)))
+        self.providers: dict[str, list[Any]] = {
+            k: [v.get("name"), int(v["count"]), int(v.get("articles", 0))]
             for k, v in m["providers"].items()
         }
-        self.topics = {k: set(map(intern, v["ids"])) for k, v in m["topics"].items()}
-        self.dates = {k: set(map(intern, v["ids"])) for k, v in m["dates"].items()}
-        self.undated = set(map(intern, m["undated"]))
+        self.topics = {k: int(v["count"]) for k, v in m["topics"].items()}
+        self.dates = {k: int(v["count"]) for k, v in m["dates"].items()}
         totals = m["totals"]
+        self.undated = int(totals.get("undated", 0))
         self.kinds = {"article": int(totals["articles"]), "related": int(totals["related"])}
 
-    def shards_for(self, ids: Iterable[str]) -> dict[str, set[str]]:
-        """Shard -> those of ``ids`` it holds."""
-        wanted = set(ids)
-        found: dict[str, set[str]] = {}
-        for day, held in self.dates.items():
-            hits = wanted & held
-            if hits:
-                found.setdefault(_shard_of_day(day), set()).update(hits)
-        hits = wanted & self.undated
-        if hits:
-            found.setdefault(UNDATED, set()).update(hits)
-        return found
+    @classmethod
+    def empty(cls) -> _Counts:
+        return cls(_empty_manifest())
 
     def _apply(self, record: Row, add: bool) -> None:
-        rid = sys.intern(record.id)
+        delta = 1 if add else -1
         key = record.provider_key
         if key is not None:
-            name, ids, articles = self.providers.get(key, (None, set(), 0))
-            if name is None:
-                name = record.provider_name
-            delta = 1 if add else -1
-            (ids.add if add else ids.discard)(rid)
-            articles += delta if record.kind == "article" else 0
-            self.providers[key] = (name, ids, articles)
+            entry = self.providers.setdefault(key, [record.provider_name, 0, 0])
+            if entry[0] is None:
+                entry[0] = record.provider_name
+            entry[1] += delta
+            entry[2] += delta if record.kind == "article" else 0
         for topic in set(record.topics):
-            ids = self.topics.setdefault(topic, set())
-            (ids.add if add else ids.discard)(rid)
+            self.topics[topic] = self.topics.get(topic, 0) + delta
         day = record.day
-        ids = self.dates.setdefault(day, set()) if day else self.undated
-        (ids.add if add else ids.discard)(rid)
-        self.kinds[record.kind] += 1 if add else -1
+        if day:
+            self.dates[day] = self.dates.get(day, 0) + delta
+        else:
+            self.undated += delta
+        self.kinds[record.kind] += delta
 
     def add(self, record: Row) -> None:
         self._apply(record, True)
@@ -1131,42 +1177,53 @@ class _Facets:
         self._apply(record, False)
 
     def totals(self, totals: dict[str, Any]) -> None:
-        dated = sum(len(ids) for ids in self.dates.values())
-        totals["records"] = dated + len(self.undated)
-        totals["undated"] = len(self.undated)
+        totals["records"] = sum(self.dates.values()) + self.undated
+        totals["undated"] = self.undated
         totals["articles"] = self.kinds["article"]
         totals["related"] = self.kinds["related"]
 
     def entries(self) -> Iterator[tuple[str, Iterator[tuple[str, dict[str, Any]]]]]:
-        """Each facet key with its entries, built one at a time (sorted, empty ones left
-        out), so the manifest is written without holding it whole."""
+        """Each facet key with its entries (sorted, empty ones left out)."""
         yield "providers", (
-            (k, {"name": name, "count": len(ids), "articles": articles, "ids": sorted(ids)})
-            for k, (name, ids, articles) in sorted(self.providers.items()) if ids
+            (k, {"name": name, "count": count, "articles": articles})
+            for k, (name, count, articles) in sorted(self.providers.items()) if count
         )
         yield "topics", _keyed(self.topics)
         yield "dates", _keyed(self.dates)
 
 
-def _keyed(facet: Mapping[str, set[str]]) -> Iterator[tuple[str, dict[str, Any]]]:
-    return ((k, {"count": len(ids), "ids": sorted(ids)}) for k, ids in sorted(facet.items())
-            if ids)
+def _keyed(facet: Mapping[str, int]) -> Iterator[tuple[str, dict[str, Any]]]:
+    return ((k, {"count": n}) for k, n in sorted(facet.items()) if n)
 
 
-def _manifest_chunks(head: Mapping[str, Any], facets: _Facets) -> Iterator[str]:
+def _legacy_ids(m: Mapping[str, Any]) -> IdTable:
+    """The id table of a schema 2 manifest, from its dates/undated id lists."""
+    table = IdTable()
+    for day, entry in m["dates"].items():
+        shard = _shard_of_day(day)
+        for rid in entry["ids"]:
+            table.set(rid, shard)
+    for rid in m["undated"]:
+        table.set(rid, UNDATED)
+    return table
+
+
+def _manifest_chunks(head: Mapping[str, Any], facets: _Counts) -> Iterator[str]:
     """The manifest as JSON text, piece by piece: ``schema_version`` and ``generation``
     first (for :meth:`Catalogue.peek_generation`), one line per facet entry."""
     def dump(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
 
     yield f'{{"schema_version": {SCHEMA_VERSION}, "generation": {int(head["generation"])},\n'
-    for key in ("totals", "shards", "files", "previous_files"):
+    for key in ("totals", "shards", "files", "previous_files", "id_table"):
         yield f" {dump(key)}: {dump(head[key])},\n"
+    end = ""
     for key, entries in facets.entries():
-        yield f" {dump(key)}: {{"
+        yield f"{end} {dump(key)}: {{"
         sep = "\n"
         for name, entry in entries:
             yield f"{sep}  {dump(name)}: {dump(entry)}"
             sep = ",\n"
-        yield "\n },\n"
-    yield f' "undated": {dump(sorted(facets.undated))}\n}}\n'
+        yield "\n }"
+        end = ",\n"
+    yield "\n}\n"

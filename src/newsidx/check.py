@@ -335,6 +335,10 @@ def _swap_in(rebuilt: Catalogue, catalogue: Catalogue, generation: int) -> None:
         name = state_file_name(generation, full=True)
         os.replace(rebuilt.root / m["files"][0], root / name)
         m["files"] = [name]
+    if m.get("id_table"):
+        name = f"{RECORDS_DIR}/ids.{generation}.bin"
+        os.replace(rebuilt.root / m["id_table"], root / name)
+        m["id_table"] = name
     m["generation"] = generation
     m["previous_files"] = []
     for sub in (RECORDS_DIR, FILES_DIR):
@@ -346,6 +350,7 @@ def _swap_in(rebuilt: Catalogue, catalogue: Catalogue, generation: int) -> None:
     atomic_write(root / MANIFEST, json.dumps(m, ensure_ascii=False, indent=1) + "\n")
     catalogue.reload()
     keep = {e["files"][0] for e in shards.values()} | set(m["files"] or ())
+    keep |= {m["id_table"]} if m.get("id_table") else set()
     for sub in (RECORDS_DIR, FILES_DIR):
         for path in (root / sub).iterdir():
             if f"{sub}/{path.name}" not in keep and path.is_file():
