@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 GIB = 1024.0
@@ -152,6 +152,8 @@ def _row(name: str, node: Any, note: str = "") -> str:
         return f"| {name} | - | - | - | {note or 'not run'} |"
     if "skipped" in node:
         return f"| {name} | - | - | - | skipped ({node['skipped']}) |"
+    if "na" in node:
+        return f"| {name} | n/a | - | - | {node['na']} |"
     if not node.get("ok"):
         error = str(node.get("error", node.get("status", "failed"))).replace("|", "\\|")
         return f"| {name} | FAILED | - | - | {error[:160]} |"
@@ -162,29 +164,88 @@ def _row(name: str, node: Any, note: str = "") -> str:
     return f"| {name} | {_secs(node.get('median'))} | {spread} | {memory} | {note} |"
 
 
-def _size_section(label: str, size: dict[str, Any]) -> list[str]:
+def _filtered_label(size: dict[str, Any]) -> str:
+    """"filtered (provider + dates)", or what the filtered query of a corpus filters on."""
+    spec = _get(size, "queries", "filtered")
+    if not isinstance(spec, dict) or "na" in spec:
+        return "filtered"
+    parts = [p for p, keys in (("provider", ("provider",)), ("dates", ("since", "until")))
+             if any(spec.get(k) for k in keys)]
+    return f"filtered ({' + '.join(parts)})" if parts else "filtered"
+
+
+def _labels(size: dict[str, Any]) -> dict[str, str]:
+    return {**SEARCH_LABELS, "filtered": _filtered_label(size)}
+
+
+def _code(text: str) -> str:
+    return f"`{text.replace('`', '')}`"
+
+
+def _query_line(size: dict[str, Any]) -> list[str]:
+    """The query of each kind, with its document frequencies for a corpus."""
+    specs = size.get("queries")
+    if not isinstance(specs, dict):
+        return []
+    how = size.get("query_choice") or {}
+    df = how.get("df") or {}
+    parts = []
+    for kind, title in _labels(size).items():
+        spec = specs.get(kind)
+        if not isinstance(spec, dict):
+            continue
+        if "na" in spec:
+            parts.append(f"{title}: n/a ({spec['na']})")
+            continue
+        text = _code(spec["text"])
+        flags = " ".join(f"--{k} {spec[k]}" for k in ("provider", "since", "until")
+                         if spec.get(k))
+        extra = ""
+        if kind in ("rare", "common") and kind in df:
+            extra = f" (df {df[kind]:,})"
+        elif kind == "two_words" and kind in df:
+            extra = (f" (df {', '.join(f'{n:,}' for n in df[kind])}; both in "
+                     f"{df.get('two_words_together', '?')})")
+        elif kind == "phrase" and how.get("anchor"):
+            extra = f" (from `{how['anchor']}`)"
+        parts.append(f"{title} {text}{' ' + _code(flags) if flags else ''}{extra}")
+    command = _get(size, "listing", "list", "command")
+    if command:
+        parts.append(f"list {_code(command)}")
+    return [f"Queries: {'; '.join(parts)}.", ""]
+
+
+def _size_section(label: str, size: dict[str, Any], heading: str | None = None,
+                  intro: Sequence[str] = (), unit: str = "articles") -> list[str]:
     ingest = size.get("ingest", {})
     limit = size.get("parse_limit", {})
-    lines = [f"## {label} articles ({size['archive_bytes'] / 2**20:.0f} MiB on disk)", "",
+    heading = heading or f"## {label} articles ({size['archive_bytes'] / 2**20:.0f} MiB on disk)"
+    lines = [heading, "", *intro, *_query_line(size),
              "| measurement | median | min – max | peak memory | note |", "|---|---|---|---|---|"]
     cold = ingest.get("cold")
     rate = _get(cold, "rate")
     share = _ingest_vs_limit(size)
-    note = f"{rate:,.0f} articles/s" if rate else ""
+    note = f"{rate:,.0f} {unit}/s" if rate else ""
     if share:
         note += f"; {share[1]}"
     lines.append(_row("ingest, cold", cold, note))
     lines.append(_row("ingest, nothing changed", ingest.get("nothing_changed")))
-    lines.append(_row("ingest, 1% changed", ingest.get("one_percent")))
+    lines.append(_row("ingest, 1% changed", ingest.get("one_percent"),
+                      _get(ingest, "one_percent", "note") or ""))
     limit_rate = limit.get("rate")
     lines.append(_row("parse-only limit (C YAML, all cores)", limit,
-                      f"{limit_rate:,.0f} articles/s" if limit_rate else ""))
-    for kind, title in SEARCH_LABELS.items():
+                      f"{limit_rate:,.0f} {unit}/s" if limit_rate else ""))
+    for kind, title in _labels(size).items():
         node = _get(size, "search", kind)
         hits = _get(node, "stdout_lines")
         lines.append(_row(f"search: {title}", node, f"{hits} ids" if hits is not None else ""))
     for name in ("list", "providers", "timeline"):
-        lines.append(_row(name, _get(size, "listing", name)))
+        node = _get(size, "listing", name)
+        lines.append(_row(name, node, _get(node, "note") or ""))
+    if "export" in size:
+        records = size.get("records")
+        lines.append(_row("export --format jsonl (records for sqlite-utils)", size["export"],
+                          f"{records:,} records" if records is not None else ""))
     cat = ingest.get("catalogue_bytes")
     idx = ingest.get("index_bytes")
     if cat:
@@ -192,6 +253,31 @@ def _size_section(label: str, size: dict[str, Any]) -> list[str]:
                   + (f", of which index {idx / 2**20:.1f} MiB." if idx else ".")]
     lines += ["", *_engine_lines(size), *_peer_lines(size)]
     return lines
+
+
+def _corpus_section(name: str, corpus: dict[str, Any]) -> list[str]:
+    """A real corpus: the same tables as a size, with what was read and how queries were
+    chosen; informational (no target is judged on a corpus)."""
+    mib = corpus.get("archive_bytes", 0) / 2**20
+    heading = f"## Corpus `{name}` ({corpus.get('size', 0):,} files, {mib:.0f} MiB on disk)"
+    if "error" in corpus:
+        return [heading, "", f"Not measured: {corpus['error']}", ""]
+    how = corpus.get("query_choice") or {}
+    records = corpus.get("records")
+    folders = ", ".join(f"`{p}`" for p in corpus.get("ingested", []))
+    intro = [
+        f"Read in place from `{corpus.get('path')}`: {folders} (the corpus' top-level "
+        "documentation files are not articles and are left out). Informational: no target "
+        "is judged here. Rates are in files per second"
+        + (f"; newsidx keeps {records:,} records (articles with the same title and text "
+           "merge into one)" if records is not None else "") + ". "
+        f"Queries are chosen from the corpus by fixed rules (`bench/corpora.py`: ASCII words "
+        f"of 4+ letters, df = files holding the word, of {how.get('documents', '?'):,}); "
+        "SQLite FTS5 is fed the records of `newsidx export --format jsonl` from the ingested "
+        "catalogue, so its build is of records newsidx parsed (the \"incl. parse\" line adds "
+        "the parse-only limit).", "",
+    ]
+    return _size_section(name, corpus, heading, intro, unit="files")
 
 
 def _engine_lines(size: dict[str, Any]) -> list[str]:
@@ -202,8 +288,11 @@ def _engine_lines(size: dict[str, Any]) -> list[str]:
              "ids only as `--format ids` runs it, without snippets):", "",
              "| query | median | min – max | ids only: median | min – max | hits |",
              "|---|---|---|---|---|---|"]
-    for kind, title in SEARCH_LABELS.items():
+    for kind, title in _labels(size).items():
         node = engine.get(kind) or {}
+        if "na" in (_get(size, "queries", kind) or {}):
+            lines.append(f"| {title} | n/a | | | | |")
+            continue
         if "median" in node:
             ids = node.get("ids_only") or {}
             ids_cells = (f"{_secs(ids['median'])} | {_secs(ids['min'])} – {_secs(ids['max'])}"
@@ -246,7 +335,7 @@ def _peer_lines(size: dict[str, Any]) -> list[str]:
         for kind, node in (peer.get("search") or {}).items():
             theirs = node.get("median") if node.get("ok") else None
             ours = _median(size, "search", kind)
-            lines.append(f"| {name} | {SEARCH_LABELS[kind]} | "
+            lines.append(f"| {name} | {_labels(size)[kind]} | "
                          f"{_secs(theirs) if theirs else 'FAILED'} | {_secs(ours)} | "
                          f"{_ratio(theirs, ours)} |")
         lines += _engine_peer_lines(name, size, peer)
@@ -261,7 +350,7 @@ def _engine_peer_lines(name: str, size: dict[str, Any], peer: dict[str, Any]) ->
     if "error" in engine:
         return [f"| {name} | engine alone (in process) | {engine['error'][:160]} | | |"]
     lines = []
-    for kind, title in SEARCH_LABELS.items():
+    for kind, title in _labels(size).items():
         node = engine.get(kind)
         if not isinstance(node, dict):
             continue
@@ -300,11 +389,22 @@ def render(results: dict[str, Any]) -> str:
         "sqlite-utils loads records the generator already parsed, so the build is also shown "
         "with the parse-only limit added (\"incl. parse\"); the 2x target is judged on the "
         "plain build.", "",
-        "## Targets (issue #6)", "", "| target | at | measured | result |", "|---|---|---|---|",
     ]
+    if results.get("corpora"):
+        names = ", ".join(f"`{n}`" for n in results["corpora"])
+        lines += [
+            f"The real corpora in `../shared/corpora/` ({names}) are measured the same way, "
+            "read in place, in the sections after the synthetic sizes. They are "
+            "informational: the targets are judged on the synthetic archives (100k, 1M) only.",
+            "",
+        ]
+    lines += ["## Targets (issue #6)", "", "| target | at | measured | result |",
+              "|---|---|---|---|"]
     for t in results.get("targets", []):
         lines.append(f"| {t['target']} | {t['at']} | {t['measured']} | **{t['status']}** |")
     lines.append("")
     for label, size in results.get("sizes", {}).items():
         lines += _size_section(label, size)
+    for name, corpus in (results.get("corpora") or {}).items():
+        lines += _corpus_section(name, corpus)
     return "\n".join(lines).rstrip() + "\n"

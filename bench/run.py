@@ -1,12 +1,14 @@
-"""The benchmark: ``python bench/run.py --sizes 1k,10k,100k``.
+"""The benchmark: ``python bench/run.py --sizes 1k,10k,100k [--corpora all]``.
 
 For each size: generate the archive if missing, then time whole processes (several
 runs; median, min and max; peak memory) for newsidx ingest (cold, nothing changed,
 1% changed), the parse-only limit, searches of five kinds (whole process and engine
 alone), list/providers/timeline, and the peers that are installed (ripgrep,
-sqlite-utils FTS5, recoll) on the same archive. A failing command is recorded and the
-run goes on. Results go to ``bench/results/<date>-<host>.json`` and, as Markdown with
-the issue's targets marked, to ``docs/benchmarks.md``.
+sqlite-utils FTS5, recoll) on the same archive. Then the same for each real corpus
+under ``../shared/corpora/`` (``corpora.py``: read in place, queries chosen from the
+corpus; informational, no targets). A failing command is recorded and the run goes on.
+Results go to ``bench/results/<date>-<host>.json`` and, as Markdown with the issue's
+targets marked, to ``docs/benchmarks.md``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +36,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+import corpora  # noqa: E402
 import generate  # noqa: E402
 import report  # noqa: E402
 
@@ -57,6 +61,7 @@ class Config:
     profile_size: int | None
     newsidx: list[str]
     skip_changed: bool = False
+    corpora: list[Path] = dataclasses.field(default_factory=list)
 
 
 def newsidx_command() -> list[str]:
@@ -129,17 +134,20 @@ def log(text: str) -> None:
 
 
 class Editor:
-    """Changes 1% of the archive's files for a run and puts the originals back."""
+    """Changes 1% of the archive's files for a run and puts the originals back.
 
-    def __init__(self, files: Path, size: int) -> None:
-        self.files = files
+    ``path_of(i)`` is the ``i``-th of the ``size`` files (computed, so that nothing holds a
+    list of a million paths)."""
+
+    def __init__(self, path_of: Callable[[int], Path], size: int) -> None:
+        self.path_of = path_of
         self.size = size
         self.originals: dict[Path, bytes] = {}
 
     def edit(self, run: int) -> None:
         rng = random.Random(1000 + run)
         for index in rng.sample(range(self.size), max(1, self.size // 100)):
-            path = self.files / generate.file_name(index)
+            path = self.path_of(index)
             data = self.originals.setdefault(path, path.read_bytes())
             path.write_bytes(data + f"Edited in benchmark run {run}.\n".encode())
 
@@ -158,20 +166,24 @@ def search_cmd(cfg: Config, spec: dict[str, Any]) -> list[str]:
 
 
 def query_specs(queries: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The five query kinds; ``filtered`` is ``{"na": reason}`` when there is nothing to
+    filter on (a corpus without providers or dates), and holds only the filters it has."""
     filtered = queries["filtered"]
     return {
         "rare": {"text": queries["rare"]},
         "common": {"text": queries["common"]},
         "two_words": {"text": queries["two_words"]},
         "phrase": {"text": f'"{queries["phrase"]}"', "words": queries["phrase"]},
-        "filtered": {"text": filtered["query"], "provider": filtered["provider"],
-                     "since": filtered["since"], "until": filtered["until"]},
+        "filtered": {"text": filtered["query"],
+                     **{k: filtered[k] for k in ("provider", "since", "until") if filtered.get(k)}}
+        if filtered else {"na": "no providers or dates to filter on"},
     }
 
 
-def bench_ingest(cfg: Config, files: Path, cat: Path, env: dict[str, str], size: int,
-                 editor: Editor) -> dict[str, Any]:
-    ingest = [*cfg.newsidx, "ingest", str(files)]
+def bench_ingest(cfg: Config, paths: Sequence[Path], cat: Path, env: dict[str, str], size: int,
+                 one_percent: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Cold, nothing changed, and ``one_percent()`` (the 1%-changed runs)."""
+    ingest = [*cfg.newsidx, "ingest", *map(str, paths)]
 
     def fresh(_run: int) -> None:
         shutil.rmtree(cat, ignore_errors=True)
@@ -189,13 +201,14 @@ def bench_ingest(cfg: Config, files: Path, cat: Path, env: dict[str, str], size:
             out["one_percent"] = {"skipped": "--skip-changed"}
         else:
             log("  ingest 1% changed")
-            out["one_percent"] = series(ingest, env, cfg.runs, before=editor.edit)
+            out["one_percent"] = one_percent()
     return out
 
 
-def bench_parse_limit(cfg: Config, files: Path, env: dict[str, str], size: int) -> dict[str, Any]:
+def bench_parse_limit(cfg: Config, paths: Sequence[Path], env: dict[str, str],
+                      size: int) -> dict[str, Any]:
     log("  parse-only limit")
-    out = series([PY, str(BENCH / "parselimit.py"), str(files)], env, cfg.runs)
+    out = series([PY, str(BENCH / "parselimit.py"), *map(str, paths)], env, cfg.runs)
     if out["ok"]:
         out["rate"] = size / out["median"]
     return out
@@ -218,26 +231,39 @@ def in_process(script: str, target: Path, specs: dict[str, dict[str, Any]], work
 
 def bench_search(cfg: Config, cat: Path, env: dict[str, str],
                  specs: dict[str, dict[str, Any]], work: Path) -> dict[str, Any]:
+    """Each query kind in ``specs`` as whole processes, then the engine alone; a kind whose
+    spec is ``{"na": reason}`` (a corpus without dates or providers to filter on) is not run."""
     log("  search")
-    out: dict[str, Any] = {kind: series(search_cmd(cfg, spec), env, cfg.search_runs)
+    runnable = {kind: spec for kind, spec in specs.items() if "na" not in spec}
+    out: dict[str, Any] = {kind: ({"na": spec["na"]} if "na" in spec
+                                  else series(search_cmd(cfg, spec), env, cfg.search_runs))
                            for kind, spec in specs.items()}
-    out["engine"] = in_process("engine.py", cat, specs, work, cfg, env)
+    out["engine"] = in_process("engine.py", cat, runnable, work, cfg, env)
     return out
 
 
-def bench_listing(cfg: Config, env: dict[str, str], queries: dict[str, Any]) -> dict[str, Any]:
+def bench_listing(cfg: Config, env: dict[str, str], queries: dict[str, Any],
+                  dated: bool = True) -> dict[str, Any]:
+    """``list`` (with ``--provider``/``--since`` when the queries have them), ``providers``
+    and ``timeline``; ``timeline`` exits 1 ("no dated records match") on an undated
+    corpus, which is then its expected answer."""
     log("  list / providers / timeline")
-    commands = {
-        "list": [*cfg.newsidx, "list", "--provider", queries["list_provider"],
-                 "--since", queries["list_since"]],
-        "providers": [*cfg.newsidx, "providers"],
-        "timeline": [*cfg.newsidx, "timeline"],
-    }
-    return {name: series(cmd, env, cfg.search_runs) for name, cmd in commands.items()}
+    listing = [*cfg.newsidx, "list"]
+    for key in ("provider", "since"):
+        if queries.get(f"list_{key}"):
+            listing += [f"--{key}", queries[f"list_{key}"]]
+    out = {"list": series(listing, env, cfg.search_runs),
+           "providers": series([*cfg.newsidx, "providers"], env, cfg.search_runs),
+           "timeline": series([*cfg.newsidx, "timeline"], env, cfg.search_runs,
+                              ok_codes=(0,) if dated else (0, 1))}
+    out["list"]["command"] = " ".join(["newsidx", *listing[len(cfg.newsidx):]])
+    if not dated:
+        out["timeline"]["note"] = "no dated records: exit 1 expected"
+    return out
 
 
-def bench_peers(cfg: Config, archive: Path, files: Path, work: Path, env: dict[str, str],
-                specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def bench_peers(cfg: Config, records: Path, paths: Sequence[Path], work: Path,
+                env: dict[str, str], specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     rg = shutil.which("rg")
     if "rg" not in cfg.peers:
@@ -248,7 +274,7 @@ def bench_peers(cfg: Config, archive: Path, files: Path, work: Path, env: dict[s
         log("  peer: ripgrep")
         out["ripgrep"] = {"status": "ok", "search": {
             kind: series([rg, "-l", "-i", "-F", specs[kind].get("words", specs[kind]["text"]),
-                          str(files)], env, cfg.search_runs, ok_codes=(0, 1))
+                          *map(str, paths)], env, cfg.search_runs, ok_codes=(0, 1))
             for kind in ("rare", "common", "phrase")}}
     sqlite_utils = shutil.which("sqlite-utils") or str(Path(PY).parent / "sqlite-utils")
     if "sqlite" not in cfg.peers:
@@ -257,18 +283,18 @@ def bench_peers(cfg: Config, archive: Path, files: Path, work: Path, env: dict[s
         out["sqlite_fts5"] = {"status": "not installed"}
     else:
         log("  peer: sqlite-utils FTS5")
-        out["sqlite_fts5"] = _sqlite(cfg, sqlite_utils, archive, work, env, specs)
+        out["sqlite_fts5"] = _sqlite(cfg, sqlite_utils, records, work, env, specs)
     if "recoll" not in cfg.peers:
         out["recoll"] = {"status": "skipped"}
     elif not (shutil.which("recollindex") and shutil.which("recollq")):
         out["recoll"] = {"status": "not installed"}
     else:
         log("  peer: recoll")
-        out["recoll"] = _recoll(cfg, files, work, env, specs)
+        out["recoll"] = _recoll(cfg, paths, work, env, specs)
     return out
 
 
-def _sqlite(cfg: Config, tool: str, archive: Path, work: Path, env: dict[str, str],
+def _sqlite(cfg: Config, tool: str, records: Path, work: Path, env: dict[str, str],
             specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     db = work / "sqlite.db"
     inserts: list[Sample] = []
@@ -276,8 +302,8 @@ def _sqlite(cfg: Config, tool: str, archive: Path, work: Path, env: dict[str, st
     totals: list[Sample] = []
     for _run in range(cfg.runs):
         db.unlink(missing_ok=True)
-        ins = measure([tool, "insert", str(db), "articles", str(archive / "records.jsonl"),
-                       "--nl", "--pk", "id"], env)
+        ins = measure([tool, "insert", str(db), "articles", str(records), "--nl", "--pk", "id"],
+                      env)
         fts = measure([tool, "enable-fts", str(db), "articles", "title", "excerpt", "body"], env)
         inserts.append(ins)
         ftss.append(fts)
@@ -295,17 +321,19 @@ def _sqlite(cfg: Config, tool: str, archive: Path, work: Path, env: dict[str, st
         for kind in ("rare", "common", "two_words", "phrase")}
     if out["build"]["ok"]:
         log("  peer: SQLite FTS5 engine alone")
-        out["engine"] = in_process("sqlite_engine.py", db, specs, work, cfg, env)
+        out["engine"] = in_process("sqlite_engine.py", db,
+                                   {k: v for k, v in specs.items() if "na" not in v}, work, cfg,
+                                   env)
     return out
 
 
-def _recoll(cfg: Config, files: Path, work: Path, env: dict[str, str],
+def _recoll(cfg: Config, paths: Sequence[Path], work: Path, env: dict[str, str],
             specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     conf = work / "recoll"
     shutil.rmtree(conf, ignore_errors=True)
     conf.mkdir(parents=True)
     (conf / "recoll.conf").write_text(
-        f"topdirs = {files}\ndbdir = {conf / 'xapiandb'}\nloglevel = 1\n"
+        f"topdirs = {' '.join(map(str, paths))}\ndbdir = {conf / 'xapiandb'}\nloglevel = 1\n"
         "indexStemmingLanguages = english\n", "utf-8")
     build = series(["recollindex", "-c", str(conf)], env, 1)
     out: dict[str, Any] = {"status": "ok", "build": build, "build_runs_note": "1 run"}
@@ -408,13 +436,16 @@ def bench_size(cfg: Config, size: int, stamp: str) -> dict[str, Any]:
     specs = query_specs(manifest["queries"])
     result: dict[str, Any] = {"size": size, "label": label, "archive_bytes": disk_bytes(files),
                               "queries": specs}
-    editor = Editor(files, size)
+    editor = Editor(lambda index: files / generate.file_name(index), size)
     try:
-        result["ingest"] = bench_ingest(cfg, files, cat, env, size, editor)
-        result["parse_limit"] = bench_parse_limit(cfg, files, env, size)
+        result["ingest"] = bench_ingest(
+            cfg, [files], cat, env, size,
+            lambda: series([*cfg.newsidx, "ingest", str(files)], env, cfg.runs,
+                           before=editor.edit))
+        result["parse_limit"] = bench_parse_limit(cfg, [files], env, size)
         result["search"] = bench_search(cfg, cat, env, specs, work)
         result["listing"] = bench_listing(cfg, env, manifest["queries"])
-        result["peers"] = bench_peers(cfg, archive, files, work, env, specs)
+        result["peers"] = bench_peers(cfg, archive / "records.jsonl", [files], work, env, specs)
         _sqlite_incl_parse(result)
     finally:
         editor.restore()
@@ -422,6 +453,92 @@ def bench_size(cfg: Config, size: int, stamp: str) -> dict[str, Any]:
         result["profile"] = profile_ingest(cfg, files, cat, env, label, stamp)
     shutil.rmtree(work / "recoll", ignore_errors=True)
     (work / "sqlite.db").unlink(missing_ok=True)
+    return result
+
+
+def _copy_and_edit(cfg: Config, root: Path, paths: Sequence[Path], files: Sequence[Path],
+                   work: Path, env: dict[str, str]) -> dict[str, Any]:
+    """The 1%-changed ingest of a corpus, on a scratch copy: the corpus is never written.
+
+    The copy (in the temporary work folder) is ingested once untimed, then each run edits
+    1% of its files and ingests again; copy and catalogue are removed afterwards."""
+    copy, cat = work / "copy", work / "copy-catalogue"
+    try:
+        for path in paths:
+            target = copy / path.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                shutil.copytree(path, target, symlinks=True)
+            else:
+                shutil.copy2(path, target)
+        copy_env = {**env, "NEWSIDX_CATALOGUE": str(cat)}
+        ingest = [*cfg.newsidx, "ingest", *(str(copy / p.relative_to(root)) for p in paths)]
+        first = measure(ingest, copy_env)
+        if not first.get("ok"):
+            return {"ok": False, "runs": 1, "ok_runs": 0,
+                    "error": f"ingest of the scratch copy failed: {first.get('error')}"}
+        copied = [copy / f.relative_to(root) for f in files]
+        editor = Editor(copied.__getitem__, len(copied))
+        out = series(ingest, copy_env, cfg.runs, before=editor.edit)
+        out["note"] = "on a scratch copy outside the corpus"
+        return out
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.rmtree(cat, ignore_errors=True)
+
+
+def bench_corpus(cfg: Config, root: Path) -> dict[str, Any]:
+    """Every measurement on one real corpus, read in place (see ``corpora.py``).
+
+    Its catalogue, the records exported for sqlite-utils, the peers' databases and the
+    scratch copy for the 1%-changed ingest live in a temporary folder outside the project,
+    removed afterwards: nothing derived from a corpus is kept. Informational: no target is
+    judged on a corpus."""
+    name = root.name
+    log(f"corpus {name}")
+    paths = corpora.ingest_paths(root)
+    files = list(corpora.walk(paths))
+    size = len(files)
+    if size >= RECOLL_MAX:
+        cfg = dataclasses.replace(cfg, peers=cfg.peers - {"recoll"})
+    if size >= BIG:
+        cfg = dataclasses.replace(cfg, runs=1)
+    result: dict[str, Any] = {
+        "corpus": name, "label": name, "path": str(root), "size": size,
+        "ingested": [p.name + ("/" if p.is_dir() else "") for p in paths],
+        "archive_bytes": sum(os.lstat(f).st_blocks * 512 for f in files),
+    }
+    try:
+        picked = corpora.pick_queries(root, paths)
+    except (ValueError, OSError) as exc:
+        result["error"] = f"no queries: {exc}"
+        return result
+    specs = query_specs(picked)
+    result.update(queries=specs, query_choice=picked["how"],
+                  list_filters={k: picked[k] for k in ("list_provider", "list_since")})
+    with tempfile.TemporaryDirectory(prefix=f"newsidx-bench-{name}-") as tmp:
+        work = Path(tmp)
+        cat = work / "catalogue"
+        env = {**os.environ, "NEWSIDX_CATALOGUE": str(cat), "NO_COLOR": "1", "TERM": "dumb"}
+        result["ingest"] = bench_ingest(
+            cfg, paths, cat, env, size,
+            lambda: _copy_and_edit(cfg, root, paths, files, work, env))
+        result["parse_limit"] = bench_parse_limit(cfg, paths, env, size)
+        result["search"] = bench_search(cfg, cat, env, specs, work)
+        result["listing"] = bench_listing(cfg, env, picked, dated=picked["how"]["dated"])
+        records = work / "records.jsonl"
+        log("  export records for the peers")
+        result["export"] = series([*cfg.newsidx, "export", "--format", "jsonl", "-o",
+                                   str(records)], env, 1)
+        if records.exists():
+            with records.open("rb") as fh:
+                result["records"] = sum(1 for _ in fh)
+        peers = cfg.peers if result["export"]["ok"] else cfg.peers - {"sqlite"}
+        result["peers"] = bench_peers(dataclasses.replace(cfg, peers=peers), records, paths,
+                                      work, env, specs)
+        if "sqlite" in cfg.peers and not result["export"]["ok"]:
+            result["peers"]["sqlite_fts5"] = {"status": "newsidx export failed"}
+        _sqlite_incl_parse(result)
     return result
 
 
@@ -478,7 +595,11 @@ def compile_newsidx() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="newsidx benchmark (issue #6)")
-    parser.add_argument("--sizes", default="1k,10k,100k", help="comma list: 1k,10k,100k,1M")
+    parser.add_argument("--sizes", default="1k,10k,100k",
+                        help="comma list: 1k,10k,100k,1M; 'none' for corpora only")
+    parser.add_argument("--corpora", default="all",
+                        help="real corpora under SHARED/corpora: 'all' present (default), "
+                             "a comma list (bbc,ruby-lang-news) or 'none'")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3)")
     parser.add_argument("--quick", action="store_true",
                         help="one run per search, no profile (the CI smoke test)")
@@ -496,9 +617,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="skip the 1%%-changed ingest (it rewrites 10k files at 1M)")
     args = parser.parse_args(argv)
     try:
-        sizes = [generate.parse_size(s) for s in args.sizes.split(",") if s.strip()]
+        sizes = [generate.parse_size(s) for s in args.sizes.split(",")
+                 if s.strip() and s.strip() != "none"]
         profile = None if args.profile_size == "none" else generate.parse_size(args.profile_size)
-    except argparse.ArgumentTypeError as exc:
+        corpus_dirs = corpora.find(args.shared, args.corpora)
+    except (argparse.ArgumentTypeError, FileNotFoundError) as exc:
         parser.error(str(exc))
     if args.runs < 1:
         parser.error("--runs must be at least 1")
@@ -508,7 +631,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results=args.results, docs=None if str(args.docs) == "none" else args.docs,
         peers=set(args.peers.split(",")) - {"none"}, profile_size=profile,
         newsidx=args.newsidx.split() if args.newsidx else newsidx_command(),
-        skip_changed=args.skip_changed,
+        skip_changed=args.skip_changed, corpora=corpus_dirs,
     )
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y-%m-%d")
@@ -516,15 +639,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "date": now.isoformat(timespec="seconds"),
         "command": "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "config": {"runs": cfg.runs, "search_runs": cfg.search_runs, "quick": cfg.quick,
-                   "seed": cfg.seed, "skip_changed": cfg.skip_changed},
+                   "seed": cfg.seed, "skip_changed": cfg.skip_changed,
+                   "corpora": [str(p) for p in cfg.corpora]},
         "machine": machine_info(cfg),
         "sizes": {},
+        "corpora": {},
     }
     compiled = compile_newsidx()
     results["config"]["bytecode"] = compiled
     started = time.perf_counter()
     for size in cfg.sizes:
         results["sizes"][generate.size_label(size)] = bench_size(cfg, size, stamp)
+    for root in cfg.corpora:
+        results["corpora"][root.name] = bench_corpus(cfg, root)
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["targets"] = report.check_targets(results)
     cfg.results.mkdir(parents=True, exist_ok=True)

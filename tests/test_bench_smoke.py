@@ -1,4 +1,5 @@
-"""Smoke tests of the benchmark: the generator at 200 articles, the whole harness at 1k."""
+"""Smoke tests of the benchmark: the generator at 200 articles, the whole harness at 1k
+(and on the real ``bbc`` corpus when ``../shared`` has it), the corpus query rules."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def _load(name: str) -> ModuleType:
 gen = _load("generate")
 report = _load("report")
 sqlite_engine = _load("sqlite_engine")
+corpora = _load("corpora")
+SMOKE_CORPUS = "bbc"  # plain text, 2,225 files: ~15 s for the whole corpus part
 
 
 @pytest.fixture
@@ -143,15 +146,25 @@ def bench_1k(out_dir: Path, shared: Path,
         pytest.skip("the newsidx CLI is not runnable yet")
     tmp = tmp_path_factory.mktemp("bench-1k")
     results, docs = tmp / "results", tmp / "benchmarks.md"
+    corpus = shared / "corpora" / SMOKE_CORPUS
+    before = _corpus_state(corpus) if corpus.is_dir() else None
     proc = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--sizes", "1k", "--runs", "1", "--quick",
          "--out", str(out_dir), "--shared", str(shared), "--results", str(results),
-         "--docs", str(docs), "--peers", "rg,sqlite"],
-        capture_output=True, text=True, timeout=240, check=False)
+         "--docs", str(docs), "--peers", "rg,sqlite",
+         "--corpora", SMOKE_CORPUS if before is not None else "none"],
+        capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    if before is not None:
+        assert _corpus_state(corpus) == before, "the benchmark changed the corpus"
     [path] = results.glob("*.json")
     _RUN["1k"] = (json.loads(path.read_text("utf-8")), docs.read_text("utf-8"), proc.stdout)
     return _RUN["1k"]
+
+
+def _corpus_state(root: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file under ``root``."""
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")}
 
 
 @pytest.mark.slow
@@ -168,6 +181,97 @@ def test_benchmark_runs_end_to_end_at_1k(bench_1k: tuple[dict[str, Any], str, st
     assert report == stdout
     assert "## Targets (issue #6)" in report and "## 1k articles" in report
     assert "| ingest, cold |" in report
+
+
+@pytest.mark.slow
+@pytest.mark.shared
+def test_benchmark_measures_a_real_corpus(bench_1k: tuple[dict[str, Any], str, str]) -> None:
+    data, report, _ = bench_1k
+    if SMOKE_CORPUS not in data.get("corpora", {}):
+        pytest.skip(f"../shared/corpora/{SMOKE_CORPUS} is not present")
+    corpus = data["corpora"][SMOKE_CORPUS]
+    assert corpus["size"] == 2225 and "PROVENANCE.md" not in corpus["ingested"]
+    ingest = corpus["ingest"]
+    for step in ("cold", "nothing_changed", "one_percent"):
+        assert ingest[step]["ok"], (step, ingest[step].get("error"))
+    assert corpus["parse_limit"]["ok"] and corpus["parse_limit"]["rate"] > 0
+    queries = corpus["queries"]
+    assert set(queries) == {"rare", "common", "two_words", "phrase", "filtered"}
+    assert queries["filtered"] == {"na": "no providers or dates to filter on"}
+    assert corpus["query_choice"]["df"]["rare"] <= 5
+    search = corpus["search"]
+    for kind in ("rare", "common", "two_words", "phrase"):
+        assert search[kind]["ok"] and search[kind]["stdout_lines"] >= 1, (kind, search[kind])
+        assert search["engine"][kind]["hits"] >= 1
+    assert search["common"]["stdout_lines"] == 20
+    assert search["filtered"] == {"na": "no providers or dates to filter on"}
+    assert all(corpus["listing"][n]["ok"] for n in ("list", "providers", "timeline"))
+    assert corpus["export"]["ok"] and 2000 < corpus["records"] <= 2225
+    if corpus["peers"]["sqlite_fts5"]["status"] == "ok":
+        assert corpus["peers"]["sqlite_fts5"]["build"]["ok"]
+        assert corpus["peers"]["sqlite_fts5"]["search"]["common"]["stdout_lines"] >= 1
+    assert data["sizes"]["1k"]["ingest"]["cold"]["ok"]
+    assert [t["status"] for t in data["targets"]] == ["not measured"] * 6
+    assert f"## Corpus `{SMOKE_CORPUS}` (2,225 files" in report
+    assert f"Queries: rare word `{queries['rare']['text']}`" in report
+    assert "| search: filtered | n/a |" in report
+    assert "files/s" in report and "records for sqlite-utils" in report
+
+
+def _write(path: Path, text: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, "utf-8")
+
+
+def test_corpus_queries_follow_the_rules(tmp_path: Path) -> None:
+    """Plain text and Markdown front matter, a Jekyll date, a file that is not UTF-8."""
+    root = tmp_path / "corpus"
+    filler = " ".join(f"filler{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(120))
+    _write(root / "PROVENANCE.md", "# Not an article\n\nzeitgeist zeitgeist\n")
+    _write(root / "news" / "a.txt", f"Headline one\n\nThe market said wheat rose. {filler}\n")
+    _write(root / "news" / "b.txt", "Headline two\n\nMarket prices: the market said "
+           "zeitgeist adicione.\n")
+    _write(root / "news" / "c.txt", "Caf\xe9 news\n\nThe market said zeitgeist adicione "
+           "caf\xe9.\n".encode("cp1252"))
+    _write(root / "posts" / "2024-05-06-post.md", "---\ntitle: \"Market update\"\n"
+           "lang: en\n---\n\nThe market: zeitgeist adicione adicional.\n")
+    _write(root / "posts" / "2023-01-02-other.md", "---\ntitle: Other\ndate: 2023-01-02 "
+           "10:00:00 +0000\n---\n\nAdicionales adicionado market.\n")
+    paths = corpora.ingest_paths(root)
+    assert [p.name for p in paths] == ["news", "posts"]
+    assert len(list(corpora.walk(paths))) == 5
+    assert corpora.read_article(root / "posts" / "2024-05-06-post.md")["date"].isoformat() \
+        == "2024-05-06"
+    picked = corpora.pick_queries(root, paths)
+    assert picked["how"]["documents"] == 5
+    assert picked["common"] == "market"  # in all 5 files; "said" in 3; "the" too short
+    # df 3 both, but adicione's family (adicional, adicionales, adicionado) is in 6 files
+    assert picked["rare"] == "zeitgeist"
+    assert picked["how"]["anchor"] == "news/a.txt"  # the only file with 100+ words
+    assert picked["phrase"] == "market said"  # "the" is too short, "said wheat" comes later
+    assert picked["how"]["df"]["two_words_together"] >= 1
+    assert picked["filtered"] is None  # the anchor has neither date nor provider
+    assert picked["list_since"] == "2024-02-06"  # 90 days before the newest date
+    parsed = subprocess.run([sys.executable, str(BENCH / "parselimit.py"), *map(str, paths),
+                             "--jobs", "1"], capture_output=True, text=True, check=True)
+    assert json.loads(parsed.stdout)["articles"] == 5
+
+
+@pytest.mark.shared
+def test_ruby_lang_news_queries_have_a_date_filter(shared: Path) -> None:
+    root = shared / "corpora" / "ruby-lang-news"
+    if not root.is_dir():
+        pytest.skip("../shared/corpora/ruby-lang-news is not present")
+    picked = corpora.pick_queries(root)
+    assert picked["how"]["documents"] == 4723 and picked["how"]["dated"]
+    filtered = picked["filtered"]
+    assert set(filtered) == {"query", "since", "until"} and filtered["query"] == picked["common"]
+    assert filtered["since"] < filtered["until"]
+    assert picked["list_provider"] is None and picked["list_since"]
+    assert picked["how"]["df"]["rare"] <= 5 < picked["how"]["df"]["common"]
 
 
 def _sqlite_utils() -> str:
