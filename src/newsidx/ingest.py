@@ -73,7 +73,7 @@ class Prepared(NamedTuple):
         return build_document(self.row.id, line.encode("utf-8", "surrogatepass"), self.fields)
 
 
-IndexSync = Callable[[Catalogue, Sequence[Prepared], Sequence[str], int], None]
+IndexSync = Callable[[Catalogue, Iterable[Prepared], Sequence[str], int], None]
 
 
 class UsageError(NewsidxError):
@@ -165,7 +165,7 @@ class IndexSyncer:
         self.index = index
         self.session = index.session()
 
-    def __call__(self, catalogue: Catalogue, upserts: Sequence[Prepared],
+    def __call__(self, catalogue: Catalogue, upserts: Iterable[Prepared],
                  deletes: Sequence[str], generation: int) -> None:
         docs = (p.document() for p in upserts)
         if self.index.generation() == generation - 1:
@@ -654,16 +654,25 @@ def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: i
         }
 
     upserts, deletes, added, updated = batch.resolve(reparse)
-    rows = [p.row for p in upserts]
-    generation = writer.commit(upserts=rows, deletes=deletes, files=batch.file_changes)
+    batch.contributions.clear()  # the upserts are now the only copy of the parsed records
+    generation = writer.commit(upserts=[p.row for p in upserts], deletes=deletes,
+                               files=batch.file_changes)
     report.generation = generation
     report.commits += 1
     report.records_added += added
     report.records_updated += updated
     report.records_removed += len(deletes)
     if index_sync is not None:
-        index_sync(writer.catalogue, upserts, deletes, generation)
+        index_sync(writer.catalogue, _drain(upserts), deletes, generation)
     emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))
+
+
+def _drain(items: list[Prepared]) -> Iterator[Prepared]:
+    """``items`` first to last, each dropped from the list once handed over: tantivy
+    queues thousands of documents, and the batch's records need not be held beside them."""
+    items.reverse()
+    while items:
+        yield items.pop()
 
 
 def _release_memory() -> None:
