@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -255,3 +256,33 @@ def test_path_list_behaves_as_a_list(program: list[tuple[object, ...]]) -> None:
     assert compact != [*model, "/more"] and (compact == "x") is False
     assert compact != [*range(len(model))] or not model
     assert repr(compact) == f"PathList({model!r})"
+
+
+def test_survey_marks_walked_paths_and_returns_a_path_list(tmp_path: Path) -> None:
+    """Stale states are those the walk did not mark, counted afresh on every survey;
+    the files to read come back as a PathList."""
+    from newsidx.ingest import IngestReport, _survey
+
+    top = tmp_path / "top"
+    top.mkdir()
+    names = ["same.md", "changed.md", os.fsdecode(b"new-\xff.md"), "goes.md"]
+    for name in names:
+        (top / name).write_text("x")
+    states = FileStates()
+    for name in names[:2] + names[3:]:
+        st_ = (top / name).stat()
+        states[str(top / name)] = FileState(st_.st_size, st_.st_mtime_ns, "", ())
+    states[str(top / "changed.md")] = FileState(99, 0, "", ())
+    states[str(top / "gone.md")] = FileState(1, 1, "", ())
+    states[str(tmp_path / "elsewhere.md")] = FileState(1, 1, "", ())  # outside the root
+
+    report = IngestReport()
+    todo = _survey([str(top)], False, states, report, lambda event: None)
+    assert isinstance(todo, PathList)
+    assert sorted(todo) == sorted(str(top / n) for n in ("changed.md", names[2]))
+    assert report.unchanged == 2 and report.stale == [str(top / "gone.md")]
+
+    (top / "goes.md").unlink()
+    report = IngestReport()
+    _survey([str(top)], False, states, report, lambda event: None)
+    assert report.stale == [str(top / "goes.md"), str(top / "gone.md")]
