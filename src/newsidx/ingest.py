@@ -116,8 +116,8 @@ class IngestReport:
     """What an ingest did; ``exit_code`` is 0 (all fine or skipped) or 1 (some failed)."""
 
     files_seen: int = 0
-    new: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    new: PathList = field(default_factory=PathList)  # compact: a cold ingest lists every file
+    updated: PathList = field(default_factory=PathList)
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
