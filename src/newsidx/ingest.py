@@ -30,7 +30,15 @@ from typing import Any, Literal, NamedTuple, Protocol, overload
 
 import tantivy
 
-from newsidx.catalogue import Catalogue, CatalogueWriter, FileState, FileStates, Row, dump_line
+from newsidx.catalogue import (
+    Catalogue,
+    CatalogueWriter,
+    FileState,
+    FileStates,
+    PathList,
+    Row,
+    dump_line,
+)
 from newsidx.errors import NewsidxError, ParseError, SkippedFile
 from newsidx.index import DocField, build_document, document_fields
 from newsidx.model import Article, from_json
@@ -108,8 +116,8 @@ class IngestReport:
     """What an ingest did; ``exit_code`` is 0 (all fine or skipped) or 1 (some failed)."""
 
     files_seen: int = 0
-    new: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
+    new: PathList = field(default_factory=PathList)  # compact: a cold ingest lists every file
+    updated: PathList = field(default_factory=PathList)
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -609,19 +617,19 @@ def ingest(
 
 
 def _survey(tops: list[str], hidden: bool, states: FileStates,
-            report: IngestReport, emit: Callable[[ProgressEvent], None]) -> list[str]:
-    """Walk the roots; count unchanged files and stale states; return the files to read."""
-    todo: list[str] = []
-    seen: set[str] = set()
+            report: IngestReport, emit: Callable[[ProgressEvent], None]) -> PathList:
+    """Walk the roots; count unchanged files and stale states; return the files to read.
+
+    A walked path with a state is marked in ``states``, so the stale ones are found without
+    a set of a million paths; the files to read are held as a compact :class:`PathList`."""
+    todo = PathList()
+    states.clear_marks()
     for entry in walk(tops, hidden=hidden):
         if entry.skipped is not None:
             report.skipped.append((entry.path, entry.skipped))
             continue
         report.files_seen += 1
-        known = states.stat_of(entry.path)
-        if known is not None:
-            seen.add(entry.path)  # only paths with a state can be stale
-        if known == (entry.size, entry.mtime_ns):
+        if states.stat_of(entry.path, mark=True) == (entry.size, entry.mtime_ns):
             report.unchanged += 1
         else:
             todo.append(entry.path)
@@ -629,7 +637,7 @@ def _survey(tops: list[str], hidden: bool, states: FileStates,
             emit(ProgressEvent("walk", report.files_seen, 0))
     emit(ProgressEvent("walk", report.files_seen, report.files_seen))
     report.stale = sorted(
-        p for p in states if p not in seen and _under(p, tops) and not _is_file(p)
+        p for p in states.unmarked() if _under(p, tops) and not _is_file(p)
     )
     return todo
 
