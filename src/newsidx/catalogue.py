@@ -1522,7 +1522,7 @@ class CatalogueWriter:
         if k >= len(segments):
             name = state_file_name(generation, full=True)
             atomic_write(self.root / name,
-                         (dump_line(states[p].to_json(p)) for p in sorted(states)))
+                         (dump_line(states[p].to_json(p)) for p in states))
             m["files"] = [name]
         else:
             folded: dict[str, str] = {}
