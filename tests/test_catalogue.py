@@ -19,14 +19,13 @@ from newsidx.catalogue import (
     MAX_SEGMENTS,
     SCHEMA_VERSION,
     Catalogue,
-    FileState,
-    FileStates,
     default_root,
     is_tombstone,
     salvage_states,
     tombstone,
 )
 from newsidx.errors import CatalogueError, LockedError, NotFoundError
+from newsidx.filestates import FileState, FileStates
 from newsidx.model import Article, Provider, make_id, to_json
 
 

@@ -17,8 +17,9 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from newsidx.catalogue import Catalogue, FileState
+from newsidx.catalogue import Catalogue
 from newsidx.cli import cli
+from newsidx.filestates import FileState
 from newsidx.model import Article, Provider, RelatedRef
 
 HOSTILE = "[bold red]x[/] \x1b]0;pwned\x07 hostile\u202eevil"

@@ -9,15 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsidx.catalogue import (
-    _REC_SIZE,
-    FileState,
-    FileStates,
-    PathList,
-    _fold_state_lines,
-    _pack_tail,
-    dump_line,
-)
+from newsidx.catalogue import _fold_state_lines, dump_line
+from newsidx.filestates import _REC_SIZE, FileState, FileStates, PathList, _pack_tail
 
 _HEX_IDS = [f"{n:016x}" for n in (0, 1, 0xAA, 2**63, 2**64 - 1, 0x1234_5678_9ABC_DEF0)]
 _OTHER_IDS = ["not-hex", "X" * 16, "0123456789abcde", "0123456789abcdef0",

@@ -30,12 +30,12 @@ from newsidx.catalogue import (
     MANIFEST,
     RECORDS_DIR,
     Catalogue,
-    FileState,
     atomic_write,
     salvage_states,
     state_file_name,
 )
 from newsidx.errors import CatalogueError
+from newsidx.filestates import FileState
 from newsidx.model import Article, from_json, to_json
 
 REPAIR_PREFIX = ".newsidx-repair-"

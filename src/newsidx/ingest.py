@@ -30,16 +30,9 @@ from typing import Any, Literal, NamedTuple, Protocol, overload
 
 import tantivy
 
-from newsidx.catalogue import (
-    Catalogue,
-    CatalogueWriter,
-    FileState,
-    FileStates,
-    PathList,
-    Row,
-    dump_line,
-)
+from newsidx.catalogue import Catalogue, CatalogueWriter, Row, dump_line
 from newsidx.errors import NewsidxError, ParseError, SkippedFile
+from newsidx.filestates import FileState, FileStates, PathList
 from newsidx.index import DocField, build_document, document_fields
 from newsidx.model import Article, from_json
 from newsidx.walk import walk
