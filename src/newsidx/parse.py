@@ -242,7 +242,9 @@ def _check_depth(text: str) -> None:
                 block = level
         if bound + 2 * block + 5 <= MAX_DEPTH:
             return
-    loader = _Loader(text)
+    # The pure-Python parser, not libyaml: libyaml's scanner counts flow levels ahead of
+    # the events and stops at its own limit, so only Python's events reach ours.
+    loader = yaml.BaseLoader(text)
     try:
         depth = 0
         while loader.check_event():
