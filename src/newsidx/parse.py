@@ -244,7 +244,7 @@ def _check_depth(text: str) -> None:
             return
     # The pure-Python parser, not libyaml: libyaml's scanner counts flow levels ahead of
     # the events and stops at its own limit, so only Python's events reach ours.
-    loader = yaml.BaseLoader(text)
+    loader: Any = yaml.BaseLoader(text)
     try:
         depth = 0
         while loader.check_event():
