@@ -91,9 +91,7 @@ class Manifest:
                        "related": self.kinds["related"], "undated": len(self.undated),
                        "files": dated + len(self.undated)},
             "shards": {},
-            "files": [],
             "previous_files": [],
-            "id_table": None,
             "providers": {k: {"name": n, "count": len(v), "articles": a}
                           for k, (n, v, a) in sorted(self.providers.items())},
             "topics": {k: {"count": len(v)} for k, v in sorted(self.topics.items())},

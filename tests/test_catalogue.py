@@ -12,20 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsidx.catalogue import (
-    LEGACY_SCHEMA,
-    MANIFEST,
-    MAX_SEGMENTS,
-    SCHEMA_VERSION,
-    Catalogue,
-    default_root,
-    is_tombstone,
-    salvage_states,
-    tombstone,
-)
 from newsidx.errors import CatalogueError, LockedError, NotFoundError
-from newsidx.filestates import FileState, FileStates
 from newsidx.model import Article, Provider, make_id, to_json
+from newsidx.store import MANIFEST, SCHEMA_VERSION, Catalogue, FileState, default_root
+from newsidx.store.layout import UPGRADABLE_SCHEMA
+from newsidx.store.segments import MAX_SEGMENTS, is_tombstone, tombstone
 
 
 def art(url: str | None, title: str = "T", *, day: str | None = "2024-03-05",
@@ -78,11 +69,12 @@ def test_round_trip_and_manifest_keys(catalogue_dir: Path) -> None:
     assert m["topics"] == {"AI": {"count": 2}, "China": {"count": 1}}
     assert m["dates"] == {"2023-10-17": {"count": 1}, "2024-03-05": {"count": 1}}
     assert "undated" not in m
-    assert m["id_table"] == "records/ids.1.bin"
-    assert dict(cat.id_table().items()) == {a.id: "2024-03", b.id: "2023-10", c.id: "undated"}
+    book = cat.bookkeeping()
+    assert book is not None
+    assert book.id_shards() == {a.id: "2024-03", b.id: "2023-10", c.id: "undated"}
     assert m["totals"] == {"records": 3, "articles": 2, "related": 1, "undated": 1, "files": 1}
     shards = sorted(p.name.split(".")[0] for p in (catalogue_dir / "records").iterdir())
-    assert shards == ["2023-10", "2024-03", "ids", "undated"]
+    assert shards == ["2023-10", "2024-03", "undated"]
     assert cat.files() == {"/a.md": FileState(3, 4, "ab", (a.id, c.id))}
     assert cat.check() == []
 
@@ -151,55 +143,59 @@ def test_newer_schema_is_refused(catalogue_dir: Path) -> None:
         _ = Catalogue().generation
     with pytest.raises(CatalogueError, match="newer"), Catalogue().writer() as w:
         w.commit(upserts=[], deletes=[], files={})
-    for older in (0, LEGACY_SCHEMA - 1):
+    for older in (0, UPGRADABLE_SCHEMA - 1):
         data["schema_version"] = older
         path.write_text(json.dumps(data))
         with pytest.raises(CatalogueError, match=r"cannot read.*re-ingest"):
             list(Catalogue().iter_records())
 
 
-def _downgrade_to_schema_2(cat: Catalogue) -> None:
-    """Rewrite a catalogue's manifest as schema 2 wrote it: id lists in the facets, no
-    id table."""
+def _downgrade_to_schema_3(cat: Catalogue, states: dict[str, FileState]) -> None:
+    """Rewrite a catalogue as schema 3 left it: file states in ``files/``, an id table
+    file, no bookkeeping database."""
     m = dict(cat.manifest())
-    records = list(cat.iter_records())
-    table = m.pop("id_table")
-    (cat.root / table).unlink()
-    m["schema_version"] = LEGACY_SCHEMA
-    for entry in m["providers"].values():
-        entry["ids"] = []
-    for entry in [*m["topics"].values(), *m["dates"].values()]:
-        entry["ids"] = []
-    m["undated"] = []
-    for r in records:
-        if r.provider_key:
-            m["providers"][r.provider_key]["ids"].append(r.id)
-        for topic in set(r.topics):
-            m["topics"][topic]["ids"].append(r.id)
-        (m["dates"][r.day]["ids"] if r.day else m["undated"]).append(r.id)
+    m["schema_version"] = UPGRADABLE_SCHEMA
+    (cat.root / "files").mkdir()
+    (cat.root / "files" / "state.1.jsonl").write_text(
+        "".join(json.dumps(s.to_json(p)) + "\n" for p, s in states.items()))
+    m["files"] = ["files/state.1.jsonl"]
+    (cat.root / "records" / "ids.1.bin").write_bytes(b"{}")
+    m["id_table"] = "records/ids.1.bin"
+    for name in ("state.db", "state.db-wal", "state.db-shm"):
+        (cat.root / name).unlink(missing_ok=True)
     (cat.root / MANIFEST).write_text(json.dumps(m))
     cat.reload()
 
 
-def test_schema_2_is_read_and_upgraded_by_the_next_commit(catalogue_dir: Path) -> None:
+def test_schema_3_is_read_and_upgraded_in_place_by_the_next_write(catalogue_dir: Path) -> None:
     a = art("https://example.com/a", "A", provider=Provider("Reuters", "reuters.com"),
             topics=("AI",))
     b = art("https://example.com/b", "B", day="2023-10-17")
     c = art(None, "Undated body", day=None, kind="related")
+    states = {"/a.md": FileState(3, 4, "ab", (a.id, c.id)), "/b.md": FileState(5, 6, "cd", (b.id,))}
     cat = Catalogue()
     with cat.writer() as w:
-        w.commit(upserts=[a, b, c], deletes=[], files={})
-    _downgrade_to_schema_2(cat)
-    assert cat.manifest()["schema_version"] == LEGACY_SCHEMA
+        w.commit(upserts=[a, b, c], deletes=[], files=states)
+    _downgrade_to_schema_3(cat, states)
+    assert cat.manifest()["schema_version"] == UPGRADABLE_SCHEMA
     assert cat.get(a.id[:6]) == a and cat.get_many([b.id, c.id]) == {b.id: b, c.id: c}
+    assert cat.files() == states
     assert cat.check() == []
     d = art("https://example.com/d", "D", day="2023-10-18")
     with cat.writer() as w:
-        w.commit(upserts=[d], deletes=[b.id], files={})
+        w.commit(upserts=[d], deletes=[b.id], files={"/b.md": None}, compact=True)
     m = json.loads((catalogue_dir / MANIFEST).read_text())
-    assert m["schema_version"] == SCHEMA_VERSION and "undated" not in m
-    assert dict(cat.id_table().items()) == {a.id: "2024-03", d.id: "2023-10", c.id: "undated"}
+    assert m["schema_version"] == SCHEMA_VERSION and "files" not in m and "id_table" not in m
+    assert not (catalogue_dir / "files").exists()
+    assert {f"records/{p.name}" for p in (catalogue_dir / "records").iterdir()} == {
+        e["files"][0] for e in m["shards"].values()}
+    assert sorted(m["shards"]) == ["2023-10", "2024-03", "undated"]
+    book = cat.bookkeeping()
+    assert book is not None
+    assert book.id_shards() == {a.id: "2024-03", d.id: "2023-10", c.id: "undated"}
+    assert cat.files() == {"/a.md": states["/a.md"]}
     assert m["totals"]["records"] == 3 and m["topics"] == {"AI": {"count": 1}}
+    assert m["totals"]["files"] == 1
     assert cat.check() == []
 
 
@@ -288,18 +284,23 @@ def test_commits_match_a_dict_model(tmp_path_factory: pytest.TempPathFactory,
             else:
                 w.commit(upserts=[], deletes=[], files={path: None})
                 files.pop(path, None)
+            fresh = Catalogue(cat.root)
+            assert all(len(e["files"]) <= MAX_SEGMENTS for e in fresh.head()["shards"].values())
+        w.commit(upserts=[], deletes=[], files={}, compact=True)
     fresh = Catalogue(cat.root)
     assert {r.id: to_json(r) for r in fresh.iter_records()} == {
         k: to_json(v) for k, v in model.items()
     }
     assert fresh.files() == files
     assert fresh.check() == []
-    assert fresh.generation == len(ops)
+    assert fresh.generation == len(ops) + 1
     m = fresh.manifest()
-    assert all(len(e["files"]) <= MAX_SEGMENTS for e in m["shards"].values())
-    assert len(m["files"]) <= MAX_SEGMENTS
-    if m["files"]:
-        assert salvage_states(cat.root / "files") == (files, str(cat.root / m["files"][0]))
+    # At rest: one plain file of live records per shard, and nothing else in records/.
+    assert all(len(e["files"]) == 1 for e in m["shards"].values())
+    on_disk = {f"records/{p.name}" for p in (cat.root / "records").iterdir()}
+    assert on_disk == {e["files"][0] for e in m["shards"].values()}
+    lines = [line for name in on_disk for line in (cat.root / name).read_text().splitlines()]
+    assert sorted(json.loads(line)["id"] for line in lines) == sorted(model)
 
 
 def _lines(path: Path) -> list[str]:
@@ -360,7 +361,6 @@ def test_equal_commits_merge_like_a_binary_counter(catalogue_dir: Path) -> None:
             newest = m["shards"]["2024-03"]["files"][-1]
             written += len((catalogue_dir / newest).read_text().splitlines())
             assert len(m["shards"]["2024-03"]["files"]) <= 7  # log2(40) + 1
-            assert len(m["files"]) <= 7
     assert len(cat) == 200 and cat.check() == []
     assert written <= 200 * 4  # well under the 200 * 40 / 2 of rewriting each commit
 
@@ -374,29 +374,24 @@ def test_many_commits_keep_segments_bounded(catalogue_dir: Path) -> None:
                      files={f"/s/{n}.md": FileState(n, n, "ab", (record.id,))})
             m = cat.manifest()
             assert len(m["shards"]["2024-03"]["files"]) <= MAX_SEGMENTS
-            assert 1 <= len(m["files"]) <= MAX_SEGMENTS
             on_disk = {f"records/{p.name}" for p in (catalogue_dir / "records").iterdir()}
-            assert on_disk == set(m["shards"]["2024-03"]["files"]) | {m["id_table"]} | {
-                f for f in m["previous_files"] if f.startswith("records/")
-            }
+            assert on_disk == set(m["shards"]["2024-03"]["files"]) | set(m["previous_files"])
     assert len(cat) == 3 * MAX_SEGMENTS and len(cat.files()) == 3 * MAX_SEGMENTS
     assert cat.check() == []
 
 
-def test_file_state_deltas_hold_only_changes(catalogue_dir: Path) -> None:
+def test_file_states_live_in_the_bookkeeping(catalogue_dir: Path) -> None:
     cat = Catalogue()
     with cat.writer() as w:
         w.commit(upserts=[], deletes=[], files={
             "/a.md": FileState(1, 1, "aa", ("1",)), "/b.md": FileState(2, 2, "bb", ("2",))})
         w.commit(upserts=[], deletes=[], files={
             "/a.md": None, "/c.md": FileState(3, 3, "cc", ("3",))})
-    names = cat.manifest()["files"]
-    assert names == ["files/state.1.jsonl", "files/delta.2.jsonl"]
-    delta = [json.loads(line) for line in (catalogue_dir / names[1]).read_text().splitlines()]
-    assert delta == [{"path": "/a.md", "deleted": True},
-                     {"path": "/c.md", "size": 3, "mtime_ns": 3, "sha256": "cc", "ids": ["3"]}]
-    assert sorted(cat.files()) == ["/b.md", "/c.md"]
+    assert cat.files() == {"/b.md": FileState(2, 2, "bb", ("2",)),
+                           "/c.md": FileState(3, 3, "cc", ("3",))}
     assert cat.manifest()["totals"]["files"] == 2
+    assert sorted(p.name for p in catalogue_dir.iterdir() if not p.name.startswith("state.db")
+                  ) == [".lock", MANIFEST, "records"]
 
 
 def test_compact_rewrites_everything_as_one_file_each(catalogue_dir: Path) -> None:
@@ -409,7 +404,7 @@ def test_compact_rewrites_everything_as_one_file_each(catalogue_dir: Path) -> No
         w.commit(upserts=[], deletes=[], files={}, compact=True)
     m = cat.manifest()
     assert [len(e["files"]) for e in m["shards"].values()] == [1]
-    assert m["files"] == ["files/state.4.jsonl"]
+    assert [p.name for p in (catalogue_dir / "records").iterdir()] == ["2024-03.4.jsonl"]
     assert ({r.id: r for r in cat.iter_records()}, cat.files()) == before
     assert cat.check() == []
 
@@ -446,15 +441,17 @@ def test_rows_and_records_commit_alike(tmp_path: Path) -> None:
 
 def test_a_writer_reads_the_manifest_once(catalogue_dir: Path,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """The writer keeps the id sets it committed instead of re-parsing the manifest."""
+    """The writer keeps the manifest it committed instead of re-parsing it."""
+    from newsidx.store import manifest
+
     reads: list[int] = []
-    original = Catalogue._read_manifest
+    original = manifest.read_manifest
 
-    def counting(self: Catalogue) -> dict[str, object]:
+    def counting(root: Path, path: Path) -> dict[str, object]:
         reads.append(1)
-        return original(self)
+        return original(root, path)
 
-    monkeypatch.setattr(Catalogue, "_read_manifest", counting)
+    monkeypatch.setattr(manifest, "read_manifest", counting)
     cat = Catalogue()
     with cat.writer() as w:
         for n in range(5):
@@ -469,7 +466,7 @@ def test_a_writer_reads_the_manifest_once(catalogue_dir: Path,
 
 def test_a_failed_commit_leaves_the_writer_usable(catalogue_dir: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import newsidx.catalogue as catalogue_module
+    import newsidx.store.writer as catalogue_module
 
     cat = Catalogue()
     a, b = art("https://example.com/a"), art("https://example.com/b", day="2023-01-01")
@@ -513,32 +510,3 @@ def test_writer_lookups_find_the_newest_line(catalogue_dir: Path, ids: list[str]
     assert {r.id: r.title for r in cat.iter_records()} == {
         ids[0]: "one", ids[1]: "two", ids[2]: "one", "0" * 16: "o"}
     assert cat.check() == []
-
-
-_IDS = ["00000000000000aa", "00000000000000bb", "00000000000000cc", "not-hex", "x" * 20]
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["/a", "/b", "/c", "/d/é"]),
-                          st.one_of(st.none(), st.lists(st.sampled_from(_IDS), max_size=4)),
-                          st.sampled_from(["ab" * 32, "not a sha", ""])),
-                max_size=30))
-def test_file_states_match_a_dict(ops: list[tuple[str, list[str] | None, str]]) -> None:
-    """The packed map holds exactly what a dict would, and knows which paths list an id."""
-    packed = FileStates()
-    model: dict[str, FileState] = {}
-    for n, (path, ids, sha) in enumerate(ops):
-        if ids is None:
-            packed.pop(path, None)
-            model.pop(path, None)
-        else:
-            state = FileState(n, -n * 10**15, sha, tuple(ids))
-            packed[path] = state
-            model[path] = state
-        assert dict(packed) == model and len(packed) == len(model)
-        for rid in _IDS:
-            assert sorted(packed.paths_of(rid)) == sorted(p for p, s in model.items()
-                                                          if rid in s.ids)
-        for p in ("/a", "/z"):
-            assert packed.stat_of(p) == ((model[p].size, model[p].mtime_ns) if p in model
-                                         else None)

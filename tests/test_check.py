@@ -157,16 +157,35 @@ def test_records_nowhere_to_be_found_are_listed(built: tuple[Path, Catalogue]) -
     assert any(line.startswith("not recovered: ") for line in lines)
 
 
-def test_lost_file_state_asks_for_a_re_ingest(built: tuple[Path, Catalogue]) -> None:
+def test_lost_bookkeeping_is_rebuilt_from_the_records_sources(
+        built: tuple[Path, Catalogue]) -> None:
+    """With the manifest and the bookkeeping database both gone, the records' own
+    ``sources`` name the files to re-read."""
+    _, cat = built
+    before = snapshot(cat)
+    (cat.root / "catalogue.json").write_text("{")
+    for name in ("state.db", "state.db-wal", "state.db-shm"):
+        (cat.root / name).unlink(missing_ok=True)
+    code, out = run(cat, "--repair")
+    assert code == 0, out
+    assert "listed in the records' sources" in out
+    cat.reload()
+    assert snapshot(cat) == before
+    assert check(cat).ok
+
+
+def test_unknown_sources_ask_for_a_re_ingest(built: tuple[Path, Catalogue]) -> None:
     _, cat = built
     manifest = cat.root / "catalogue.json"
     manifest.write_text("{")
-    for path in (cat.root / "files").iterdir():
-        path.unlink()
+    for name in ("state.db", "state.db-wal", "state.db-shm"):
+        (cat.root / name).unlink(missing_ok=True)
+    for path in (cat.root / "records").iterdir():
+        path.write_text("{not a record\n")
     kept = sorted(os.listdir(cat.root / "records"))
     code, out = run(cat, "--repair")
     assert code == 1
-    assert "not recovered: the file state is lost" in out and "re-ingest" in out
+    assert "not recovered: the sources are unknown" in out and "re-ingest" in out
     assert manifest.read_text() == "{"
     assert sorted(os.listdir(cat.root / "records")) == kept
 

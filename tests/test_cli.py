@@ -19,8 +19,8 @@ from click.testing import CliRunner, Result
 
 from newsidx.catalogue import Catalogue
 from newsidx.cli import cli
-from newsidx.filestates import FileState
 from newsidx.model import Article, Provider, RelatedRef
+from newsidx.store import FileState
 
 HOSTILE = "[bold red]x[/] \x1b]0;pwned\x07 hostile\u202eevil"
 
@@ -329,10 +329,10 @@ def test_read_commands_never_parse_the_manifest(
 ) -> None:
     run("search", "Alibaba")  # builds the index (which reads the catalogue)
 
-    def refuse(self: Catalogue) -> None:
+    def refuse(root: Path, path: Path) -> None:
         raise AssertionError("the whole manifest was read")
 
-    monkeypatch.setattr(Catalogue, "_read_manifest", refuse)
+    monkeypatch.setattr("newsidx.store.manifest.read_manifest", refuse)
     assert ids(run("search", "Alibaba", "--provider", "Benzinga.com", "--format", "ids")) == [
         "3e5fed83c1bc69b1"]
     assert ids(run("list", "--provider", "scmp.com", "--since", "2023", "--format", "ids")) == [

@@ -286,10 +286,10 @@ def test_parallel_batched_run_equals_serial(tmp_path: Path) -> None:
 
 def test_a_byte_bound_splits_batches_with_the_same_result(tmp_path: Path) -> None:
     """Batches also end once they hold ``batch_bytes`` of parsed text; the catalogue and
-    its index are the same as with one batch, and segments stay bounded."""
-    from newsidx.catalogue import MAX_SEGMENTS
+    its index are the same as with one batch, and at rest each shard is one plain file."""
     from newsidx.index import SearchIndex
     from newsidx.ingest import index_sync_for
+    from newsidx.store.segments import MAX_SEGMENTS
 
     root = tmp_path / "news"
     list(many(root, 40))
@@ -306,8 +306,9 @@ def test_a_byte_bound_splits_batches_with_the_same_result(tmp_path: Path) -> Non
     assert split.files() == whole.files()
     assert split.check() == []
     m = split.manifest()
-    assert max(len(e["files"]) for e in m["shards"].values()) <= MAX_SEGMENTS
-    assert any(len(e["files"]) > 1 for e in m["shards"].values())
+    assert all(len(e["files"]) == 1 for e in m["shards"].values())
+    on_disk = {f"records/{p.name}" for p in (split.root / "records").iterdir()}
+    assert on_disk == {e["files"][0] for e in m["shards"].values()}
 
 
 def test_shared_entries_merge_without_converting_records(
@@ -391,23 +392,23 @@ def test_worker_built_document_equals_the_index_own() -> None:
 
 def test_workers_are_forked_before_the_run_grows(tree: Path, catalogue_dir: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """The parse pool exists before the file states are loaded and the tree is walked, so
-    forked workers do not inherit (and, through their GC, copy) a million paths."""
+    """The parse pool exists before the tree is walked and compared with the file states,
+    so forked workers do not inherit (and, through their GC, copy) a million paths."""
     from newsidx import ingest as ingest_module
-    from newsidx.catalogue import CatalogueWriter
+    from newsidx.store.bookkeeping import Bookkeeping
 
     seen: list[int] = []
-    files = CatalogueWriter.files
+    survey = Bookkeeping.survey
     gc.collect()
     earlier = [p for p in gc.get_objects() if isinstance(p, ingest_module._Parser)]
 
-    def spy(self: CatalogueWriter) -> Any:
+    def spy(self: Bookkeeping, walked: Any) -> Any:
         pools = [p for p in gc.get_objects() if isinstance(p, ingest_module._Parser)
                  and not any(p is q for q in earlier)]
         seen.extend(len(p.pool._processes or {}) if p.pool else 0 for p in pools)
-        return files(self)
+        return survey(self, walked)
 
-    monkeypatch.setattr(CatalogueWriter, "files", spy)
+    monkeypatch.setattr(Bookkeeping, "survey", spy)
     report = ingest([tree], Catalogue(), jobs=2)
     assert report.new
     assert seen and all(n == 2 for n in seen)

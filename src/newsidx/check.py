@@ -24,19 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newsidx.catalogue import (
-    FILES_DIR,
-    INDEX_DIR,
-    MANIFEST,
-    RECORDS_DIR,
-    Catalogue,
-    atomic_write,
-    salvage_states,
-    state_file_name,
-)
 from newsidx.errors import CatalogueError
-from newsidx.filestates import FileState
 from newsidx.model import Article, from_json, to_json
+from newsidx.store import INDEX_DIR, MANIFEST, RECORDS_DIR, Catalogue, CatalogueWriter, FileState
+from newsidx.store.layout import LEGACY_FILES_DIR
 
 REPAIR_PREFIX = ".newsidx-repair-"
 _GENERATION = re.compile(r"\.(\d+)\.jsonl$")
@@ -94,11 +85,11 @@ def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False) -> 
         report.remaining = list(report.problems)
         _fill_totals(report, catalogue, damaged=bool(damage))
         return report
-    with catalogue.writer(wait=wait):
+    with catalogue.writer(wait=wait) as writer:
         catalogue.reload()
         damage = catalogue_problems(catalogue)
         if damage:
-            _rebuild_catalogue(catalogue, report)
+            _rebuild_catalogue(catalogue, writer, report)
             catalogue.reload()
             damage = catalogue_problems(catalogue)
         if not damage:
@@ -127,7 +118,7 @@ def catalogue_problems(catalogue: Catalogue) -> list[str]:
     """Problems of the catalogue itself: an unreadable manifest, missing or bad shards."""
     root = catalogue.root
     if root.is_dir() and not (root / MANIFEST).exists() and _leftover_data(root):
-        return [f"{root / MANIFEST} is missing but {RECORDS_DIR}/ or {FILES_DIR}/ hold data"]
+        return [f"{root / MANIFEST} is missing but {RECORDS_DIR}/ holds data"]
     try:
         return catalogue.check()
     except (CatalogueError, OSError, ValueError, KeyError, TypeError) as exc:
@@ -136,7 +127,8 @@ def catalogue_problems(catalogue: Catalogue) -> list[str]:
 
 def _leftover_data(root: Path) -> bool:
     return any(
-        (root / sub).is_dir() and any((root / sub).iterdir()) for sub in (RECORDS_DIR, FILES_DIR)
+        (root / sub).is_dir() and any((root / sub).iterdir())
+        for sub in (RECORDS_DIR, LEGACY_FILES_DIR)
     )
 
 
@@ -217,13 +209,29 @@ def _newest_first(folder: Path) -> list[Path]:
 
 
 def recorded_files(catalogue: Catalogue) -> tuple[Mapping[str, FileState] | None, str]:
-    """The last readable file state (path -> state) and where it came from, or None."""
+    """The recorded source files (path -> state) and where they came from, or None: the
+    bookkeeping database, else the ``sources`` of every readable shard line."""
     with contextlib.suppress(CatalogueError, OSError, ValueError, KeyError, TypeError):
         states = catalogue.files()
         if states:
-            return states, "the manifest's file state"
-    found = salvage_states(catalogue.root / FILES_DIR)
-    return found if found is not None else (None, "")
+            return states, "the bookkeeping database"
+    produced: dict[str, list[str]] = {}
+    for path in _newest_first(catalogue.root / RECORDS_DIR):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for line in _lines(path):
+                try:
+                    data = json.loads(line)
+                    rid, sources = data["id"], data["sources"]
+                except (ValueError, KeyError, TypeError):
+                    continue
+                for source in sources if isinstance(sources, list) else ():
+                    ids = produced.setdefault(str(source), [])
+                    if rid not in ids:
+                        ids.append(rid)
+    if not produced:
+        return None, ""
+    states = {p: FileState(-1, -1, "", tuple(ids)) for p, ids in produced.items()}
+    return states, "the records' sources"
 
 
 def salvage(root: Path, ids: set[str]) -> dict[str, Article]:
@@ -249,17 +257,8 @@ def _lines(path: Path) -> Iterator[str]:
         yield from handle
 
 
-def _max_generation(catalogue: Catalogue) -> int:
-    best = 0
-    with contextlib.suppress(CatalogueError, OSError, ValueError, KeyError, TypeError):
-        best = catalogue.generation
-    for sub in (RECORDS_DIR, FILES_DIR):
-        for path in _newest_first(catalogue.root / sub)[:1]:
-            best = max(best, _generation_of(path.name))
-    return best
-
-
-def _rebuild_catalogue(catalogue: Catalogue, report: CheckReport) -> None:
+def _rebuild_catalogue(catalogue: Catalogue, writer: CatalogueWriter,
+                       report: CheckReport) -> None:
     """Re-ingest the recorded sources into a scratch catalogue, salvage the rest, swap."""
     from newsidx.ingest import ingest
 
@@ -267,7 +266,8 @@ def _rebuild_catalogue(catalogue: Catalogue, report: CheckReport) -> None:
     states, origin = recorded_files(catalogue)
     if states is None:
         report.unrecoverable.append(
-            "the file state is lost, so the sources are unknown: re-ingest your folders "
+            "the sources are unknown (no bookkeeping database and no readable record "
+            "names them): re-ingest your folders "
             f"(newsidx ingest DIR) into a new catalogue; {root} was left as it is"
         )
         return
@@ -282,10 +282,9 @@ def _rebuild_catalogue(catalogue: Catalogue, report: CheckReport) -> None:
         failed = {p for p, _ in result.failed} if result else set()
         lost_paths = sorted(set(states) - set(present) | failed)
         _restore_lost(rebuilt, states, lost_paths, root, report)
-        with rebuilt.writer() as writer:
-            writer.commit(upserts=(), deletes=(), files={}, compact=True)
-        generation = _max_generation(catalogue) + 1
-        _swap_in(rebuilt, catalogue, generation)
+        with rebuilt.writer() as scratch_writer:
+            scratch_writer.commit(upserts=(), deletes=(), files={}, compact=True)
+        generation = writer.adopt(rebuilt)
         read = len(present) - len(failed)
         report.repaired.append(
             f"rebuilt the catalogue at generation {generation} from {read} source file(s) "
@@ -318,44 +317,6 @@ def _restore_lost(rebuilt: Catalogue, states: Mapping[str, FileState], lost_path
                 f"{path}: source is gone or unreadable and {len(missing)} of its record(s) "
                 f"are in no readable shard: {_sample(missing)}"
             )
-
-
-def _swap_in(rebuilt: Catalogue, catalogue: Catalogue, generation: int) -> None:
-    """Move the scratch catalogue's files into place under ``generation``, then commit."""
-    root = catalogue.root
-    m = dict(rebuilt.manifest())
-    shards: dict[str, Any] = {}
-    for shard, entry in m["shards"].items():
-        name = f"{RECORDS_DIR}/{shard}.{generation}.jsonl"
-        (file,) = entry["files"]  # the scratch catalogue was compacted
-        os.replace(rebuilt.root / file, root / name)
-        shards[shard] = {"files": [name], "count": entry["count"], "lines": entry["count"]}
-    m["shards"] = shards
-    if m["files"]:
-        name = state_file_name(generation, full=True)
-        os.replace(rebuilt.root / m["files"][0], root / name)
-        m["files"] = [name]
-    if m.get("id_table"):
-        name = f"{RECORDS_DIR}/ids.{generation}.bin"
-        os.replace(rebuilt.root / m["id_table"], root / name)
-        m["id_table"] = name
-    m["generation"] = generation
-    m["previous_files"] = []
-    for sub in (RECORDS_DIR, FILES_DIR):
-        fd = os.open(root / sub, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    atomic_write(root / MANIFEST, json.dumps(m, ensure_ascii=False, indent=1) + "\n")
-    catalogue.reload()
-    keep = {e["files"][0] for e in shards.values()} | set(m["files"] or ())
-    keep |= {m["id_table"]} if m.get("id_table") else set()
-    for sub in (RECORDS_DIR, FILES_DIR):
-        for path in (root / sub).iterdir():
-            if f"{sub}/{path.name}" not in keep and path.is_file():
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
 
 
 def text_lines(report: CheckReport) -> Iterable[str]:

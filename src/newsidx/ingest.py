@@ -30,11 +30,11 @@ from typing import Any, Literal, NamedTuple, Protocol, overload
 
 import tantivy
 
-from newsidx.catalogue import Catalogue, CatalogueWriter, Row, dump_line
 from newsidx.errors import NewsidxError, ParseError, SkippedFile
-from newsidx.filestates import FileState, FileStates, PathList
 from newsidx.index import DocField, build_document, document_fields
 from newsidx.model import Article, from_json
+from newsidx.store import Catalogue, CatalogueWriter, FileState, Row, dump_line
+from newsidx.store.bookkeeping import Bookkeeping, Survey
 from newsidx.walk import walk
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
@@ -109,8 +109,8 @@ class IngestReport:
     """What an ingest did; ``exit_code`` is 0 (all fine or skipped) or 1 (some failed)."""
 
     files_seen: int = 0
-    new: PathList = field(default_factory=PathList)  # compact: a cold ingest lists every file
-    updated: PathList = field(default_factory=PathList)
+    new: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
@@ -258,18 +258,14 @@ def _close_inherited(fd: int) -> None:
 
 
 class _Tasks(Sequence[tuple[str, str | None, int]]):
-    """The parse tasks of ``paths``, made as they are handed out (a million tuples held
-    at once would take ~80 MB)."""
+    """The parse tasks of the files a survey found to read, fetched from its table as
+    they are handed out (a million tuples held at once would take ~80 MB)."""
 
-    def __init__(self, paths: Sequence[str], states: FileStates, max_size: int) -> None:
-        self.paths, self.states, self.max_size = paths, states, max_size
-
-    def _task(self, path: str) -> tuple[str, str | None, int]:
-        old = self.states.get(path)
-        return (path, old.sha256 if old is not None else None, self.max_size)
+    def __init__(self, survey: Survey, max_size: int) -> None:
+        self.survey, self.max_size = survey, max_size
 
     def __len__(self) -> int:
-        return len(self.paths)
+        return self.survey.todo
 
     @overload
     def __getitem__(self, i: int) -> tuple[str, str | None, int]: ...
@@ -280,8 +276,25 @@ class _Tasks(Sequence[tuple[str, str | None, int]]):
         self, i: int | slice
     ) -> tuple[str, str | None, int] | list[tuple[str, str | None, int]]:
         if isinstance(i, slice):
-            return [self._task(p) for p in self.paths[i]]
-        return self._task(self.paths[i])
+            start, stop, step = i.indices(len(self))
+            assert step == 1
+            rows = self.survey.tasks(start, stop) if stop > start else []
+            return [(path, sha, self.max_size) for path, sha, _ in rows]
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        ((path, sha, _),) = self.survey.tasks(i, i + 1)
+        return (path, sha, self.max_size)
+
+    def __iter__(self) -> Iterator[tuple[str, str | None, int]]:
+        for start in range(0, len(self), 4096):
+            yield from self[start:start + 4096]
+
+
+def _todo(survey: Survey) -> Iterator[tuple[str, bool]]:
+    """The files to read, in task order, each with whether it has a recorded state."""
+    for start in range(0, survey.todo, 4096):
+        for path, _, known in survey.tasks(start, start + 4096):
+            yield path, known
 
 
 class _Parser:
@@ -379,25 +392,29 @@ def _dedup(records: Iterable[Article]) -> dict[str, Article]:
 
 
 def _parents(
-    rid: str, contributors: Iterable[str], states: Mapping[str, FileState]
+    rid: str, contributors: Iterable[str], produced: Mapping[str, tuple[str, ...]]
 ) -> tuple[str, ...]:
     found = {
-        states[p].ids[0] for p in contributors
-        if states[p].ids and states[p].ids[0] != rid and rid in states[p].ids[1:]
+        produced[p][0] for p in contributors
+        if produced[p] and produced[p][0] != rid and rid in produced[p][1:]
     }
     return tuple(sorted(found))
 
 
 class _Batch:
-    """The changes one commit makes, derived from parsed files and stored records."""
+    """The changes one commit makes, derived from parsed files and stored records.
 
-    def __init__(self, writer: CatalogueWriter, states: FileStates) -> None:
+    The file states it sets overlay the committed ones in the bookkeeping database
+    until the commit writes them there."""
+
+    def __init__(self, writer: CatalogueWriter) -> None:
         self.writer = writer
-        self.states = states
+        self.book: Bookkeeping = writer.book
         self.contributions: dict[str, dict[str, Prepared]] = {}
         self.replaced: set[str] = set()
         self.affected: set[str] = set()
         self.file_changes: dict[str, FileState | None] = {}
+        self.produced: dict[str, tuple[str, ...]] = {}
         self.held = 0  # characters of shard lines and index text the batch holds
 
     def set_file(
@@ -405,7 +422,7 @@ class _Batch:
     ) -> None:
         """Set a file's new state; ``records`` replace its contributions (None: keep them,
         unless ``state`` is None too, which removes the file and its contributions)."""
-        old = self.states.get(path)
+        old = self.state(path)
         if (records is not None or state is None) and old is not None:
             self.affected.update(old.ids)
             self.replaced.add(path)
@@ -414,16 +431,40 @@ class _Batch:
             self.contributions[path] = {p.id: p for p in records}
             self.held += sum(2 * len(p.row.line) for p in records)
             self.affected.update(self.contributions[path])
-        if state is None:
-            self.states.pop(path, None)
-        else:
-            self.states[path] = state
         self.file_changes[path] = state
+
+    def state(self, path: str) -> FileState | None:
+        """The file's state as of this batch: its change here, else the committed one."""
+        if path in self.file_changes:
+            return self.file_changes[path]
+        return self.book.file(path)
+
+    def _paths_of(self, ids: Iterable[str]) -> dict[str, list[str]]:
+        """Record id -> the files that produce it once this batch is committed."""
+        ids = list(ids)
+        changed: dict[str, set[str]] = {}
+        for path, state in self.file_changes.items():
+            for rid in state.ids if state is not None else ():
+                changed.setdefault(rid, set()).add(path)
+        committed = self.book.paths_of(ids)
+        return {
+            rid: sorted({p for p in committed.get(rid, ()) if p not in self.file_changes}
+                        | changed.get(rid, set()))
+            for rid in ids
+        }
+
+    def _produced(self, paths: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """The ids each of ``paths`` produces once this batch is committed."""
+        wanted = set(paths)
+        out = {p: s.ids for p, s in self.file_changes.items() if p in wanted and s is not None}
+        rest = wanted - self.file_changes.keys()
+        out.update((p, s.ids) for p, s in self.book.files(rest).items())
+        return out
 
     def resolve(self, reparse: Callable[[list[str]], Mapping[str, Sequence[Prepared] | None]]
                 ) -> tuple[list[Prepared], list[str], int, int]:
         """Upserts, deletes, added count, updated count for this batch."""
-        contributors = {rid: sorted(self.states.paths_of(rid)) for rid in self.affected}
+        contributors = self._paths_of(self.affected)
         stored = {rid: _Stored(line) for rid, line in self.writer.get_lines(self.affected).items()}
         tried: set[str] = set()
         while True:
@@ -440,6 +481,7 @@ class _Batch:
                 if records is not None:
                     self.contributions[path] = {p.id: p for p in records}
 
+        self.produced = self._produced({p for paths in contributors.values() for p in paths})
         upserts: list[Prepared] = []
         deletes: list[str] = []
         added = updated = 0
@@ -495,7 +537,7 @@ class _Batch:
                           if c[2] is not None and _content(c[1]) == content), None)
         data = dict(winner)
         data["sources"] = [origin, *sorted(p for p in paths if p != origin)]
-        data["parents"] = list(_parents(rid, paths, self.states))
+        data["parents"] = list(_parents(rid, paths, self.produced))
         line = dump_line(data)
         if ready is not None:
             return Prepared(ready.row._replace(line=line), ready.fields)
@@ -571,35 +613,36 @@ def ingest(
         parser = _Parser(jobs, writer.lock_fd)
         try:
             parser.start()  # forked while this process is small: workers copy little
-            states = writer.files()
             report.generation_before = report.generation = writer.generation
-            todo = _survey(tops, hidden, states, report, emit)
-            size = len(todo) + 1 if strict else max(1, batch_size)
+            survey = _survey(tops, hidden, writer.book, report, emit)
+            size = survey.todo + 1 if strict else max(1, batch_size)
             held_limit = None if strict else max(1, batch_bytes)
-            outcomes = parser.map(_Tasks(todo, states, max_size))
+            outcomes = parser.map(_Tasks(survey, max_size))
             done = report.unchanged
-            batch = _Batch(writer, states)
+            batch = _Batch(writer)
             in_batch = 0
-            for count, (path, outcome) in enumerate(zip(todo, outcomes, strict=True), 1):
-                status = _apply(outcome, path, batch, states, report)
+            todo = _todo(survey)
+            for count, ((path, known), outcome) in enumerate(zip(todo, outcomes, strict=True), 1):
+                status = _apply(outcome, path, known, batch, report)
                 done += 1
                 in_batch += 1
                 emit(ProgressEvent("file", done, report.files_seen, path=path, status=status))
                 full = in_batch >= size or (held_limit is not None and batch.held >= held_limit)
-                if full and count < len(todo):
+                if full and count < survey.todo:
                     in_batch = 0
                     _check_strict(strict, report)
                     if batch.file_changes:
                         _commit(batch, writer, parser, max_size, report, emit, index_sync)
-                    batch = _Batch(writer, states)
+                    batch = _Batch(writer)
                     _release_memory()
             if prune:
                 for path in report.stale:
                     batch.set_file(path, None, None)
                 report.pruned, report.stale = report.stale, []
             _check_strict(strict, report)
-            if batch.file_changes:
-                _commit(batch, writer, parser, max_size, report, emit, index_sync)
+            if batch.file_changes or writer.needs_fold():
+                # The last commit of the run folds each shard back into one plain file.
+                _commit(batch, writer, parser, max_size, report, emit, index_sync, compact=True)
         finally:
             parser.close()
             close = getattr(index_sync, "close", None)
@@ -609,30 +652,28 @@ def ingest(
     return report
 
 
-def _survey(tops: list[str], hidden: bool, states: FileStates,
-            report: IngestReport, emit: Callable[[ProgressEvent], None]) -> PathList:
-    """Walk the roots; count unchanged files and stale states; return the files to read.
+def _survey(tops: list[str], hidden: bool, book: Bookkeeping,
+            report: IngestReport, emit: Callable[[ProgressEvent], None]) -> Survey:
+    """Walk the roots; count unchanged files and stale states; find the files to read.
 
-    A walked path with a state is marked in ``states``, so the stale ones are found without
-    a set of a million paths; the files to read are held as a compact :class:`PathList`."""
-    todo = PathList()
-    states.clear_marks()
-    for entry in walk(tops, hidden=hidden):
-        if entry.skipped is not None:
-            report.skipped.append((entry.path, entry.skipped))
-            continue
-        report.files_seen += 1
-        if states.stat_of(entry.path, mark=True) == (entry.size, entry.mtime_ns):
-            report.unchanged += 1
-        else:
-            todo.append(entry.path)
-        if report.files_seen % 1000 == 0:
-            emit(ProgressEvent("walk", report.files_seen, 0))
+    The walk is compared with the recorded states in SQL (:meth:`Bookkeeping.survey`), so
+    a run over a million unchanged files holds neither their paths nor their states."""
+
+    def walked() -> Iterator[tuple[str, int, int]]:
+        for entry in walk(tops, hidden=hidden):
+            if entry.skipped is not None:
+                report.skipped.append((entry.path, entry.skipped))
+                continue
+            report.files_seen += 1
+            if report.files_seen % 1000 == 0:
+                emit(ProgressEvent("walk", report.files_seen, 0))
+            yield entry.path, entry.size, entry.mtime_ns
+
+    survey = book.survey(walked())
     emit(ProgressEvent("walk", report.files_seen, report.files_seen))
-    report.stale = sorted(
-        p for p in states.unmarked() if _under(p, tops) and not _is_file(p)
-    )
-    return todo
+    report.unchanged = survey.seen - survey.todo
+    report.stale = sorted(p for p in survey.unwalked if _under(p, tops) and not _is_file(p))
+    return survey
 
 
 def _check_strict(strict: bool, report: IngestReport) -> None:
@@ -646,7 +687,7 @@ def _check_strict(strict: bool, report: IngestReport) -> None:
 
 def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: int,
             report: IngestReport, emit: Callable[[ProgressEvent], None],
-            index_sync: IndexSync | None) -> None:
+            index_sync: IndexSync | None, *, compact: bool = False) -> None:
     def reparse(paths: list[str]) -> dict[str, Sequence[Prepared] | None]:
         tasks = [(p, None, max_size) for p in paths]
         return {
@@ -657,7 +698,7 @@ def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: i
     upserts, deletes, added, updated = batch.resolve(reparse)
     batch.contributions.clear()  # the upserts are now the only copy of the parsed records
     generation = writer.commit(upserts=[p.row for p in upserts], deletes=deletes,
-                               files=batch.file_changes)
+                               files=batch.file_changes, compact=compact)
     report.generation = generation
     report.commits += 1
     report.records_added += added
@@ -700,11 +741,12 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-def _apply(outcome: _Outcome, path: str, batch: _Batch, states: Mapping[str, FileState],
+def _apply(outcome: _Outcome, path: str, known: bool, batch: _Batch,
            report: IngestReport) -> str:
-    """Record one file's outcome in the batch and the report; returns its status."""
+    """Record one file's outcome in the batch and the report; returns its status.
+    ``known``: the file has a recorded state (looked up only then)."""
     kind = outcome[0]
-    old = states.get(path)
+    old = batch.state(path) if known else None
     if kind == "failed":
         report.failed.append((path, outcome[1]))
         return "failed"

@@ -117,8 +117,9 @@ def ingest_jsonl(catalogue: Catalogue, paths: Sequence[Path], *, wait: bool = Fa
     if not ids:
         return JsonlResult(files, 0, 0, len(catalogue), catalogue.generation)
     with catalogue.writer(wait=wait) as writer:
-        known = ids.intersection(catalogue.ids())
-        generation = writer.commit(upserts=_all_records(paths), deletes=(), files={})
+        known = set().union(*writer.book.shards_of(ids).values())
+        generation = writer.commit(upserts=_all_records(paths), deletes=(), files={},
+                                   compact=True)
         index = SearchIndex(catalogue.root / "index")
         if index.generation() == generation - 1:
             index.update(upserts=_all_records(paths), deletes=(), generation=generation)

@@ -1,0 +1,331 @@
+"""The catalogue's bookkeeping in SQLite: record id -> shard, source file states, id <-> files.
+
+``<root>/state.db`` (WAL mode) is derived, like the index: everything in it but the
+files' sizes, mtimes and hashes can be rebuilt from the JSON records, and those come
+back on the next walk. Each catalogue commit applies its changes here in one
+transaction committed *after* the manifest, so the bookkeeping may lag the JSON by a
+commit after a crash but never leads it; a writer that finds it lagging rebuilds it
+(:meth:`Bookkeeping.rebuild`) and forgets every file's state, so the next ingest reads
+every file again rather than trust a state that may be older than the records.
+
+Paths are stored as bytes (``os.fsencode``), so names that are not valid UTF-8 round-trip.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from newsidx.errors import CatalogueError
+
+DB_NAME = "state.db"
+_SCHEMA = 1
+_CHUNK = 500  # values per IN (...) list: well under SQLite's variable limit
+
+_TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, shard TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS files (
+    path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+    sha256 TEXT NOT NULL, ids TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT NOT NULL, path BLOB NOT NULL, PRIMARY KEY (id, path)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What ingest remembers of one source file to skip it when it has not changed;
+    ``ids`` are the records it produced, its article first."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+    ids: tuple[str, ...]
+
+    def to_json(self, path: str) -> dict[str, Any]:
+        return {"path": path, "size": self.size, "mtime_ns": self.mtime_ns,
+                "sha256": self.sha256, "ids": list(self.ids)}
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> tuple[str, FileState]:
+        ids = data["ids"]
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise TypeError("ids is not a list of strings")
+        return str(data["path"]), FileState(
+            int(data["size"]), int(data["mtime_ns"]), str(data["sha256"]), tuple(ids))
+
+
+class BookkeepingError(CatalogueError):
+    """The database cannot be opened or read; ``corrupt`` when it is not a database."""
+
+    def __init__(self, message: str, *, corrupt: bool = False) -> None:
+        super().__init__(message)
+        self.corrupt = corrupt
+
+
+_CORRUPT = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
+
+
+def _failure(path: Path, exc: sqlite3.Error) -> BookkeepingError:
+    name = getattr(exc, "sqlite_errorname", "")
+    return BookkeepingError(f"{path}: {exc}", corrupt=name in _CORRUPT)
+
+
+def _row_state(size: int, mtime_ns: int, sha: str, ids: str) -> FileState:
+    return FileState(size, mtime_ns, sha, tuple(json.loads(ids)))
+
+
+def _chunks(values: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start:start + _CHUNK]
+
+
+class Bookkeeping:
+    """One connection to ``state.db``; read-only unless ``write``."""
+
+    def __init__(self, root: Path, *, write: bool = False) -> None:
+        self.path = root / DB_NAME
+        self.write = write
+        try:
+            if write:
+                self.db = sqlite3.connect(self.path, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=FULL")
+                self.db.executescript(_TABLES)
+            else:
+                if not self.path.exists():
+                    raise BookkeepingError(f"{self.path} does not exist")
+                uri = f"{self.path.absolute().as_uri()}?mode=ro"
+                self.db = sqlite3.connect(uri, uri=True, isolation_level=None)
+            self.db.execute("PRAGMA temp_store=FILE")
+            found = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.Error as exc:
+            raise _failure(self.path, exc) from exc
+        if write and "schema" not in found:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_SCHEMA,))
+        elif found.get("schema", _SCHEMA) != _SCHEMA:
+            raise BookkeepingError(f"{self.path} has bookkeeping schema {found['schema']}")
+
+    def close(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.close()
+
+    # -- generation ---------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int | None:
+        """The catalogue generation these tables reflect; None when never filled."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+        return int(row[0]) if row else None
+
+    # -- records ------------------------------------------------------------------------
+
+    def shards_of(self, ids: Iterable[str]) -> dict[str, set[str]]:
+        """Shard -> those of ``ids`` it holds; absent ids are left out."""
+        out: dict[str, set[str]] = {}
+        for part in _chunks(list(set(ids))):
+            marks = ",".join("?" * len(part))
+            for rid, shard in self.db.execute(
+                f"SELECT id, shard FROM records WHERE id IN ({marks})", part
+            ):
+                out.setdefault(shard, set()).add(rid)
+        return out
+
+    def with_prefix(self, prefix: str, limit: int = 11) -> list[str]:
+        """Up to ``limit`` ids starting with ``prefix``, sorted."""
+        rows = self.db.execute(
+            "SELECT id FROM records WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+        return [r[0] for r in rows]
+
+    def ids(self) -> Iterator[str]:
+        for (rid,) in self.db.execute("SELECT id FROM records ORDER BY id"):
+            yield rid
+
+    def id_shards(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT id, shard FROM records"))
+
+    def record_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM records").fetchone()[0])
+
+    # -- files --------------------------------------------------------------------------
+
+    def file(self, path: str) -> FileState | None:
+        row = self.db.execute("SELECT size, mtime_ns, sha256, ids FROM files WHERE path = ?",
+                              (os.fsencode(path),)).fetchone()
+        return _row_state(*row) if row else None
+
+    def files(self, paths: Iterable[str]) -> dict[str, FileState]:
+        """The states of those of ``paths`` that have one."""
+        out: dict[str, FileState] = {}
+        for part in _chunks([os.fsencode(p) for p in set(paths)]):
+            marks = ",".join("?" * len(part))
+            for raw, *rest in self.db.execute(
+                f"SELECT path, size, mtime_ns, sha256, ids FROM files WHERE path IN ({marks})",
+                part,
+            ):
+                out[os.fsdecode(raw)] = _row_state(*rest)
+        return out
+
+    def all_files(self) -> Iterator[tuple[str, FileState]]:
+        for raw, *rest in self.db.execute(
+            "SELECT path, size, mtime_ns, sha256, ids FROM files ORDER BY path"
+        ):
+            yield os.fsdecode(raw), _row_state(*rest)
+
+    def file_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM files").fetchone()[0])
+
+    def paths_of(self, ids: Iterable[str]) -> dict[str, set[str]]:
+        """Record id -> the files that produced it, for those of ``ids`` any file did."""
+        out: dict[str, set[str]] = {}
+        for part in _chunks(list(set(ids))):
+            marks = ",".join("?" * len(part))
+            for rid, raw in self.db.execute(
+                f"SELECT id, path FROM sources WHERE id IN ({marks})", part
+            ):
+                out.setdefault(rid, set()).add(os.fsdecode(raw))
+        return out
+
+    # -- the walk against the states ----------------------------------------------------
+
+    def survey(self, walked: Iterable[tuple[str, int, int]]) -> Survey:
+        """Compare walked ``(path, size, mtime_ns)`` with the states in SQL, so a no-op
+        run over a million files never holds a million states in Python."""
+        db = self.db
+        db.executescript("""
+            DROP TABLE IF EXISTS temp.walk; DROP TABLE IF EXISTS temp.todo;
+            CREATE TEMP TABLE walk (seq INTEGER PRIMARY KEY, path BLOB NOT NULL,
+                                    size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL);
+        """)
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO temp.walk (path, size, mtime_ns) VALUES (?, ?, ?)",
+                       ((os.fsencode(p), s, m) for p, s, m in walked))
+        db.execute("COMMIT")
+        db.executescript("""
+            CREATE INDEX temp.walk_path ON walk (path);
+            CREATE TEMP TABLE todo (seq INTEGER PRIMARY KEY, path BLOB NOT NULL, sha256 TEXT,
+                                    known INTEGER NOT NULL);
+            INSERT INTO temp.todo (path, sha256, known)
+                SELECT w.path, f.sha256, f.path IS NOT NULL
+                FROM temp.walk w LEFT JOIN main.files f USING (path)
+                WHERE f.path IS NULL OR f.size != w.size OR f.mtime_ns != w.mtime_ns
+                ORDER BY w.seq;
+        """)
+        seen = int(db.execute("SELECT count(*) FROM temp.walk").fetchone()[0])
+        todo = int(db.execute("SELECT count(*) FROM temp.todo").fetchone()[0])
+        unwalked = [os.fsdecode(r[0]) for r in db.execute(
+            "SELECT path FROM main.files WHERE path NOT IN (SELECT path FROM temp.walk)")]
+        db.execute("DROP TABLE temp.walk")
+        return Survey(self, seen, todo, unwalked)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            self.db.execute("ROLLBACK")
+
+    def apply(self, *, shards: Mapping[str, str], deletes: Iterable[str],
+              files: Mapping[str, FileState | None], generation: int) -> int:
+        """Set record shards, drop ``deletes``, set or drop file states, inside the open
+        transaction; returns the number of file states after it."""
+        db = self.db
+        db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", shards.items())
+        db.executemany("DELETE FROM records WHERE id = ?", ((r,) for r in deletes))
+        old = self.files(files)
+        for path, state in old.items():
+            raw = os.fsencode(path)
+            db.executemany("DELETE FROM sources WHERE id = ? AND path = ?",
+                           ((rid, raw) for rid in state.ids))
+        for path, new in files.items():
+            raw = os.fsencode(path)
+            if new is None:
+                db.execute("DELETE FROM files WHERE path = ?", (raw,))
+                continue
+            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                       (raw, new.size, new.mtime_ns, new.sha256, json.dumps(list(new.ids))))
+            db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)",
+                           ((rid, raw) for rid in new.ids))
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
+        return self.file_count()
+
+    def rebuild(self, records: Iterable[tuple[str, str, list[str]]], generation: int,
+                files: Iterable[tuple[str, FileState]] | None = None) -> None:
+        """Refill the records and sources tables from ``(id, shard, sources)`` of every
+        stored record. The file states are replaced by ``files`` when given; otherwise
+        each keeps its ids (recomputed from the sources) but loses its size, mtime and
+        hash, so the next ingest reads it again."""
+        db = self.db
+        self.begin()
+        try:
+            db.execute("DELETE FROM records")
+            db.execute("DELETE FROM sources")
+            produced: dict[bytes, list[str]] = {}
+            rows: list[tuple[str, str]] = []
+            for rid, shard, sources in records:
+                rows.append((rid, shard))
+                for path in sources:
+                    produced.setdefault(os.fsencode(path), []).append(rid)
+                if len(rows) >= 10_000:
+                    db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", rows)
+                    rows.clear()
+            db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", rows)
+            db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)",
+                           ((rid, raw) for raw, ids in produced.items() for rid in ids))
+            if files is not None:
+                db.execute("DELETE FROM files")
+                db.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                    ((os.fsencode(p), s.size, s.mtime_ns, s.sha256, json.dumps(list(s.ids)))
+                     for p, s in files))
+            else:
+                # Keep the paths (stale ones are still reported and pruned) and their ids
+                # as the records say, article first; force the next ingest to read them.
+                kept = {raw: json.loads(ids) for raw, ids in
+                        db.execute("SELECT path, ids FROM files")}
+                db.execute("DELETE FROM files")
+                for raw in kept.keys() | produced.keys():
+                    ids = produced.get(raw, [])
+                    order = {rid: n for n, rid in enumerate(kept.get(raw, []))}
+                    ids.sort(key=lambda rid: order.get(rid, len(order)))
+                    db.execute("INSERT INTO files VALUES (?, -1, -1, '', ?)",
+                               (raw, json.dumps(ids)))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+
+
+class Survey:
+    """The outcome of :meth:`Bookkeeping.survey`: ``seen`` walked files, ``todo`` of them
+    to read (new or changed, in walk order, with the recorded sha256 when there is one)
+    and the recorded paths the walk did not reach."""
+
+    def __init__(self, book: Bookkeeping, seen: int, todo: int, unwalked: list[str]) -> None:
+        self.book, self.seen, self.todo, self.unwalked = book, seen, todo, unwalked
+
+    def tasks(self, start: int, stop: int) -> list[tuple[str, str | None, bool]]:
+        """Files ``start`` to ``stop`` (0-based, walk order) of those to read: each path,
+        its recorded sha256 (None when there is none to trust) and whether it has a state."""
+        rows = self.book.db.execute(
+            "SELECT path, sha256, known FROM temp.todo WHERE seq > ? AND seq <= ? ORDER BY seq",
+            (start, stop),
+        )
+        return [(os.fsdecode(raw), sha or None, bool(known)) for raw, sha, known in rows]

@@ -1,0 +1,123 @@
+"""Where the catalogue's files live and how each is written: names, shards, rows, atomic writes.
+
+See docs/catalogue.md for the layout this module names.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from newsidx.errors import CatalogueError
+from newsidx.model import Article, to_json
+
+SCHEMA_VERSION = 4
+UPGRADABLE_SCHEMA = 3  # read, and upgraded in place by the next write
+MANIFEST = "catalogue.json"
+LOCK = ".lock"
+RECORDS_DIR = "records"
+INDEX_DIR = "index"
+LEGACY_FILES_DIR = "files"  # schema 3's file states, now in the bookkeeping database
+UNDATED = "undated"
+MIN_PREFIX = 4
+HEX = re.compile(r"[0-9a-f]+")
+SEGMENT_NAME = re.compile(r"^(?P<shard>\d{4}-\d{2}|undated)\.(?P<generation>\d+)\.jsonl$")
+
+
+def default_root() -> Path:
+    """``$NEWSIDX_CATALOGUE``, else ``$XDG_DATA_HOME/newsidx``, else ``~/.local/share/newsidx``."""
+    explicit = os.environ.get("NEWSIDX_CATALOGUE")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "newsidx"
+    return Path.home() / ".local" / "share" / "newsidx"
+
+
+def shard_of(record: Article) -> str:
+    """The shard a record lives in: its UTC publication month, or ``undated``."""
+    if record.published is None:
+        return UNDATED
+    return f"{record.published.year:04d}-{record.published.month:02d}"
+
+
+def segment_name(shard: str, generation: int) -> str:
+    """A shard segment written at ``generation``, relative to the root."""
+    return f"{RECORDS_DIR}/{shard}.{generation}.jsonl"
+
+
+def dump_line(data: Mapping[str, Any]) -> str:
+    """One JSON Lines line; UTF-8 text, but escapes file names that are not valid UTF-8."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+    return text + "\n"
+
+
+class Row(NamedTuple):
+    """A record ready to store: its shard line and the keys the manifest counts it under.
+
+    Ingest's parse workers build rows, so the writing process neither converts records
+    to JSON nor back; :meth:`of` makes one from a record.
+    """
+
+    id: str
+    kind: str
+    line: str
+    shard: str
+    day: str | None
+    provider_key: str | None
+    provider_name: str | None
+    topics: tuple[str, ...]
+
+    @staticmethod
+    def of(record: Article) -> Row:
+        return Row(
+            record.id, record.kind, dump_line(to_json(record)), shard_of(record), record.day,
+            record.provider_key, record.provider.name if record.provider else None,
+            record.topics,
+        )
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, text: str | bytes | Iterable[str]) -> None:
+    """Write ``text`` (or its pieces, streamed; or bytes) to ``path`` so that a crash leaves
+    either the old or the new file: temp file, fsync, rename, fsync of the folder."""
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    try:
+        if isinstance(text, bytes):
+            with open(tmp, "wb") as raw:
+                raw.write(text)
+                raw.flush()
+                os.fsync(raw.fileno())
+        else:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                if isinstance(text, str):
+                    handle.write(text)
+                else:
+                    handle.writelines(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise CatalogueError(
+            f"cannot write {path}: {exc.strerror or exc}; the catalogue was left as it was"
+        ) from exc

@@ -1,0 +1,497 @@
+"""Writing a catalogue: the lock, atomic commits, and the fold that leaves plain JSON at rest.
+
+A commit writes one new segment per shard it changes (temp file, fsync, rename), then
+the manifest the same way (the commit point), then the bookkeeping database's
+transaction, so the database may lag the JSON but never leads it. While a write runs a
+shard may hold a few segments (merged like a binary counter); the write's last commit
+(``compact=True``) folds every shard back into one file of its live records and removes
+every file the manifest does not name. See docs/catalogue.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import itertools
+import os
+import sqlite3
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from newsidx.errors import CatalogueError, LockedError
+from newsidx.model import Article
+from newsidx.store import manifest as mf
+from newsidx.store.bookkeeping import Bookkeeping, BookkeepingError, FileState
+from newsidx.store.layout import (
+    INDEX_DIR,
+    LEGACY_FILES_DIR,
+    LOCK,
+    MANIFEST,
+    RECORDS_DIR,
+    SCHEMA_VERSION,
+    Row,
+    atomic_write,
+    fsync_dir,
+    segment_name,
+)
+from newsidx.store.segments import (
+    fold,
+    is_tombstone,
+    line_id,
+    merge_count,
+    open_all,
+    tombstone,
+)
+
+if TYPE_CHECKING:
+    from newsidx.store.catalogue import Catalogue
+
+_OWN_NAMES = frozenset({MANIFEST, LOCK, RECORDS_DIR, LEGACY_FILES_DIR, INDEX_DIR, "state.db",
+                        "state.db-wal", "state.db-shm"})
+
+
+@contextlib.contextmanager
+def open_writer(catalogue: Catalogue, *, wait: bool = False) -> Iterator[CatalogueWriter]:
+    """Take the writer lock on ``catalogue`` for a block and yield its writer."""
+    root = catalogue.root
+    _prepare_root(root)
+    try:
+        fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise CatalogueError(f"cannot open {root / LOCK} for writing: {exc.strerror or exc}"
+                             ) from exc
+    writer: CatalogueWriter | None = None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            raise LockedError(
+                f"catalogue {root} is being written by another newsidx process "
+                f"(pid {holder}); use --wait to wait"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        catalogue.reload()
+        writer = CatalogueWriter(catalogue, fd)
+        yield writer
+    finally:
+        if writer is not None:
+            writer.close()
+        os.close(fd)
+        catalogue.reload()
+
+
+def _writable_book(root: Path) -> tuple[Bookkeeping, int | None]:
+    """The bookkeeping database opened for writing and its generation; a corrupt one is
+    started again (it is derived); any other failure (a full disk, no permission) is a
+    one-line error and the database is left as it is."""
+    try:
+        book = Bookkeeping(root, write=True)
+        return book, book.generation
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+            raise CatalogueError(f"cannot write {root / 'state.db'}: {exc}") from exc
+    except BookkeepingError as exc:
+        if not exc.corrupt:
+            raise CatalogueError(f"cannot write {exc}") from exc
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(root / f"state.db{suffix}")
+    return Bookkeeping(root, write=True), None
+
+
+def _prepare_root(root: Path) -> None:
+    try:
+        if root.exists():
+            if not root.is_dir():
+                raise CatalogueError(f"catalogue {root} is not a folder")
+            if not (root / MANIFEST).exists():
+                foreign = sorted(n for n in os.listdir(root)
+                                 if n not in _OWN_NAMES and not n.startswith(".tmp-"))
+                if foreign:
+                    raise CatalogueError(
+                        f"{root} is not empty and holds no {MANIFEST} "
+                        f"(found {foreign[0]!r}); choose an empty or new folder"
+                    )
+        (root / RECORDS_DIR).mkdir(parents=True, exist_ok=True)
+    except PermissionError as exc:
+        raise CatalogueError(f"cannot write catalogue {root}: permission denied") from exc
+
+
+class CatalogueWriter:
+    """Commits changes under the writer lock; each commit is atomic.
+
+    The writer reads the manifest once and keeps it in memory across commits: being the
+    only writer, it knows what it committed. It brings the bookkeeping database in step
+    with the manifest when it starts (a crash may have left it a commit behind, and a
+    schema 3 catalogue has none).
+    """
+
+    def __init__(self, catalogue: Catalogue, lock_fd: int) -> None:
+        self.catalogue = catalogue
+        self.lock_fd = lock_fd
+        self._head: dict[str, Any] | None = None  # the manifest but its facets
+        self._facets: mf.Counts | None = None
+        self._book: Bookkeeping | None = None
+        self._tables: dict[str, tuple[array[int], array[int]] | None] = {}
+        self._counts: dict[str, int] = {}  # lines per segment written or counted this run
+
+    @property
+    def root(self) -> Path:
+        return self.catalogue.root
+
+    def close(self) -> None:
+        if self._book is not None:
+            self._book.close()
+            self._book = None
+
+    # -- loading ------------------------------------------------------------------------
+
+    def _load(self) -> tuple[dict[str, Any], mf.Counts]:
+        if self._head is None or self._facets is None:
+            m = dict(self.catalogue.manifest())
+            self._facets = mf.Counts(m)
+            legacy = m.pop("files", None) if m["schema_version"] != SCHEMA_VERSION else None
+            m.pop("id_table", None)
+            self._head = {k: v for k, v in m.items() if k in mf.HEAD_KEYS}
+            self._head["shards"] = dict(m["shards"])
+            self._head["totals"] = dict(m["totals"])
+            self.catalogue.reload()
+            self._book = self._open_book(int(m["generation"]), legacy)
+        return self._head, self._facets
+
+    def _open_book(self, generation: int, legacy: list[str] | None) -> Bookkeeping:
+        """The bookkeeping database, rebuilt from the shards when it is not in step."""
+        book, have = _writable_book(self.root)
+        if have != generation and not (have is None and generation == 0):
+            files: Iterable[tuple[str, FileState]] | None = None
+            if legacy is not None:
+                from newsidx.store.legacy import legacy_states
+
+                files = legacy_states(self.root, legacy).items()
+            book.rebuild(self._stored_keys(), generation, files)
+        return book
+
+    def _stored_keys(self) -> Iterator[tuple[str, str, list[str]]]:
+        """``(id, shard, sources)`` of every stored record."""
+        assert self._head is not None
+        for shard in sorted(self._head["shards"]):
+            for line in self._fold(shard, self._head["shards"][shard]["files"],
+                                   tombstones=False):
+                record = self.catalogue.parse_line(shard, line)
+                if record is not None:
+                    yield record.id, shard, list(record.sources)
+
+    @property
+    def book(self) -> Bookkeeping:
+        self._load()
+        assert self._book is not None
+        return self._book
+
+    @property
+    def generation(self) -> int:
+        return int(self._load()[0]["generation"])
+
+    def record_count(self) -> int:
+        return int(self._load()[0]["totals"]["records"])
+
+    def needs_fold(self) -> bool:
+        """Whether a shard has several segments or files of the previous commit remain."""
+        head = self._load()[0]
+        return bool(head["previous_files"]) or any(
+            len(e["files"]) > 1 for e in head["shards"].values())
+
+    # -- reading what this writer committed ---------------------------------------------
+
+    def _fold(self, shard: str, names: list[str], *, tombstones: bool) -> Iterator[str]:
+        handles = open_all([self.root / name for name in names])
+        if handles is None:
+            raise CatalogueError(f"a segment of shard {shard} of {self.root} is missing; "
+                                 "run newsidx check --repair")
+        try:
+            yield from fold(handles, tombstones=tombstones)
+        finally:
+            for handle in handles:
+                handle.close()
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, Article]:
+        """Like :meth:`Catalogue.get_many`, from what this writer committed."""
+        out: dict[str, Article] = {}
+        for rid, (shard, line) in self._located(ids).items():
+            record = self.catalogue.parse_line(shard, line)
+            if record is not None:
+                out[rid] = record
+        return out
+
+    def get_lines(self, ids: Iterable[str]) -> dict[str, str]:
+        """The stored shard line of each of ``ids`` that is present."""
+        return {rid: line for rid, (_, line) in self._located(ids).items()}
+
+    def _located(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        out: dict[str, tuple[str, str]] = {}
+        for shard, wanted in self.book.shards_of(ids).items():
+            for rid, line in self._find(shard, wanted).items():
+                out[rid] = (shard, line)
+        return out
+
+    def _find(self, shard: str, ids: set[str]) -> dict[str, str]:
+        """The current line of each of ``ids`` held in ``shard``: newest segment first,
+        through each segment's id -> offset table, so a lookup reads only those lines."""
+        entry = self._load()[0]["shards"].get(shard)
+        found: dict[str, str] = {}
+        if entry is None:
+            return found
+        remaining = set(ids)
+        for name in reversed(entry["files"]):
+            if not remaining:
+                break
+            table = self._offsets(name)
+            if table is None:  # ids that are not 64-bit hex: read the segment through
+                with open(self.root / name, encoding="utf-8", errors="surrogateescape") as h:
+                    for line in h:
+                        rid = line_id(line)
+                        if rid in remaining:
+                            found[rid] = line
+                remaining.difference_update(found)
+                continue
+            keys, offsets = table
+            with open(self.root / name, "rb") as handle:
+                for rid in sorted(remaining):
+                    if len(rid) != 16 or not all(c in "0123456789abcdef" for c in rid):
+                        continue
+                    key = int(rid, 16)
+                    at = bisect_left(keys, key)
+                    if at < len(keys) and keys[at] == key:
+                        handle.seek(offsets[at])
+                        found[rid] = handle.readline().decode("utf-8", "surrogateescape")
+            remaining.difference_update(found)
+        return {rid: line for rid, line in found.items() if not is_tombstone(line)}
+
+    def _offsets(self, name: str) -> tuple[array[int], array[int]] | None:
+        """A segment's ids (as 64-bit integers, sorted) and their line offsets, read once
+        per run; None when some id is not 16 hex digits."""
+        if name in self._tables:
+            return self._tables[name]
+        pairs: list[tuple[int, int]] = []
+        table: tuple[array[int], array[int]] | None = None
+        try:
+            with open(self.root / name, "rb") as handle:
+                offset = 0
+                for raw in handle:
+                    if not (raw.startswith(b'{"id":"') and raw[23:24] == b'"'):
+                        raise ValueError(name)
+                    pairs.append((int(raw[7:23], 16), offset))
+                    offset += len(raw)
+        except ValueError:
+            pass
+        else:
+            pairs.sort()
+            table = (array("Q", (k for k, _ in pairs)), array("Q", (o for _, o in pairs)))
+        self._tables[name] = table
+        return table
+
+    # -- committing ---------------------------------------------------------------------
+
+    def commit(
+        self,
+        *,
+        upserts: Iterable[Article | Row],
+        deletes: Iterable[str],
+        files: Mapping[str, FileState | None],
+        compact: bool = False,
+    ) -> int:
+        """Store ``upserts`` (records or ready rows), drop ``deletes``, set (or drop, for
+        None) file states. ``compact`` (the last commit of a write) folds every shard
+        into one file and removes every file the new manifest does not name.
+
+        Returns the new generation.
+        """
+        try:
+            return self._commit(upserts, deletes, files, compact)
+        except BaseException:
+            if self._book is not None:
+                self._book.rollback()
+            self.close()
+            self._head = self._facets = None  # re-read all
+            self._tables, self._counts = {}, {}
+            self.catalogue.reload()
+            raise
+
+    def _commit(self, upserts: Iterable[Article | Row], deletes: Iterable[str],
+                files: Mapping[str, FileState | None], compact: bool) -> int:
+        old, facets = self._load()
+        book = self.book
+        m: dict[str, Any] = dict(old)
+        m["shards"] = dict(old["shards"])
+        m["totals"] = dict(old["totals"])
+        generation = int(m["generation"]) + 1
+        new = {r.id: r for r in (u if isinstance(u, Row) else Row.of(u) for u in upserts)}
+        gone = set(deletes) - new.keys()
+        old_shards = book.shards_of(new.keys() | gone)
+        by_shard: dict[str, dict[str, Row]] = {}
+        for row in new.values():
+            by_shard.setdefault(row.shard, {})[row.id] = row
+        shards = {rid: row.shard for rid, row in new.items()}
+        del new
+        referenced_before = mf.referenced(old)
+        touched = old_shards.keys() | by_shard.keys()
+        if compact:
+            touched |= {k for k, v in old["shards"].items() if len(v["files"]) > 1}
+        for shard in sorted(touched):
+            self._write_shard(shard, generation, m, old_shards.get(shard, set()),
+                              by_shard.pop(shard, {}), facets, compact)
+        facets.totals(m["totals"])
+        m["generation"] = generation
+        m["previous_files"] = [] if compact else sorted(mf.referenced(old))
+        try:
+            book.begin()
+            m["totals"]["files"] = book.apply(shards=shards, deletes=gone, files=files,
+                                              generation=generation)
+        except sqlite3.Error as exc:
+            raise CatalogueError(f"cannot write {book.path}: {exc}; the catalogue was left "
+                                 "as it was") from exc
+        atomic_write(self.catalogue.manifest_path, mf.manifest_chunks(m, facets))
+        try:
+            book.commit()  # after the manifest: the bookkeeping never leads the JSON
+        except sqlite3.Error as exc:
+            raise CatalogueError(
+                f"cannot write {book.path}: {exc}; the records were committed and the next "
+                "write rebuilds it") from exc
+        self._head = m
+        self.catalogue.reload()
+        live = mf.referenced(m)
+        self._collect_garbage(live if compact else live | referenced_before)
+        self._tables = {k: v for k, v in self._tables.items() if k in live}
+        self._counts = {k: v for k, v in self._counts.items() if k in live}
+        return generation
+
+    def _write_shard(self, shard: str, generation: int, m: dict[str, Any], present: set[str],
+                     adds: Mapping[str, Row], facets: mf.Counts, force: bool) -> None:
+        """Write one segment for ``shard``: ``present`` are its stored ids that change,
+        ``adds`` its new lines. The segment also takes in the trailing segments that are
+        no larger than it (see :func:`merge_count`), or all of them when ``force``."""
+        entry = m["shards"].get(shard)
+        segments: list[str] = list(entry["files"]) if entry else []
+        count = int(entry["count"]) if entry else 0
+        lines = int(entry["lines"]) if entry else 0
+        leaving = present - adds.keys()
+        live = count - len(present) + len(adds)
+        for rid, line in self._find(shard, present).items():
+            record = self.catalogue.parse_line(shard, line)
+            if record is not None:
+                facets.remove(Row.of(record))
+            else:
+                raise CatalogueError(f"record {rid} in shard {shard} of {self.root} cannot "
+                                     "be read; run newsidx check --repair")
+        for row in adds.values():  # after the old copies' facets went
+            facets.add(row)
+        if live == 0:
+            m["shards"].pop(shard, None)
+            return
+        added = [adds[k].line for k in sorted(adds)]
+        dead = lines + len(adds) - live
+        k = merge_count([self._size(name) for name in segments], sum(map(len, added)),
+                        force or dead > live)
+        merged, kept = segments[len(segments) - k:], segments[:len(segments) - k]
+        replaced = present | adds.keys()
+        counted = [0]
+
+        def old_lines() -> Iterator[str]:
+            """The merged segments' lines but the replaced ones (tombstones kept while older
+            segments remain for them to hide lines in)."""
+            for line in self._fold(shard, merged, tombstones=bool(kept)):
+                rid = line_id(line)
+                if rid is None:
+                    raise CatalogueError(f"corrupt record in shard {shard} of {self.root}; "
+                                         "run newsidx check --repair")
+                if rid not in replaced:
+                    counted[0] += 1
+                    yield line
+
+        gone = [tombstone(rid) for rid in sorted(leaving)] if kept else []
+        name = segment_name(shard, generation)
+        atomic_write(self.root / name, itertools.chain(old_lines(), added, gone))
+        written = counted[0] + len(added) + len(gone)
+        m["shards"][shard] = {
+            "files": [*kept, name], "count": live,
+            "lines": (written if not kept else
+                      lines - sum(self._line_count(n) for n in merged) + written),
+        }
+        self._counts[name] = written
+
+    def _size(self, name: str) -> int:
+        try:
+            return os.stat(self.root / name).st_size
+        except OSError:
+            return 0
+
+    def _line_count(self, name: str) -> int:
+        """Lines in a segment (counted once per run)."""
+        if name not in self._counts:
+            with open(self.root / name, "rb") as handle:
+                self._counts[name] = sum(1 for _ in handle)
+        return self._counts[name]
+
+    def _collect_garbage(self, keep: set[str]) -> None:
+        """Remove shard files ``keep`` does not name, schema 3's leftovers and temp files."""
+        folder = self.root / RECORDS_DIR
+        for name in os.listdir(folder):
+            if f"{RECORDS_DIR}/{name}" not in keep:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(folder / name)
+        legacy = self.root / LEGACY_FILES_DIR
+        if legacy.is_dir():
+            for name in os.listdir(legacy):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(legacy / name)
+            with contextlib.suppress(OSError):
+                legacy.rmdir()
+        for name in os.listdir(self.root):
+            if name.startswith(".tmp-"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.root / name)
+
+    # -- repair -------------------------------------------------------------------------
+
+    def adopt(self, rebuilt: Catalogue) -> int:
+        """Replace this catalogue's records with ``rebuilt``'s (a folded scratch catalogue
+        on the same file system), as one commit at a generation above any seen here;
+        ``newsidx check --repair`` swaps in what it rebuilt this way."""
+        scratch = dict(rebuilt.manifest())
+        generation = max(self._highest_generation(), 0) + 1
+        shards: dict[str, Any] = {}
+        for shard, entry in scratch["shards"].items():
+            (file,) = entry["files"]
+            name = segment_name(shard, generation)
+            os.replace(rebuilt.root / file, self.root / name)
+            shards[shard] = {"files": [name], "count": entry["count"], "lines": entry["count"]}
+        fsync_dir(self.root / RECORDS_DIR)
+        m = {k: scratch[k] for k in mf.HEAD_KEYS}
+        m.update(generation=generation, shards=shards, previous_files=[])
+        facets = mf.Counts(scratch)
+        book = _writable_book(self.root)[0] if self._book is None else self._book
+        self._book = book
+        atomic_write(self.catalogue.manifest_path, mf.manifest_chunks(m, facets))
+        self._head, self._facets = m, facets
+        self.catalogue.reload()
+        book.rebuild(self._stored_keys(), generation, rebuilt.files().items())
+        self._collect_garbage(mf.referenced(m))
+        return generation
+
+    def _highest_generation(self) -> int:
+        best = 0
+        with contextlib.suppress(CatalogueError, OSError, ValueError, KeyError, TypeError):
+            best = self.catalogue.generation
+        with contextlib.suppress(OSError):
+            for name in os.listdir(self.root / RECORDS_DIR):
+                parts = name.split(".")
+                if len(parts) >= 3 and parts[-2].isdigit():
+                    best = max(best, int(parts[-2]))
+        return best

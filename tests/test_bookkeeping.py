@@ -1,0 +1,116 @@
+"""The SQLite bookkeeping against plain dicts: file states, id -> files, the walk survey,
+and its rebuild from the records after it fell behind the manifest."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from newsidx.model import Article, make_id
+from newsidx.store import Catalogue, FileState
+from newsidx.store.bookkeeping import Bookkeeping
+
+_PATHS = ["/a", "/b", "/c", "/d/é", "/e/\udcff"]  # the last: a name that is not UTF-8
+_IDS = ["00000000000000aa", "00000000000000bb", "00000000000000cc", "not-hex", "x" * 20]
+
+_op = st.tuples(
+    st.sampled_from(_PATHS),
+    st.one_of(st.none(), st.lists(st.sampled_from(_IDS), max_size=4, unique=True)),
+    st.sampled_from(["ab" * 32, "not a sha", ""]),
+)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(_op, max_size=4), max_size=12))
+def test_file_states_match_a_dict(tmp_path_factory: pytest.TempPathFactory,
+                                  commits: list[list[tuple[str, list[str] | None, str]]]) -> None:
+    """Any sequence of commits of file states leaves what a dict would hold, and the
+    id -> files lookups and the walk survey agree with it."""
+    book = Bookkeeping(tmp_path_factory.mktemp("book"), write=True)
+    model: dict[str, FileState] = {}
+    for generation, ops in enumerate(commits, 1):
+        changes: dict[str, FileState | None] = {}
+        for n, (path, ids, sha) in enumerate(ops):
+            changes[path] = None if ids is None else FileState(n, -n * 10**15, sha, tuple(ids))
+        book.begin()
+        count = book.apply(shards={}, deletes=(), files=changes, generation=generation)
+        book.commit()
+        for path, state in changes.items():
+            if state is None:
+                model.pop(path, None)
+            else:
+                model[path] = state
+        assert count == len(model) == book.file_count()
+        assert dict(book.all_files()) == model
+        assert book.files(_PATHS) == model
+        assert book.generation == generation
+        expected = {rid: {p for p, s in model.items() if rid in s.ids} for rid in _IDS}
+        assert book.paths_of(_IDS) == {k: v for k, v in expected.items() if v}
+    walked = [(p, model[p].size if p in model else 0, 7) for p in _PATHS[:3]]
+    survey = book.survey(walked)
+    assert survey.seen == 3
+    todo = survey.tasks(0, survey.todo)
+    assert [p for p, _, _ in todo] == [p for p, _, m in walked
+                                       if p not in model or model[p].mtime_ns != m]
+    assert all(known == (p in model) for p, _, known in todo)
+    assert sorted(survey.unwalked) == sorted(set(model) - set(_PATHS[:3]))
+    book.close()
+
+
+def _record(n: int, sources: tuple[str, ...]) -> Article:
+    return Article(id=make_id(url=f"https://example.com/{n}"), kind="article", title=f"t{n}",
+                   sources=sources)
+
+
+def test_a_lagging_database_is_rebuilt_and_forces_a_reread(tmp_path: Path) -> None:
+    """A crash between the manifest and the database's commit leaves the database one
+    commit behind: the next writer rebuilds ids and sources from the records and drops
+    the files' sizes and hashes, so the next ingest reads every file again."""
+    cat = Catalogue(tmp_path / "cat")
+    a, b = _record(1, ("/a.md",)), _record(2, ("/b.md", "/a.md"))
+    with cat.writer() as w:
+        w.commit(upserts=[a], deletes=[], files={"/a.md": FileState(1, 2, "aa", (a.id,))})
+    db = sqlite3.connect(tmp_path / "cat" / "state.db")
+    saved = db.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
+    db.close()
+    with cat.writer() as w:
+        w.commit(upserts=[b], deletes=[], files={"/b.md": FileState(3, 4, "bb", (b.id,)),
+                                                 "/a.md": FileState(1, 2, "aa", (a.id, b.id))})
+    db = sqlite3.connect(tmp_path / "cat" / "state.db")
+    db.execute("UPDATE meta SET value = ? WHERE key = 'generation'", saved)  # as if lost
+    db.commit()
+    db.close()
+    cat.reload()
+    assert cat.bookkeeping() is None  # readers do not trust it
+    assert cat.get(b.id[:8]) == b  # and find records by reading the shards
+    assert cat.check() == []
+    with cat.writer() as w:
+        assert w.get_many([a.id, b.id]) == {a.id: a, b.id: b}
+        assert w.book.generation == cat.generation
+        assert w.book.paths_of([b.id]) == {b.id: {"/a.md", "/b.md"}}
+        states = dict(w.book.all_files())
+    assert states["/a.md"].size == -1 and states["/a.md"].sha256 == ""
+    assert set(states["/a.md"].ids) == {a.id, b.id} and states["/a.md"].ids[0] == a.id
+    assert cat.check() == []
+
+
+def test_a_corrupt_database_is_started_again(tmp_path: Path) -> None:
+    cat = Catalogue(tmp_path / "cat")
+    a = _record(1, ("/a.md",))
+    with cat.writer() as w:
+        w.commit(upserts=[a], deletes=[], files={"/a.md": FileState(1, 2, "aa", (a.id,))})
+    (tmp_path / "cat" / "state.db").write_bytes(b"not a database" * 100)
+    for name in ("state.db-wal", "state.db-shm"):
+        (tmp_path / "cat" / name).unlink(missing_ok=True)
+    cat.reload()
+    assert cat.get(a.id) == a
+    with cat.writer() as w:
+        w.commit(upserts=[], deletes=[], files={})
+    book = cat.bookkeeping()
+    assert book is not None and book.id_shards() == {a.id: "undated"}
+    assert cat.check() == []
