@@ -540,7 +540,8 @@ def record_filter(filters: Filters) -> Callable[[Article], bool]:
 
 def run_export(catalogue: Catalogue, filters: Filters, *, fmt: str, out: TextIO) -> int:
     """Stream every matching record from the catalogue; returns the count written."""
-    from newsidx.render import Hit, write_hits
+    from newsidx.hits import Hit
+    from newsidx.render import write_hits
 
     if filters.providers:
         check_providers(catalogue, filters.providers)

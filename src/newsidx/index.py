@@ -25,6 +25,7 @@ import tantivy
 from newsidx import analysis
 from newsidx import query as q
 from newsidx.errors import CatalogueError, QueryError
+from newsidx.hits import Hit, SearchResults
 from newsidx.model import Article, from_json, to_json
 
 SCHEMA_VERSION = 3  # 3: provider_pair replaced provider_name
@@ -57,23 +58,6 @@ class SearchRequest(NamedTuple):
     offset: int = 0
     sort: str = "relevance"
     recency_weight: float = DEFAULT_RECENCY_WEIGHT
-
-
-class Hit(NamedTuple):
-    """One result: the stored record, its score, a highlighted passage and an explanation."""
-
-    record: Article
-    score: float
-    snippet: tuple[tuple[str, bool], ...]
-    explanation: str | None
-
-
-class SearchResults(NamedTuple):
-    """A page of hits, how many matched in all, and the query as understood."""
-
-    hits: tuple[Hit, ...]
-    total: int
-    understood: str
 
 
 def _schema() -> tantivy.Schema:

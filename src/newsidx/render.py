@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from newsidx.hits import Hit, Snippet
 from newsidx.model import Article, to_json
 from newsidx.safetext import display, escape_name
 
@@ -37,32 +38,6 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _HIGHLIGHT = "bold yellow"
 _QUERY_WORD = r"(?:[\w.-]+:)?(\"[^\"]*\"|[^\s()\"]+)"  # compiled only for a table
 _OPERATORS = frozenset({"AND", "OR", "NOT", "TO"})
-
-
-#: A passage as (text, highlighted) segments, as the index returns it, or plain text.
-Snippet = str | tuple[tuple[str, bool], ...]
-
-
-class HitLike(Protocol):
-    """What the renderers need of a result; :class:`newsidx.index.Hit` fits."""
-
-    @property
-    def record(self) -> Article: ...
-    @property
-    def score(self) -> float | None: ...
-    @property
-    def snippet(self) -> Snippet: ...
-    @property
-    def explanation(self) -> str | None: ...
-
-
-class Hit(NamedTuple):
-    """One result to render: the record, its score (``None`` for a plain listing) and snippet."""
-
-    record: Article
-    score: float | None = None
-    snippet: Snippet = ""
-    explanation: str | None = None
 
 
 def snippet_text(snippet: Snippet) -> str:
@@ -138,7 +113,7 @@ def _snippet(snippet: Snippet, terms: Sequence[str]) -> Text:
 
 
 def write_hits(
-    hits: Iterable[HitLike],
+    hits: Iterable[Hit],
     out: TextIO,
     *,
     fmt: str,
@@ -162,7 +137,7 @@ def write_hits(
     return _write_plain(hits, out, ranked=ranked)
 
 
-def _write_refs(hits: Iterable[HitLike], out: TextIO, *, paths: bool, nul: bool) -> int:
+def _write_refs(hits: Iterable[Hit], out: TextIO, *, paths: bool, nul: bool) -> int:
     end = "\0" if nul else "\n"
     seen: set[str] = set()
     count = 0
@@ -176,7 +151,7 @@ def _write_refs(hits: Iterable[HitLike], out: TextIO, *, paths: bool, nul: bool)
     return count
 
 
-def hit_json(hit: HitLike, rank: int | None = None) -> dict[str, Any]:
+def hit_json(hit: Hit, rank: int | None = None) -> dict[str, Any]:
     """The full record plus rank, score, snippet (and explanation when asked for)."""
     data: dict[str, Any] = dict(to_json(hit.record))
     if rank is not None:
@@ -189,7 +164,7 @@ def hit_json(hit: HitLike, rank: int | None = None) -> dict[str, Any]:
 
 
 def _write_json(
-    hits: Iterable[HitLike], out: TextIO, *, query: str | None, total: int | None
+    hits: Iterable[Hit], out: TextIO, *, query: str | None, total: int | None
 ) -> int:
     import json
 
@@ -205,7 +180,7 @@ def _write_json(
     return len(results)
 
 
-def _write_jsonl(hits: Iterable[HitLike], out: TextIO) -> int:
+def _write_jsonl(hits: Iterable[Hit], out: TextIO) -> int:
     import json
 
     count = 0
@@ -222,7 +197,7 @@ CSV_COLUMNS = (
 )
 
 
-def _csv_row(hit: HitLike, rank: int) -> list[str]:
+def _csv_row(hit: Hit, rank: int) -> list[str]:
     import json
 
     data = hit_json(hit, rank)
@@ -245,7 +220,7 @@ def _csv_row(hit: HitLike, rank: int) -> list[str]:
     return row
 
 
-def _write_csv(hits: Iterable[HitLike], out: TextIO) -> int:
+def _write_csv(hits: Iterable[Hit], out: TextIO) -> int:
     import csv
 
     writer = csv.writer(out, lineterminator="\n")
@@ -256,7 +231,7 @@ def _write_csv(hits: Iterable[HitLike], out: TextIO) -> int:
     return count
 
 
-def _write_plain(hits: Iterable[HitLike], out: TextIO, *, ranked: bool) -> int:
+def _write_plain(hits: Iterable[Hit], out: TextIO, *, ranked: bool) -> int:
     count = 0
     for count, hit in enumerate(hits, 1):
         r = hit.record
@@ -269,7 +244,7 @@ def _write_plain(hits: Iterable[HitLike], out: TextIO, *, ranked: bool) -> int:
     return count
 
 
-def _write_table(hits: Iterable[HitLike], out: TextIO, *, query: str | None, ranked: bool) -> int:
+def _write_table(hits: Iterable[Hit], out: TextIO, *, query: str | None, ranked: bool) -> int:
     from rich.table import Table
 
     terms = query_terms(query)
