@@ -361,7 +361,7 @@ def test_stale_index_is_not_rebuilt_while_an_ingest_holds_the_lock(catalogue: Pa
         assert "an ingest is running" in result.stderr and "rebuilding" not in result.stderr
         assert "00000000000000ee" not in ids(result)
         shutil.rmtree(catalogue / "index")
-        missing = run("list", code=1)
+        missing = run("list", code=2)  # an error, not "no match"
         assert "has no search index yet; retry" in missing.stderr
         assert json.loads(run("stats", "--format", "json").stdout)["records"] == 5
     assert "00000000000000ee" in ids(run("search", "Alibaba", "--format", "ids"))

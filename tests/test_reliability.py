@@ -117,7 +117,7 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
 def _one_line_error(proc: subprocess.Popen[bytes]) -> str:
     assert proc.stderr is not None
     err = proc.stderr.read().decode()
-    assert proc.returncode == 1, err
+    assert proc.returncode == 2, err  # an error (ExitCode.ERROR)
     assert "Traceback" not in err, err[-1500:]
     errors = [line for line in err.splitlines() if line.startswith("newsidx: error: ")]
     assert len(errors) == 1, err
@@ -155,7 +155,7 @@ def test_two_ingests_at_once(tmp_path: Path) -> None:
     errs = [p.stderr.read().decode() for p in (first, second) if p.stderr]
     assert codes[0] == 0
     if codes[1] != 0:  # the loser fails at once with one clear line
-        assert codes[1] == 1
+        assert codes[1] == 2  # locked: an error (ExitCode.ERROR)
         assert any("is being written by another newsidx process" in e and "--wait" in e
                    for e in errs)
     assert check(Catalogue(cat)).ok

@@ -1,8 +1,10 @@
 """The ``newsidx`` command line: parse arguments, call the library, render the result.
 
 Every :class:`~newsidx.errors.NewsidxError` becomes one ``newsidx: error: ...`` line
-on stderr in :meth:`NewsidxGroup.invoke`, with the error's exit code. ``search`` and
-``list`` follow grep: 0 when something matched, 1 when nothing did, 2 on error.
+on stderr in :meth:`NewsidxGroup.invoke`, with the error's exit code; the codes are
+:class:`~newsidx.errors.ExitCode` (0 found, 1 nothing found or some input failed,
+2 error, 130 interrupted). A reader that goes away (``| head``) ends the command
+quietly with 0.
 Heavy modules (rich, the index, ingest) are imported inside the commands.
 """
 
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import click
 
 from newsidx import __version__
-from newsidx.errors import NewsidxError
+from newsidx.errors import ExitCode, NewsidxError
 from newsidx.options import (
     Filters,
     catalogue_option,
@@ -41,10 +43,10 @@ def _stderr(message: str) -> None:
     click.echo(f"newsidx: {escape_name(message)}", err=True)
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
+def fail(message: str, code: int = ExitCode.ERROR) -> NoReturn:
     """Print ``newsidx: error: message`` and exit with ``code``."""
     _stderr(f"error: {message}")
-    raise SystemExit(code)
+    raise SystemExit(int(code))
 
 
 class NewsidxGroup(click.Group):
@@ -56,13 +58,24 @@ class NewsidxGroup(click.Group):
         except NewsidxError as exc:
             fail(str(exc), exc.exit_code)
         except BrokenPipeError:
-            # The reader went away (``| head``): stop quietly, as grep does.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            raise SystemExit(1) from None
+            # The reader went away (``| head``): it has what it wanted, so stop quietly
+            # and succeed, as ``seq 1000000 | head -1`` does.
+            _quiet_stdout()
+            raise SystemExit(ExitCode.OK) from None
         except KeyboardInterrupt:
             _stderr("interrupted")
-            raise SystemExit(130) from None
+            raise SystemExit(ExitCode.INTERRUPTED) from None
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush cannot fail."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (CliRunner): nothing left to flush
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _is_tty(stream: TextIO) -> bool:

@@ -30,7 +30,9 @@ from typing import Any, Literal, NamedTuple, Protocol, overload
 
 import tantivy
 
-from newsidx.errors import NewsidxError, ParseError, SkippedFile
+from newsidx.errors import IngestFailed as IngestFailed  # re-exported: defined in errors
+from newsidx.errors import ParseError, SkippedFile
+from newsidx.errors import UsageError as UsageError  # re-exported: defined in errors
 from newsidx.index import DocField, build_document, document_fields
 from newsidx.model import Article, from_json
 from newsidx.store import Catalogue, CatalogueWriter, FileState, Row, dump_line
@@ -75,20 +77,6 @@ class Prepared(NamedTuple):
 
 
 IndexSync = Callable[[Catalogue, Iterable[Prepared], Sequence[str], int], None]
-
-
-class UsageError(NewsidxError):
-    """Arguments that cannot work, such as an ingest root that does not exist."""
-
-    exit_code = 2
-
-
-class IngestFailed(NewsidxError):
-    """``strict=True`` and some file failed: nothing was written."""
-
-    def __init__(self, message: str, report: IngestReport) -> None:
-        super().__init__(message)
-        self.report = report
 
 
 @dataclass(frozen=True, slots=True)
