@@ -26,7 +26,7 @@ from typing import Any
 
 from newsidx.errors import CatalogueError
 from newsidx.model import Article, from_json, to_json
-from newsidx.store import INDEX_DIR, MANIFEST, RECORDS_DIR, Catalogue, CatalogueWriter, FileState
+from newsidx.store import MANIFEST, RECORDS_DIR, Catalogue, CatalogueWriter, FileState
 from newsidx.store.layout import LEGACY_FILES_DIR
 
 REPAIR_PREFIX = ".newsidx-repair-"
@@ -103,9 +103,9 @@ def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False) -> 
 
 
 def _fill_totals(report: CheckReport, catalogue: Catalogue, *, damaged: bool) -> None:
-    from newsidx.index import SearchIndex
+    from newsidx.freshness import index_for
 
-    report.index_generation = SearchIndex(catalogue.root / INDEX_DIR).generation()
+    report.index_generation = index_for(catalogue).generation()
     if not damaged:
         report.generation = catalogue.generation
         report.records = len(catalogue)
@@ -144,9 +144,9 @@ def _digest(data: Any) -> str:
 
 def index_problems(catalogue: Catalogue) -> list[str]:
     """Differences between a consistent catalogue and its index: generation, ids, content."""
-    from newsidx.index import SearchIndex
+    from newsidx.freshness import index_for
 
-    index = SearchIndex(catalogue.root / INDEX_DIR)
+    index = index_for(catalogue)
     generation = catalogue.generation
     have = index.generation()
     if have is None:
@@ -190,9 +190,9 @@ def _index_digests(index: Any) -> dict[str, list[str]]:
 
 
 def _rebuild_index(catalogue: Catalogue) -> None:
-    from newsidx.index import SearchIndex
+    from newsidx.freshness import index_for
 
-    SearchIndex(catalogue.root / INDEX_DIR).rebuild(catalogue.iter_records(),
+    index_for(catalogue).rebuild(catalogue.iter_records(),
                                                      catalogue.generation)
 
 

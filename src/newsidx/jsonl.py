@@ -6,7 +6,7 @@ ids, sources, dates, providers and topics, so exporting the new catalogue gives 
 same lines. Every file is read and checked in full before anything is written: a bad
 line fails the whole call with ``path:line: reason`` and the catalogue is untouched.
 All records go in as one catalogue commit (a record whose id is already stored is
-replaced), then the search index is updated in step, or rebuilt if it lagged behind.
+replaced), then the search index follows it (:func:`newsidx.freshness.index_sync`).
 """
 
 from __future__ import annotations
@@ -106,11 +106,12 @@ def _all_records(paths: Sequence[Path]) -> Iterator[Article]:
 def ingest_jsonl(catalogue: Catalogue, paths: Sequence[Path], *, wait: bool = False) -> JsonlResult:
     """Store every record of ``paths`` in one commit and bring the search index in step.
 
-    The files are read twice (once to check every line, once to commit, and a third
-    time to update the index) so that memory holds one commit's worth of rows, not
-    every record twice. Raises ParseError naming the first bad line; nothing is written.
+    The files are read three times (to check every line, to commit, to update the
+    index) so that memory holds one commit's worth of rows, not every record twice.
+    Raises ParseError naming the first bad line; nothing is written.
     """
-    from newsidx.index import SearchIndex
+    from newsidx.freshness import index_sync
+    from newsidx.ingest import Prepared
 
     ids = {record.id for record in _all_records(paths)}
     files = tuple(os.fspath(p) for p in paths)
@@ -120,11 +121,11 @@ def ingest_jsonl(catalogue: Catalogue, paths: Sequence[Path], *, wait: bool = Fa
         known = set().union(*writer.book.shards_of(ids).values())
         generation = writer.commit(upserts=_all_records(paths), deletes=(), files={},
                                    compact=True)
-        index = SearchIndex(catalogue.root / "index")
-        if index.generation() == generation - 1:
-            index.update(upserts=_all_records(paths), deletes=(), generation=generation)
-        else:
-            index.rebuild(catalogue.iter_records(), generation)
+        sync = index_sync(catalogue)
+        try:
+            sync(catalogue, (Prepared.of(r) for r in _all_records(paths)), (), generation)
+        finally:
+            sync.close()
         total = len(catalogue)
     return JsonlResult(files, len(ids) - len(known), len(known), total, generation)
 
