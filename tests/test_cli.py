@@ -276,7 +276,7 @@ def test_provider_completion_reads_the_catalogue(catalogue: Path) -> None:
 
 
 def test_size_bytes() -> None:
-    from newsidx.commands import size_bytes
+    from newsidx.cli.output import size_bytes
 
     assert size_bytes("10M") == 10 * 1024**2
     assert size_bytes("512k") == 512 * 1024
@@ -288,7 +288,7 @@ def test_size_bytes() -> None:
 
 
 def test_auto_bucket_follows_the_span() -> None:
-    from newsidx.commands import auto_bucket
+    from newsidx.timeline import auto_bucket
 
     assert auto_bucket("2024-01-01", "2024-02-15") == "day"
     assert auto_bucket("2024-01-01", "2024-09-01") == "week"
@@ -298,7 +298,7 @@ def test_auto_bucket_follows_the_span() -> None:
 
 
 def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsidx.commands import _progress
+    from newsidx.cli.output import progress_bar as _progress
     from newsidx.ingest import ProgressEvent
 
     class Tty(io.StringIO):

@@ -8,7 +8,7 @@ from itertools import pairwise
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsidx.commands import MAX_FILLED_BUCKETS, fill_gaps
+from newsidx.timeline import MAX_FILLED_BUCKETS, fill_gaps
 
 
 def test_fills_weeks_across_a_year_with_53_weeks() -> None:

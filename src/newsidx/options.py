@@ -1,5 +1,7 @@
 """Click options shared by several commands, and shell completion from the catalogue.
 
+The filter options become one :class:`newsidx.filters.Filters` (:func:`take_filters`).
+
 ``--catalogue`` is accepted both before and after the command name: the group's
 option (which also reads ``NEWSIDX_CATALOGUE``) and each command's store the path in
 the context, the command's winning. Completion of ``--provider``/``--topic`` values
@@ -10,12 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
+
+    from newsidx.filters import Filters
 
     Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
 
@@ -56,14 +60,16 @@ def _manifest_keys(ctx: click.Context, section: str) -> list[str]:
     else from the catalogue manifest."""
     try:
         from newsidx.catalogue import Catalogue
-        from newsidx.index import SearchIndex, SearchRequest
+        from newsidx.freshness import index_for, is_current
 
         catalogue = Catalogue(catalogue_root(ctx))
-        index = SearchIndex(catalogue.root / "index")
         generation = catalogue.peek_generation()
-        if generation and index.generation() == generation:
+        if generation and is_current(catalogue, generation):
+            from newsidx.filters import NO_FILTERS, to_request
+
             field = "provider" if section == "providers" else "topic"
-            return sorted(key for key, _ in index.facet(field, SearchRequest()))
+            return sorted(key for key, _ in index_for(catalogue).facet(field,
+                                                                       to_request(NO_FILTERS)))
         manifest: Mapping[str, Any] = catalogue.manifest()
         return sorted(str(key) for key in manifest.get(section, {}) or {})
     except Exception:  # completion must never print a traceback into the shell
@@ -83,16 +89,6 @@ def _completer(section: str) -> Completer:
 
 complete_provider = _completer("providers")
 complete_topic = _completer("topics")
-
-
-class Filters(NamedTuple):
-    """The record filters common to search, list, timeline and export."""
-
-    providers: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()
-    kind: str | None = None
-    since: str | None = None
-    until: str | None = None
 
 
 def filter_options(func: F) -> F:
@@ -118,6 +114,8 @@ def filter_options(func: F) -> F:
 
 def take_filters(kwargs: dict[str, Any]) -> Filters:
     """Pop the :func:`filter_options` values from a command's keyword arguments."""
+    from newsidx.filters import Filters
+
     return Filters(
         providers=tuple(kwargs.pop("providers", ())),
         topics=tuple(kwargs.pop("topics", ())),

@@ -1,11 +1,11 @@
-"""The ``newsidx`` command line: parse arguments, call the library, render the result.
+"""The ``newsidx`` command line: parse arguments, call :class:`newsidx.Archive`, render.
 
 Every :class:`~newsidx.errors.NewsidxError` becomes one ``newsidx: error: ...`` line
 on stderr in :meth:`NewsidxGroup.invoke`, with the error's exit code; the codes are
 :class:`~newsidx.errors.ExitCode` (0 found, 1 nothing found or some input failed,
 2 error, 130 interrupted). A reader that goes away (``| head``) ends the command
-quietly with 0.
-Heavy modules (rich, the index, ingest) are imported inside the commands.
+quietly with 0. Heavy modules (rich, the index, ingest) load only in the commands
+that use them; :mod:`newsidx.cli.output` holds what is said besides the results.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 import click
 
 from newsidx import __version__
+from newsidx.cli.output import note
 from newsidx.errors import ExitCode, NewsidxError
 from newsidx.options import (
-    Filters,
     catalogue_option,
     catalogue_root,
     filter_options,
@@ -31,21 +31,16 @@ from newsidx.options import (
 )
 
 if TYPE_CHECKING:
-    from newsidx.catalogue import Catalogue
+    from newsidx.api import Archive, CountSort
+    from newsidx.model import Article
 
 ENVVAR = "NEWSIDX_CATALOGUE"
 _LIST_FORMATS = ("table", "json", "jsonl", "csv", "ids", "paths")
 
 
-def _stderr(message: str) -> None:
-    from newsidx.safetext import escape_name
-
-    click.echo(f"newsidx: {escape_name(message)}", err=True)
-
-
 def fail(message: str, code: int = ExitCode.ERROR) -> NoReturn:
     """Print ``newsidx: error: message`` and exit with ``code``."""
-    _stderr(f"error: {message}")
+    note(f"error: {message}")
     raise SystemExit(int(code))
 
 
@@ -63,7 +58,7 @@ class NewsidxGroup(click.Group):
             _quiet_stdout()
             raise SystemExit(ExitCode.OK) from None
         except KeyboardInterrupt:
-            _stderr("interrupted")
+            note("interrupted")
             raise SystemExit(ExitCode.INTERRUPTED) from None
 
 
@@ -89,10 +84,22 @@ def _out() -> TextIO:
     return sys.stdout
 
 
-def _catalogue() -> Catalogue:
-    from newsidx.catalogue import Catalogue
+def _archive() -> Archive:
+    from newsidx.api import Archive
 
-    return Catalogue(catalogue_root())
+    return Archive(catalogue_root(), notify=note)
+
+
+def _exit(code: int) -> NoReturn:
+    raise SystemExit(int(code))
+
+
+def _empty(archive: Archive) -> bool:
+    """True (after a note) when the archive has never been written."""
+    if archive.generation:
+        return False
+    note("the catalogue is empty: run `newsidx ingest DIR` first")
+    return True
 
 
 @click.group(cls=NewsidxGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,7 +145,8 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
 
     Example: newsidx ingest ~/news/ --prune
     """
-    from newsidx.commands import run_ingest, size_bytes
+    from newsidx.cli.output import note_files, progress_bar, size_bytes, write_ingest
+    from newsidx.errors import IngestFailed
 
     if not paths and not jsonl:
         raise click.UsageError("give at least one PATH or --from-jsonl FILE")
@@ -146,9 +154,27 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
         limit = size_bytes(max_size)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--max-size") from None
-    code = run_ingest(_catalogue(), paths, jsonl=jsonl, max_size=limit, fmt=fmt,
-                      out=_out(), **options)
-    raise SystemExit(code)
+    archive = _archive()
+    if jsonl:
+        from newsidx.cli.output import write_jsonl_result
+
+        write_jsonl_result(archive.ingest_jsonl(jsonl, wait=options["wait"]), _out(), fmt=fmt)
+        if not paths:
+            return
+    progress, bar = progress_bar(sys.stderr)
+    try:
+        if bar is not None:
+            bar.start()
+        report = archive.ingest(paths, max_size=limit, progress=progress, **options)
+    except IngestFailed as exc:
+        note_files(exc.report)
+        raise
+    finally:
+        if bar is not None:
+            bar.stop()
+    note_files(report)
+    write_ingest(report, _out(), fmt=fmt)
+    _exit(ExitCode.FAILURES if report.failed else ExitCode.OK)
 
 
 # ----------------------------------------------------------------- search and list
@@ -175,12 +201,26 @@ def search_cmd(query: str, limit: int, offset: int, sort: str, recency_weight: f
 
     Example: newsidx search "Alibaba MiniMax" --since 2024
     """
-    from newsidx.commands import run_search
+    from newsidx.render import write_hits
 
-    code = run_search(_catalogue(), query, take_filters(kwargs), limit=limit, offset=offset,
-                      sort=sort, recency_weight=recency_weight, explain=explain, fmt=fmt,
-                      nul=nul, out=_out(), tty=_is_tty(sys.stdout))
-    raise SystemExit(code)
+    archive = _archive()
+    results = archive.search(query, take_filters(kwargs), limit=limit, offset=offset,
+                             sort=sort, recency_weight=recency_weight, explain=explain,
+                             snippets=fmt not in ("ids", "paths"))
+    if not results.total and _empty(archive):
+        _exit(ExitCode.NO_MATCH)
+    if explain:
+        note(f"understood as: {results.understood}")
+    tty = _is_tty(sys.stdout)
+    write_hits(results.hits, _out(), fmt=fmt, query=query, total=results.total, tty=tty,
+               nul=nul)
+    if not results.hits:
+        note("no records match" if results.total == 0 else
+             f"no results on this page ({results.total} match; lower --offset)")
+        _exit(ExitCode.NO_MATCH)
+    if tty and fmt == "table" and results.total > len(results.hits) + offset:
+        note(f"showing {offset + 1}-{offset + len(results.hits)} "
+             f"of {results.total}; use --limit/--offset for more")
 
 
 @command("list")
@@ -196,11 +236,17 @@ def list_cmd(limit: int, offset: int, sort: str, fmt: str, nul: bool, **kwargs: 
 
     Example: newsidx list --provider scmp.com --since 2023-10
     """
-    from newsidx.commands import run_list
+    from newsidx.render import write_hits
 
-    code = run_list(_catalogue(), take_filters(kwargs), limit=limit, offset=offset, sort=sort,
-                    fmt=fmt, nul=nul, out=_out(), tty=_is_tty(sys.stdout))
-    raise SystemExit(code)
+    archive = _archive()
+    results = archive.list(take_filters(kwargs), limit=limit, offset=offset, sort=sort)
+    if not results.total and _empty(archive):
+        _exit(ExitCode.NO_MATCH)
+    write_hits(results.hits, _out(), fmt=fmt, total=results.total, tty=_is_tty(sys.stdout),
+               nul=nul, ranked=False)
+    if not results.hits:
+        note("no records match")
+        _exit(ExitCode.NO_MATCH)
 
 
 @command("show")
@@ -213,14 +259,11 @@ def show_cmd(ref: str, fmt: str) -> None:
     """
     from newsidx.render import write_record
 
-    catalogue = _catalogue()
-    record = catalogue.get(ref)
-    linked = catalogue.get_many([r.id for r in record.related] + list(record.parents))
-    write_record(
-        record, _out(), fmt=fmt, tty=_is_tty(sys.stdout),
-        related=[linked[r.id] for r in record.related if r.id in linked],
-        parents=[linked[p] for p in record.parents if p in linked],
-    )
+    archive = _archive()
+    record = archive.get(ref)
+    links = archive.links(record)
+    write_record(record, _out(), fmt=fmt, tty=_is_tty(sys.stdout), related=links.related,
+                 parents=links.parents)
 
 
 # ----------------------------------------------------------------- counts
@@ -235,30 +278,29 @@ def _count_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @command("providers")
 @_count_options
-def providers_cmd(sort: str, fmt: str) -> None:
+def providers_cmd(sort: CountSort, fmt: str) -> None:
     """Count records per provider (publisher domain), with its name and date range.
 
     Example: newsidx providers --sort name
     """
-    from newsidx.commands import provider_rows
     from newsidx.render import write_counts
 
-    rows = provider_rows(_catalogue(), sort=sort)
+    rows = [(p.key, p.count, p.name, p.first, p.last)
+            for p in _archive().providers(sort=sort)]
     write_counts(rows, _out(), fmt=fmt, name="provider", tty=_is_tty(sys.stdout),
                  extra=("name", "first", "last"))
 
 
 @command("topics")
 @_count_options
-def topics_cmd(sort: str, fmt: str) -> None:
+def topics_cmd(sort: CountSort, fmt: str) -> None:
     """Count records per topic.
 
     Example: newsidx topics --format csv
     """
-    from newsidx.commands import facet_rows
     from newsidx.render import write_counts
 
-    rows = facet_rows(_catalogue(), "topics", sort=sort)
+    rows = [(c.key, c.count) for c in _archive().facets("topic", sort=sort)]
     write_counts(rows, _out(), fmt=fmt, name="topic", tty=_is_tty(sys.stdout))
 
 
@@ -269,10 +311,13 @@ def stats_cmd(fmt: str) -> None:
 
     Example: newsidx stats --format json
     """
-    from newsidx.commands import catalogue_stats
+    from dataclasses import asdict
+
+    from newsidx.cli.output import stats_mapping
     from newsidx.render import write_mapping
 
-    write_mapping(catalogue_stats(_catalogue(), human=fmt == "text"), _out(), fmt=fmt)
+    stats = asdict(_archive().stats())
+    write_mapping(stats_mapping(stats, human=fmt == "text"), _out(), fmt=fmt)
 
 
 @command("timeline")
@@ -287,10 +332,18 @@ def timeline_cmd(query: str, by: str, fmt: str, **kwargs: Any) -> None:
 
     Example: newsidx timeline Zhipu --by day
     """
-    from newsidx.commands import run_timeline
+    from newsidx.cli.output import columns
+    from newsidx.render import write_timeline
 
-    raise SystemExit(run_timeline(_catalogue(), query, take_filters(kwargs), by=by, fmt=fmt,
-                                  out=_out()))
+    archive = _archive()
+    timeline = archive.timeline(query, take_filters(kwargs), by=by)
+    if not timeline.buckets and _empty(archive):
+        _exit(ExitCode.NO_MATCH)
+    buckets = [(b.key, b.count) for b in timeline.buckets]
+    write_timeline(buckets, _out(), fmt=fmt, width=max(10, min(60, columns() - 30)))
+    if not buckets:
+        note("no dated records match")
+        _exit(ExitCode.NO_MATCH)
 
 
 @command("export")
@@ -303,17 +356,28 @@ def export_cmd(fmt: str, output: Path | None, **kwargs: Any) -> None:
 
     Example: newsidx export --format csv --provider scmp.com -o scmp.csv
     """
-    from newsidx.commands import run_export
-
-    filters = take_filters(kwargs)
+    records = _archive().export(take_filters(kwargs))  # checks the filters before any output
     if output is None:
-        run_export(_catalogue(), filters, fmt=fmt, out=_out())
+        _export(records, _out(), fmt)
         return
     with _open_output(output) as out:
-        run_export(_catalogue(), filters, fmt=fmt, out=out)
+        _export(records, out, fmt)
 
 
-def _open_output(path: Path) -> Any:
+def _export(records: Iterator[Article], out: TextIO, fmt: str) -> None:
+    from newsidx.hits import Hit
+
+    if fmt == "json":  # one array, still streamed record by record
+        from newsidx.cli.output import write_json_array
+
+        write_json_array(records, out)
+        return
+    from newsidx.render import write_hits
+
+    write_hits((Hit(record) for record in records), out, fmt=fmt, ranked=False)
+
+
+def _open_output(path: Path) -> TextIO:
     try:
         return path.open("w", encoding="utf-8", newline="")
     except OSError as exc:
@@ -321,15 +385,14 @@ def _open_output(path: Path) -> Any:
 
 
 @command("reindex")
-def reindex_cmd() -> None:
+@click.option("--wait", is_flag=True, help="Wait for another ingest to finish instead of failing.")
+def reindex_cmd(wait: bool) -> None:
     """Rebuild the search index from the catalogue.
 
     Example: newsidx reindex
     """
-    from newsidx.commands import rebuild_index
-
-    count = rebuild_index(_catalogue())
-    click.echo(f"newsidx: indexed {count} records", err=True)
+    count = _archive().reindex(wait=wait)
+    note(f"indexed {count} records")
 
 
 @command("check")
@@ -342,18 +405,11 @@ def check_cmd(repair: bool, wait: bool, fmt: str) -> None:
 
     Example: newsidx check --repair
     """
-    from newsidx.check import check, text_lines
+    from newsidx.cli.output import write_check
 
-    report = check(_catalogue(), repair=repair, wait=wait)
-    if fmt == "json":
-        import json
-
-        _out().write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
-    else:
-        from newsidx.safetext import escape_name
-
-        _out().write("".join(escape_name(line) + "\n" for line in text_lines(report)))
-    raise SystemExit(report.exit_code)
+    report = _archive().check(repair=repair, wait=wait)
+    write_check(report, _out(), fmt=fmt)
+    _exit(ExitCode.OK if report.ok else ExitCode.FAILURES)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -366,4 +422,4 @@ def iter_commands() -> Iterator[str]:
     yield from sorted(cli.commands)
 
 
-__all__ = ["Filters", "cli", "fail", "iter_commands", "main"]
+__all__ = ["cli", "fail", "iter_commands", "main"]

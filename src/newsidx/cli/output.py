@@ -1,0 +1,190 @@
+"""What the command line says besides its results: notes on stderr, the ingest progress
+bar and summary, JSON envelopes, the terminal width, ``--max-size`` values.
+
+Kept apart from the click commands (:mod:`newsidx.cli`) and from the record renderers
+(:mod:`newsidx.render`). rich is imported only when a progress bar is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TextIO
+
+from newsidx.safetext import escape_name
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from newsidx.check import CheckReport
+    from newsidx.ingest import IngestReport, ProgressEvent
+    from newsidx.jsonl import JsonlResult
+    from newsidx.model import Article
+
+FORMAT_VERSION = 1
+_SIZE = r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$"  # compiled only by ingest
+
+
+def note(message: str) -> None:
+    """One ``newsidx: ...`` line on stderr, unsafe characters escaped."""
+    sys.stderr.write(f"newsidx: {escape_name(message)}\n")
+    sys.stderr.flush()
+
+
+def size_bytes(text: str) -> int:
+    """``10M``, ``512k``, ``1.5G`` or a plain byte count as bytes (powers of 1024)."""
+    match = re.match(_SIZE, text, re.IGNORECASE)
+    if not match:
+        raise ValueError(f"{text!r} is not a size such as 500K, 10M or 1G")
+    power = " kmgt".index(match.group(2).lower() or " ")
+    return int(float(match.group(1)) * 1024**power)
+
+
+def columns() -> int:
+    """``shutil.get_terminal_size((80, 24)).columns`` without importing shutil, which
+    pulls in bz2, lzma and zlib (a few ms a timeline does not need)."""
+    try:
+        width = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        width = 0
+    if width <= 0:
+        stdout = sys.__stdout__
+        try:
+            width = os.get_terminal_size(stdout.fileno()).columns if stdout else 0
+        except (AttributeError, ValueError, OSError):
+            width = 0
+    return width or 80
+
+
+# ----------------------------------------------------------------- ingest
+
+
+def progress_bar(stream: TextIO) -> tuple[Callable[[ProgressEvent], None] | None,
+                                          Progress | None]:
+    """A rich progress bar on a terminal's stderr and the callback that drives it, else
+    ``(None, None)``."""
+    if not stream.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   console=Console(file=stream), transient=True)
+    task = bar.add_task("reading", total=None)
+
+    def update(event: ProgressEvent) -> None:
+        if event.stage == "walk":
+            bar.update(task, description="finding files", completed=event.done,
+                       total=event.total or None)
+        elif event.stage == "file":
+            bar.update(task, description="reading", completed=event.done, total=event.total)
+        else:
+            bar.update(task, description="saving")
+
+    return update, bar
+
+
+def ingest_summary(report: IngestReport) -> dict[str, Any]:
+    """The counts a person (or ``--format json``) wants after an ingest."""
+    return {
+        "files_seen": report.files_seen,
+        "new": len(report.new),
+        "updated": len(report.updated),
+        "unchanged": report.unchanged,
+        "skipped": len(report.skipped),
+        "failed": len(report.failed),
+        "stale": len(report.stale),
+        "pruned": len(report.pruned),
+        "records_added": report.records_added,
+        "records_updated": report.records_updated,
+        "records_removed": report.records_removed,
+        "records_total": report.records_total,
+    }
+
+
+def note_files(report: IngestReport) -> None:
+    """A note for every failed, skipped, warned-about and stale file."""
+    for path, reason in report.failed:
+        note(f"failed: {path}: {reason}")
+    for path, reason in report.skipped:
+        note(f"skipped: {path}: {reason}")
+    for path, warnings in sorted(report.warnings.items()):
+        for warning in warnings:
+            note(f"warning: {path}: {warning}")
+    for path in report.stale:
+        note(f"stale: {path}: file is gone (use --prune to drop its records)")
+
+
+def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
+    """The summary line, or the JSON object with every failed, skipped and stale file."""
+    s = ingest_summary(report)
+    if fmt == "json":
+        data: dict[str, Any] = {
+            "newsidx_format": FORMAT_VERSION, **s,
+            "failed_files": [{"path": p, "reason": r} for p, r in report.failed],
+            "skipped_files": [{"path": p, "reason": r} for p, r in report.skipped],
+            "stale_files": report.stale,
+        }
+        out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    head = "nothing changed" if not report.changed else (
+        f"{s['records_added']} records added, {s['records_updated']} updated, "
+        f"{s['records_removed']} removed")
+    out.write(f"{head}; files: {s['files_seen']} seen, {s['new']} new, {s['updated']} updated, "
+              f"{s['unchanged']} unchanged, {s['skipped']} skipped, {s['failed']} failed, "
+              f"{s['stale']} stale; {s['records_total']} records in the catalogue\n")
+
+
+def write_jsonl_result(result: JsonlResult, out: TextIO, *, fmt: str) -> None:
+    """What ``ingest --from-jsonl`` did, as a line or a JSON object."""
+    if fmt == "json":
+        data = {"newsidx_format": FORMAT_VERSION, "jsonl_files": list(result.files),
+                "records_added": result.records_added,
+                "records_updated": result.records_updated,
+                "records_total": result.records_total}
+        out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        return
+    out.write(f"{result.records_added} records added, {result.records_updated} updated "
+              f"from {len(result.files)} JSON Lines file(s); {result.records_total} records in "
+              "the catalogue\n")
+
+
+# ----------------------------------------------------------------- export and check
+
+
+def write_json_array(records: Iterable[Article], out: TextIO) -> int:
+    """``{"newsidx_format": 1, "records": [...]}``, streamed record by record."""
+    from newsidx.model import to_json
+
+    out.write(f'{{"newsidx_format": {FORMAT_VERSION}, "records": [')
+    count = 0
+    for count, record in enumerate(records, 1):
+        out.write(("\n" if count == 1 else ",\n") + json.dumps(to_json(record),
+                                                              ensure_ascii=False))
+    out.write("\n]}\n")
+    return count
+
+
+def write_check(report: CheckReport, out: TextIO, *, fmt: str) -> None:
+    """The check report as JSON, or one line per finding."""
+    if fmt == "json":
+        out.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
+        return
+    from newsidx.check import text_lines
+
+    out.write("".join(escape_name(line) + "\n" for line in text_lines(report)))
+
+
+def stats_mapping(stats: Mapping[str, Any], *, human: bool) -> dict[str, Any]:
+    """``newsidx stats`` fields, sizes in bytes or as ``1.5 MiB``."""
+    from newsidx.render import human_size
+
+    data = dict(stats)
+    for key in ("catalogue", "index"):
+        size = int(data.pop(f"{key}_bytes"))
+        data[f"{key}_size"] = human_size(size) if human else size
+    data["generation"] = data.pop("generation")  # last, as before
+    return data
