@@ -140,6 +140,12 @@ def test_ingest_errors_are_typed(fresh: tuple[Archive, list[str]], tmp_path: Pat
         archive.ingest([bad], jobs=1)
 
 
+def test_one_path_may_be_given_alone(tmp_path: Path, seeds: Path) -> None:
+    archive = Archive(tmp_path / "c")
+    assert archive.ingest(seeds, jobs=1).records_total == 13
+    assert archive.ingest(str(seeds), jobs=1).unchanged == 3
+
+
 def test_progress_comes_through_the_callback(tmp_path: Path, seeds: Path) -> None:
     events: list[str] = []
     Archive(tmp_path / "c").ingest([seeds], jobs=1, progress=lambda e: events.append(e.stage))

@@ -140,7 +140,8 @@ class Archive:
 
     # -- writing ----------------------------------------------------------------------
 
-    def ingest(self, paths: Iterable[str | os.PathLike[str]], *, prune: bool = False,
+    def ingest(self, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+               prune: bool = False,
                hidden: bool = False, strict: bool = False, wait: bool = False,
                jobs: int | None = None, max_size: int | None = None,
                progress: Callable[[ProgressEvent], None] | None = None) -> IngestReport:
@@ -152,18 +153,18 @@ class Archive:
 
         catalogue = self.catalogue
         return ingest.ingest(
-            list(paths), catalogue, prune=prune, hidden=hidden, strict=strict, wait=wait,
+            _paths(paths), catalogue, prune=prune, hidden=hidden, strict=strict, wait=wait,
             jobs=jobs, max_size=ingest.DEFAULT_MAX_SIZE if max_size is None else max_size,
             progress=progress, index_sync=index_sync(catalogue),
         )
 
-    def ingest_jsonl(self, files: Iterable[str | os.PathLike[str]], *,
-                     wait: bool = False) -> JsonlResult:
+    def ingest_jsonl(self, files: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+                     *, wait: bool = False) -> JsonlResult:
         """Store every record of ``newsidx export --format jsonl`` files in one commit (the
         index follows). Raises ParseError naming the first bad line; nothing is written."""
         from newsidx.jsonl import ingest_jsonl
 
-        return ingest_jsonl(self.catalogue, [Path(f) for f in files], wait=wait)
+        return ingest_jsonl(self.catalogue, [Path(f) for f in _paths(files)], wait=wait)
 
     def reindex(self, *, wait: bool = False) -> int:
         """Rebuild the search index from the catalogue; returns the records indexed."""
@@ -327,6 +328,14 @@ class Archive:
         return index
 
 
+def _paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+           ) -> list[str | os.PathLike[str]]:
+    """One path or several; a single string is one path, never its letters."""
+    if isinstance(paths, str | os.PathLike):
+        return [paths]
+    return list(paths)
+
+
 def _check_page(sort: str, sorts: tuple[str, ...], limit: int, offset: int) -> None:
     if sort not in sorts:
         raise QueryError(f"unknown sort {sort!r}: use {', '.join(sorts)}")
@@ -350,7 +359,9 @@ def _check_providers_in_manifest(manifest: Mapping[str, object],
                                  providers: Iterable[str]) -> None:
     """Fail with the closest known providers when one is not in the manifest."""
     known = manifest.get("providers") or {}
-    assert isinstance(known, Mapping)
+    if not isinstance(known, Mapping):
+        raise CatalogueError("the catalogue manifest is corrupt (providers is not an object); "
+                             "run `newsidx check --repair`")
     names = {str(k).lower(): str(k) for k in known}
     names.update({str(v.get("name") or "").lower(): str(k) for k, v in known.items()
                   if isinstance(v, Mapping) and v.get("name")})
