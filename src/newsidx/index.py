@@ -382,6 +382,7 @@ class SearchIndex:
             raise QueryError(f"unknown sort {request.sort!r}: use {', '.join(SORTS)}")
         _check_page(request)
         index, searcher = self._searcher()
+        request = _fit_page(request, int(searcher.num_docs))
         query, understood, highlights = self._compile(index, request)
         if request.limit == 0:
             return SearchResults((), _count(searcher.search(query, 1)), understood)
@@ -484,6 +485,7 @@ class SearchIndex:
             raise QueryError(f"unknown sort {request.sort!r}: use {', '.join(SELECT_SORTS)}")
         _check_page(request)
         index, searcher = self._searcher()
+        request = _fit_page(request, int(searcher.num_docs))
         query, understood, _ = self._compile(index, request)
         if request.limit == 0:
             return SearchResults((), _count(searcher.search(query, 1)), understood)
@@ -616,6 +618,14 @@ def _check_page(request: SearchRequest) -> None:
         raise QueryError(f"limit must be 0 or more, not {request.limit}")
     if request.offset < 0:
         raise QueryError(f"offset must be 0 or more, not {request.offset}")
+
+
+def _fit_page(request: SearchRequest, docs: int) -> SearchRequest:
+    """The request's page cut to the ``docs`` records the index holds. tantivy makes room
+    for offset + limit hits up front, so an absurd ``--limit`` or ``--offset`` would abort
+    the process or overflow; no page can hold more than every record anyway."""
+    offset = min(request.offset, docs)
+    return request._replace(offset=offset, limit=min(request.limit, docs - offset))
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -10,9 +10,11 @@ Grammar (documented for users in docs/search.md)::
     term    := [field ":"] ["="] (word | "phrase") ["*"]
 
 User text never reaches tantivy's query parser: every word goes through the same
-analyzer as the index, so punctuation is plain text. Only unbalanced parentheses are
-an error; a word that analyzes to nothing is dropped, and a query left with nothing
-matches nothing.
+analyzer as the index, so punctuation is plain text. Only unbalanced parentheses and
+nesting deeper than :data:`MAX_DEPTH` levels (parentheses and ``NOT``/``-``, counted
+together) are errors; a word that analyzes to nothing is dropped, and a query left with
+nothing matches nothing. The depth bound keeps the recursive parser and compiler far from
+Python's recursion limit.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ EXACT_SUFFIX = "_x"
 CJK_SUFFIX = "_cjk"
 FILTER_FIELDS = ("provider", "topic", "kind")
 DATE_OPS = ("after", "before", "on")
+MAX_DEPTH = 100
 _FIELD_PREFIX = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
 
 
@@ -139,6 +142,17 @@ class _Parser:
         self.toks = toks
         self.i = 0
         self.now = now
+        self.depth = 0
+
+    def descend(self, tok: _Tok) -> None:
+        """Enter one more level of parentheses or negation; refuse one too many."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryError(
+                f"query nests deeper than {MAX_DEPTH} levels of parentheses and NOT "
+                f"at column {tok.pos + 1}",
+                position=tok.pos + 1,
+            )
 
     def peek(self) -> _Tok | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -189,7 +203,9 @@ class _Parser:
             nxt = self.peek()
             if self._ends_group(nxt) or self._is_op(nxt, "OR"):
                 return None
+            self.descend(tok)
             inner = self.parse_unary()
+            self.depth -= 1
             return Not(inner) if inner is not None else None
         return self.parse_primary()
 
@@ -198,7 +214,9 @@ class _Parser:
         assert tok is not None
         self.i += 1
         if tok.kind == "(":
+            self.descend(tok)
             node = self.parse_or()
+            self.depth -= 1
             close = self.peek()
             if close is None:
                 raise QueryError(
@@ -248,8 +266,8 @@ class _Parser:
 def parse(text: str, *, now: datetime | None = None) -> Node | None:
     """The AST of a query string; ``None`` for a blank query (which means everything).
 
-    Raises :class:`QueryError` for unbalanced parentheses, an unknown ``kind:`` or an
-    unreadable date in ``after:``/``before:``/``on:``.
+    Raises :class:`QueryError` for unbalanced parentheses, nesting deeper than
+    :data:`MAX_DEPTH`, an unknown ``kind:`` or an unreadable date in ``after:``/``before:``/``on:``.
     """
     toks = _lex(text)
     if not toks:

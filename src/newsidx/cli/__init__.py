@@ -245,7 +245,8 @@ def list_cmd(limit: int, offset: int, sort: str, fmt: str, nul: bool, **kwargs: 
     write_hits(results.hits, _out(), fmt=fmt, total=results.total, tty=_is_tty(sys.stdout),
                nul=nul, ranked=False)
     if not results.hits:
-        note("no records match")
+        note("no records match" if results.total == 0 else
+             f"no records on this page ({results.total} match; lower --offset)")
         _exit(ExitCode.NO_MATCH)
 
 
