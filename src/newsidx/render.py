@@ -2,9 +2,11 @@
 
 Terminal output (rich tables on a TTY, tab-separated plain text when piped) passes
 all article text through :mod:`newsidx.safetext` and builds ``rich.text.Text``
-objects, never markup strings. JSON, JSONL and CSV carry the text intact. rich,
-json and csv are imported inside the functions that need them so that a plain
-``search --format ids`` stays fast.
+objects, never markup strings. JSON, JSONL and CSV carry the text intact, yet never
+raw to a terminal: JSON writes control, bidi and other format characters as ``\\u``
+escapes (:func:`dumps`), and CSV quotes every cell holding one or, when written to a
+terminal, shows them escaped (``\\x1b``). rich, json and csv are imported inside the
+functions that need them so that a plain ``search --format ids`` stays fast.
 
 Plain text layouts (one line per item, fields separated by one tab, an empty field
 written as ``-``): search ``RANK DATE PROVIDER KIND ID TITLE SNIPPET``; list and
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from newsidx.hits import Hit, Snippet
 from newsidx.model import Article, to_json
-from newsidx.safetext import display, escape_name
+from newsidx.safetext import display, escape_name, is_safe, json_escape
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -48,6 +50,52 @@ def snippet_text(snippet: Snippet) -> str:
 def csv_safe(value: str) -> str:
     """A CSV cell that a spreadsheet will show as text, never run as a formula."""
     return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    """``value`` as JSON text, non-ASCII kept, every unsafe character a ``\\u`` escape."""
+    import json
+
+    return json_escape(json.dumps(value, ensure_ascii=False, indent=indent))
+
+
+def is_terminal(out: TextIO) -> bool:
+    """Whether ``out`` is a terminal (False for anything without a usable ``isatty``)."""
+    try:
+        return out.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class CsvWriter:
+    """Rows for a spreadsheet or a script, safe on a terminal.
+
+    Cells are formula-safe (:func:`csv_safe`). A row with a cell holding a control,
+    bidi or other unsafe character is written with every cell quoted, so a CR or ESC
+    only ever appears inside quotes; on a terminal (``escape=True``) such characters
+    are shown escaped instead (``\\x1b``), the row then being for reading only.
+    """
+
+    def __init__(self, out: TextIO, *, escape: bool) -> None:
+        import csv
+
+        self.escape = escape
+        self.plain = csv.writer(out, lineterminator="\n")
+        self.quoted = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def row(self, cells: Iterable[str]) -> None:
+        row = list(cells)
+        if self.escape:
+            safe = all(is_safe(cell) for cell in row)
+            self.plain.writerow(row if safe else [escape_name(cell) for cell in row])
+        elif all(_safe_but_newlines(cell) for cell in row):
+            self.plain.writerow(row)  # the csv module quotes a cell holding a newline
+        else:
+            self.quoted.writerow(row)
+
+
+def _safe_but_newlines(cell: str) -> bool:
+    return is_safe(cell.replace("\n", " ") if "\n" in cell else cell)
 
 
 def query_terms(query: str | None) -> list[str]:
@@ -131,7 +179,7 @@ def write_hits(
     if fmt == "jsonl":
         return _write_jsonl(hits, out)
     if fmt == "csv":
-        return _write_csv(hits, out)
+        return _write_csv(hits, out, escape=tty or is_terminal(out))
     if tty:
         return _write_table(hits, out, query=query, ranked=ranked)
     return _write_plain(hits, out, ranked=ranked)
@@ -166,8 +214,6 @@ def hit_json(hit: Hit, rank: int | None = None) -> dict[str, Any]:
 def _write_json(
     hits: Iterable[Hit], out: TextIO, *, query: str | None, total: int | None
 ) -> int:
-    import json
-
     results = [hit_json(hit, rank) for rank, hit in enumerate(hits, 1)]
     envelope = {
         "newsidx_format": FORMAT_VERSION,
@@ -175,17 +221,14 @@ def _write_json(
         "total": len(results) if total is None else total,
         "results": results,
     }
-    json.dump(envelope, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    out.write(dumps(envelope, indent=2) + "\n")
     return len(results)
 
 
 def _write_jsonl(hits: Iterable[Hit], out: TextIO) -> int:
-    import json
-
     count = 0
     for count, hit in enumerate(hits, 1):
-        out.write(json.dumps(hit_json(hit, count), ensure_ascii=False) + "\n")
+        out.write(dumps(hit_json(hit, count)) + "\n")
     return count
 
 
@@ -220,14 +263,12 @@ def _csv_row(hit: Hit, rank: int) -> list[str]:
     return row
 
 
-def _write_csv(hits: Iterable[Hit], out: TextIO) -> int:
-    import csv
-
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+def _write_csv(hits: Iterable[Hit], out: TextIO, *, escape: bool) -> int:
+    writer = CsvWriter(out, escape=escape)
+    writer.row(CSV_COLUMNS)
     count = 0
     for count, hit in enumerate(hits, 1):
-        writer.writerow(_csv_row(hit, count))
+        writer.row(_csv_row(hit, count))
     return count
 
 
@@ -287,14 +328,11 @@ def write_record(
 ) -> None:
     """The whole record with its related records and the articles citing it."""
     if fmt == "json":
-        import json
-
         data: dict[str, Any] = dict(to_json(record))
         data["newsidx_format"] = FORMAT_VERSION
         data["related_records"] = [to_json(a) for a in related]
         data["parent_records"] = [to_json(a) for a in parents]
-        json.dump(data, out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(dumps(data, indent=2) + "\n")
         return
     lines = list(_record_lines(record, related, parents))
     if tty:
@@ -382,21 +420,15 @@ def write_counts(
     items = [tuple(row) for row in rows]
     columns = (name, "count", *extra)
     if fmt == "json":
-        import json
-
         data = {"newsidx_format": FORMAT_VERSION,
                 name + "s": [dict(zip(columns, row, strict=True)) for row in items]}
-        json.dump(data, out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(dumps(data, indent=2) + "\n")
     elif fmt == "csv":
-        import csv
-
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(
-            [csv_safe("" if v is None else str(v)) if k != 1 else str(v) for k, v in enumerate(row)]
-            for row in items
-        )
+        writer = CsvWriter(out, escape=tty or is_terminal(out))
+        writer.row(columns)
+        for row in items:
+            writer.row(csv_safe("" if v is None else str(v)) if k != 1 else str(v)
+                       for k, v in enumerate(row))
     elif tty:
         from rich.table import Table
 
@@ -447,10 +479,7 @@ def human_size(size: int) -> str:
 def write_mapping(data: Mapping[str, Any], out: TextIO, *, fmt: str) -> None:
     """A flat summary (stats, ingest report): ``key: value`` lines or one JSON object."""
     if fmt == "json":
-        import json
-
-        json.dump({"newsidx_format": FORMAT_VERSION, **data}, out, ensure_ascii=False, indent=2)
-        out.write("\n")
+        out.write(dumps({"newsidx_format": FORMAT_VERSION, **data}, indent=2) + "\n")
         return
     width = max((len(k) for k in data), default=0)
     for key, value in data.items():

@@ -2,8 +2,10 @@
 
 Article text may carry escape sequences (``ESC ]0;title BEL``), bell characters or
 bidi overrides that reorder what a person reads. Terminal output passes every such
-string through :func:`display` (or :func:`escape_name` for paths); JSON and CSV keep
-the text intact and never use this module.
+string through :func:`display` (or :func:`escape_name` for paths). JSON keeps the text
+exact but writes every such character as a JSON escape (:func:`json_escape`), so a
+document printed on a terminal cannot act on it; CSV quotes the cells that hold one
+(:func:`is_safe`) and, on a terminal, shows them escaped.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ _UNSAFE_RANGES = (
     r"\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
 )
 
+# JSON's encoder already escapes C0 controls inside strings, so a raw C0 character in
+# a JSON document is structure (the newlines of ``indent``) and must stay as it is.
+_JSON_RANGES = _UNSAFE_RANGES.replace(r"\x00-\x1f", "", 1)
+
 
 @cache
 def _unsafe() -> re.Pattern[str]:
@@ -36,7 +42,7 @@ def _unsafe() -> re.Pattern[str]:
 
 def is_safe(text: str) -> bool:
     """True when ``text`` holds no character that :func:`display` would change."""
-    if text.isascii() and text.isprintable():
+    if text.isprintable():  # every unsafe character is unprintable; a C-speed test
         return True
     return _unsafe().search(text) is None
 
@@ -83,3 +89,31 @@ def escape_name(name: str) -> str:
         return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
     return _unsafe().sub(repl, name.replace("\\", "\\\\"))
+
+
+@cache
+def _json_unsafe() -> re.Pattern[str]:
+    return re.compile(f"[{_JSON_RANGES}]")
+
+
+def _json_escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code > 0xFFFF:  # JSON spells an astral character as a surrogate pair
+        code -= 0x10000
+        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+    return f"\\u{code:04x}"
+
+
+def json_escape(document: str) -> str:
+    r"""A JSON document from ``json.dumps(..., ensure_ascii=False)`` with every unsafe
+    character (DEL, C1 controls, bidi and other format characters, line separators,
+    lone surrogates) written as a ``\uXXXX`` escape.
+
+    The document decodes to the same values, stays readable for other scripts, and
+    can neither drive a terminal nor fail to encode as UTF-8.
+    """
+    # Fast path (C speed): a printable document, its indent newlines aside, holds no
+    # Cc, Cf, Zl, Zp or Cs character, so nothing to escape.
+    if (document.replace("\n", " ") if "\n" in document else document).isprintable():
+        return document
+    return _json_unsafe().sub(_json_escape_char, document)

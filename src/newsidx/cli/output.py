@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
-from newsidx.safetext import escape_name
+from newsidx.safetext import escape_name, json_escape
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -128,7 +128,7 @@ def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
             "skipped_files": [{"path": p, "reason": r} for p, r in report.skipped],
             "stale_files": report.stale,
         }
-        out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        out.write(json_escape(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
         return
     head = "nothing changed" if not report.changed else (
         f"{s['records_added']} records added, {s['records_updated']} updated, "
@@ -145,7 +145,7 @@ def write_jsonl_result(result: JsonlResult, out: TextIO, *, fmt: str) -> None:
                 "records_added": result.records_added,
                 "records_updated": result.records_updated,
                 "records_total": result.records_total}
-        out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+        out.write(json_escape(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
         return
     out.write(f"{result.records_added} records added, {result.records_updated} updated "
               f"from {len(result.files)} JSON Lines file(s); {result.records_total} records in "
@@ -162,8 +162,8 @@ def write_json_array(records: Iterable[Article], out: TextIO) -> int:
     out.write(f'{{"newsidx_format": {FORMAT_VERSION}, "records": [')
     count = 0
     for count, record in enumerate(records, 1):
-        out.write(("\n" if count == 1 else ",\n") + json.dumps(to_json(record),
-                                                              ensure_ascii=False))
+        line = json_escape(json.dumps(to_json(record), ensure_ascii=False))
+        out.write(("\n" if count == 1 else ",\n") + line)
     out.write("\n]}\n")
     return count
 
@@ -171,7 +171,7 @@ def write_json_array(records: Iterable[Article], out: TextIO) -> int:
 def write_check(report: CheckReport, out: TextIO, *, fmt: str) -> None:
     """The check report as JSON, or one line per finding."""
     if fmt == "json":
-        out.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
+        out.write(json_escape(json.dumps(report.to_json(), ensure_ascii=False, indent=2)) + "\n")
         return
     from newsidx.check import text_lines
 
