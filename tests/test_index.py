@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from newsidx import indexdirs
 from newsidx.errors import CatalogueError, QueryError
 from newsidx.index import SearchIndex, SearchRequest
 from newsidx.model import Article, Provider, from_json, to_json
@@ -338,15 +339,18 @@ def test_undecodable_source_name_round_trips(tmp_path: Path) -> None:
     assert list(ix.iter_docs()) == [("latin", json.loads(json.dumps(to_json(record))))]
 
 
-def test_rebuild_removes_only_the_folder_it_replaced(index: SearchIndex) -> None:
+def test_rebuild_keeps_a_folder_another_rebuild_is_building(index: SearchIndex) -> None:
     (old,) = index.path.glob("data-*")
     foreign = index.path / "data-0123456789ab"
-    foreign.mkdir()
-    (foreign / "meta.json").write_text("{}")
-    index.rebuild(SEED_RECORDS[:2], generation=8)
-    names = {p.name for p in index.path.glob("data-*")}
-    assert foreign.name in names and old.name not in names and len(names) == 2
+    with indexdirs.building(index.path, index._live_data):  # another rebuild, under way
+        foreign.mkdir()
+        (foreign / "meta.json").write_text("{}")
+        index.rebuild(SEED_RECORDS[:2], generation=8)
+        names = {p.name for p in index.path.glob("data-*")}
+        assert foreign.name in names and old.name not in names and len(names) == 2
     assert index.count(SearchRequest()) == 2
+    index.rebuild(SEED_RECORDS[:3], generation=9)  # no other rebuild: a leftover now
+    assert len(list(index.path.glob("data-*"))) == 1 and not foreign.exists()
 
 
 def test_iter_docs_gives_every_stored_record(index: SearchIndex) -> None:

@@ -75,7 +75,11 @@ def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False) -> 
 
     Raises LockedError when ``repair`` and another process writes (unless ``wait``).
     """
+    from newsidx.freshness import index_for
+
     report = CheckReport(str(catalogue.root), repair=repair)
+    for name in index_for(catalogue).remove_orphans():
+        report.repaired.append(f"removed index/{name}, left by a crashed index rebuild")
     catalogue.reload()
     damage = catalogue_problems(catalogue)
     report.problems.extend(damage)

@@ -3,7 +3,9 @@
 Layout under ``<catalogue>/index``: ``state.json`` names the live data directory, the
 schema version and the catalogue generation the index reflects; ``data-<hex>/`` holds
 the tantivy files. A rebuild writes a fresh data directory and swaps ``state.json``
-atomically, so readers always see a complete index. Every record's full JSON is stored,
+atomically, so readers always see a complete index; a data folder a crashed rebuild
+left behind is removed by the next index write or ``newsidx check``
+(:mod:`newsidx.indexdirs`). Every record's full JSON is stored,
 so search and list need nothing from the catalogue. Ranking and fields are described
 in docs/search.md.
 """
@@ -22,7 +24,7 @@ from typing import Any, NamedTuple
 
 import tantivy
 
-from newsidx import analysis
+from newsidx import analysis, indexdirs
 from newsidx import query as q
 from newsidx.errors import CatalogueError, QueryError
 from newsidx.hits import Hit, SearchResults
@@ -284,8 +286,8 @@ class SearchIndex:
             session.close()
 
     def _live_data(self) -> str | None:
-        """The data folder ``state.json`` names now, of any schema version; only it may be
-        removed by a rebuild (another ``data-*`` may be a concurrent writer's)."""
+        """The data folder ``state.json`` names now, of any schema version: the one a
+        rebuild replaces, and the one a sweep of leftovers keeps."""
         try:
             state = json.loads((self.path / STATE_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -307,6 +309,11 @@ class SearchIndex:
             session.update(upserts=upserts, deletes=deletes, generation=generation)
         finally:
             session.close()
+
+    def remove_orphans(self) -> list[str]:
+        """Remove data folders ``state.json`` does not name (a crashed rebuild's), unless
+        a rebuild is running; returns their names. See :mod:`newsidx.indexdirs`."""
+        return indexdirs.sweep(self.path, self._live_data)
 
     def session(self) -> IndexSession:
         """A writer kept open across several commits (one ingest run); see
@@ -663,8 +670,7 @@ class IndexSession:
         """Index ``records`` from scratch in a new data folder, then swap it in."""
         self.close()
         idx = self.index
-        with self._guarded():
-            idx.path.mkdir(parents=True, exist_ok=True)
+        with self._guarded(), indexdirs.building(idx.path, idx._live_data):
             data = f"data-{os.urandom(6).hex()}"
             (idx.path / data).mkdir()
             index = tantivy.Index(_schema(), path=str(idx.path / data), reuse=False)
@@ -676,10 +682,10 @@ class IndexSession:
             writer.commit()
             replaced = idx._live_data()
             idx._write_state(data, generation)
-        if replaced is not None and replaced != data:
-            import shutil  # only a rebuild needs it; searches start faster without
+            if replaced is not None and replaced != data:
+                import shutil  # only a rebuild needs it; searches start faster without
 
-            shutil.rmtree(idx.path / replaced, ignore_errors=True)
+                shutil.rmtree(idx.path / replaced, ignore_errors=True)
 
     def update(
         self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
@@ -688,6 +694,7 @@ class IndexSession:
         """Apply one catalogue commit to the live index (see :meth:`SearchIndex.update`)."""
         idx = self.index
         if self._writer is None:
+            indexdirs.sweep(idx.path, idx._live_data)  # a crashed rebuild's leftovers
             index = idx._open()
             state = idx._state
             assert state is not None

@@ -1,0 +1,76 @@
+"""Housekeeping of the index folder: data folders left behind by crashed rebuilds.
+
+A rebuild writes a fresh ``data-<hex>/`` and, once ``state.json`` names it, removes the
+folder it replaced; a rebuild killed before that leaves its half-built folder behind,
+which nothing would ever name or remove. Every rebuild therefore holds ``.build.lock``
+(a shared ``flock``) from before it creates its folder until ``state.json`` names it,
+and a sweep removes the data folders ``state.json`` does not name only while it holds
+that lock exclusively: no other rebuild runs, so none of those folders is being built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+BUILD_LOCK = ".build.lock"
+_DATA_NAME = re.compile(r"data-[0-9a-f]+")
+
+
+@contextlib.contextmanager
+def building(path: Path, live: Callable[[], str | None]) -> Iterator[None]:
+    """Hold the build lock of the index folder ``path`` while a rebuild writes its data
+    folder; first sweep the leftovers, unless another rebuild is running."""
+    path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path / BUILD_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        else:
+            _remove_orphans(path, live())
+            fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def sweep(path: Path, live: Callable[[], str | None]) -> list[str]:
+    """Remove the data folders under ``path`` that ``live()`` (the name ``state.json``
+    gives) is not, unless a rebuild is running; returns the names removed. An index
+    folder that cannot be written (read-only media) is left as it is."""
+    if not path.is_dir():
+        return []
+    try:
+        fd = os.open(path / BUILD_LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        return []
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return []
+        return _remove_orphans(path, live())
+    finally:
+        os.close(fd)
+
+
+def _remove_orphans(path: Path, keep: str | None) -> list[str]:
+    try:
+        names = sorted(entry.name for entry in os.scandir(path)
+                       if _DATA_NAME.fullmatch(entry.name) and entry.name != keep
+                       and entry.is_dir(follow_symlinks=False))
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        shutil.rmtree(path / name, ignore_errors=True)
+        if not (path / name).exists():
+            removed.append(name)
+    return removed
