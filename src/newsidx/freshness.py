@@ -8,7 +8,8 @@ and records the catalogue generation it reflects.
 - **Reads** go through :func:`fresh_index`: a missing or stale index is rebuilt once,
   under the catalogue's writer lock so that it never races an ingest. While another
   process holds the lock, a stale index is read as it is (with a note) and a missing
-  one is an error to retry.
+  one is an error to retry; one this user cannot rebuild (a read-only catalogue) is an
+  error saying so.
 
 :class:`newsidx.Archive` is the usual caller; this module is where the rules live.
 """
@@ -78,6 +79,10 @@ def fresh_index(catalogue: Catalogue, *, generation: int | None = None,
             raise CatalogueError(f"catalogue {catalogue.root} is being written by an ingest and "
                                  "has no search index yet; retry when it finishes") from None
         say("an ingest is running: results may not include its latest changes")
+    except CatalogueError as exc:  # a catalogue this user may only read, read-only media
+        raise CatalogueError(f"the search index of {catalogue.root} is missing or out of date "
+                             f"and cannot be rebuilt ({exc}); run `newsidx reindex` as a user "
+                             "who may write the catalogue") from None
     return index
 
 

@@ -262,7 +262,7 @@ class SearchIndex:
             state = self._read_state()
             if state is None:
                 raise CatalogueError(f"{self.path}: no search index; run 'newsidx ingest' first")
-            index = tantivy.Index.open(str(self.path / state["data"]))
+            index = indexdirs.open_data(self.path / state["data"])
             analysis.register(index)
             self._index, self._state = index, state
         return self._index
