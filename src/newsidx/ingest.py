@@ -30,6 +30,7 @@ from typing import Any, Literal, NamedTuple, Protocol, overload
 
 import tantivy
 
+from newsidx.bounded import read_bounded
 from newsidx.errors import IngestFailed as IngestFailed  # re-exported: defined in errors
 from newsidx.errors import ParseError, SkippedFile
 from newsidx.errors import UsageError as UsageError  # re-exported: defined in errors
@@ -174,22 +175,16 @@ _Outcome = tuple[Any, ...]
 
 
 def _read_regular(path: str, max_size: int) -> tuple[os.stat_result, bytes | None]:
-    """The file's stat and bytes; None when it is over ``max_size`` or not regular."""
+    """The file's stat and bytes; None when it is over ``max_size`` or not regular.
+    Raises ParseError at a line over the parser's line limit, without reading on."""
+    from newsidx.parse import MAX_LINE
+
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > max_size:
             return st, None
-        chunks: list[bytes] = []
-        remaining = max_size + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-        return st, (data if len(data) <= max_size else None)
+        return st, read_bounded(fd, max_size, MAX_LINE, path)
     finally:
         os.close(fd)
 
