@@ -12,7 +12,6 @@ through a plain callback; nothing here prints.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import hashlib
@@ -39,6 +38,7 @@ from newsidx.model import Article, from_json
 from newsidx.store import Catalogue, CatalogueWriter, FileState, Row, dump_line
 from newsidx.store.bookkeeping import Bookkeeping, Survey
 from newsidx.walk import walk
+from newsidx.workers import init_worker, worker_count
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 DEFAULT_BATCH_SIZE = 20_000
@@ -234,12 +234,6 @@ def work_many(tasks: Sequence[tuple[str, str | None, int]]) -> list[_Outcome]:
     return [work(task) for task in tasks]
 
 
-def _close_inherited(fd: int) -> None:
-    """Pool initializer: a forked worker must not keep the writer lock alive."""
-    with contextlib.suppress(OSError):
-        os.close(fd)
-
-
 class _Tasks(Sequence[tuple[str, str | None, int]]):
     """The parse tasks of the files a survey found to read, fetched from its table as
     they are handed out (a million tuples held at once would take ~80 MB)."""
@@ -283,8 +277,10 @@ def _todo(survey: Survey) -> Iterator[tuple[str, bool]]:
 class _Parser:
     """Runs :func:`work` over many files, in a process pool when it is worth it."""
 
-    def __init__(self, jobs: int | None, lock_fd: int) -> None:
-        self.jobs = jobs if jobs is not None else (os.cpu_count() or 1)
+    def __init__(self, jobs: int | None, lock_fd: int, files: int | None = None) -> None:
+        self.jobs = worker_count(jobs, files)  # capped by the cores and ``files``
+        if files is not None and files < _PARALLEL_THRESHOLD:
+            self.jobs = 1  # map() would read them here anyway
         self.lock_fd = lock_fd
         self.pool: ProcessPoolExecutor | None = None
 
@@ -342,10 +338,12 @@ class _Parser:
 
     def _pool_args(self) -> dict[str, Any]:
         ctx = multiprocessing.get_context()
-        args: dict[str, Any] = {"mp_context": ctx}
-        if ctx.get_start_method() == "fork":
-            args.update(initializer=_close_inherited, initargs=(self.lock_fd,))
-        return args
+        method = ctx.get_start_method()
+        # Workers die with this process and hold none of its stdio (newsidx.workers);
+        # a forked one also closes its copy of the writer lock.
+        parent = None if method == "forkserver" else os.getpid()
+        lock_fd = self.lock_fd if method == "fork" else None
+        return {"mp_context": ctx, "initializer": init_worker, "initargs": (parent, lock_fd)}
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
@@ -555,6 +553,12 @@ def _content(data: Mapping[str, Any]) -> dict[str, Any]:
 # -- the run ------------------------------------------------------------------------
 
 
+def _most_files(tops: Sequence[str]) -> int | None:
+    """How many files the roots hold at most, when that is known before the walk (every
+    root a file), so that ``-j 300`` on 3 files starts no pool at all; else None."""
+    return len(tops) if all(_is_file(top) for top in tops) else None
+
+
 def _under(path: str, roots: Sequence[str]) -> bool:
     return any(path == r or path.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
 
@@ -593,7 +597,7 @@ def ingest(
     emit = progress or (lambda event: None)
     report = IngestReport()
     with catalogue.writer(wait=wait) as writer:
-        parser = _Parser(jobs, writer.lock_fd)
+        parser = _Parser(jobs, writer.lock_fd, files=_most_files(tops))
         try:
             parser.start()  # forked while this process is small: workers copy little
             report.generation_before = report.generation = writer.generation

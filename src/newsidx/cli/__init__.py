@@ -133,7 +133,8 @@ def command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
               help="Write nothing if any file fails; exit 1 naming the failures.")
 @click.option("--wait", is_flag=True, help="Wait for another ingest to finish instead of failing.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Parallel parser processes [default: CPU count].")
+              help="Parallel parser processes [default: CPU count; at most 4 per CPU "
+              "and one per file].")
 @click.option("--max-size", default="10M", show_default=True, metavar="SIZE",
               help="Skip files larger than SIZE (bytes, or with K/M/G).")
 @click.option("--from-jsonl", "jsonl", type=click.Path(dir_okay=False, path_type=Path),
