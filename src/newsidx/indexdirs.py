@@ -20,8 +20,6 @@ import contextlib
 import fcntl
 import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -81,6 +79,8 @@ def _remove_orphans(path: Path, keep: str | None) -> list[str]:
                        and entry.is_dir(follow_symlinks=False))
     except OSError:
         return []
+    import shutil  # a sweep or a read-only open needs it; a search starts faster without
+
     removed = []
     for name in names:
         shutil.rmtree(path / name, ignore_errors=True)
@@ -99,6 +99,9 @@ def open_data(folder: Path) -> tantivy.Index:
     if os.access(folder, os.W_OK) and (not lock.exists() or os.access(lock, os.W_OK)):
         return tantivy.Index.open(str(folder))
     try:
+        import shutil
+        import tempfile
+
         shadow = tempfile.mkdtemp(prefix="newsidx-index-")
     except OSError as exc:
         raise CatalogueError(f"{folder}: the search index is read-only, and reading it needs "
