@@ -114,3 +114,45 @@ def test_a_corrupt_database_is_started_again(tmp_path: Path) -> None:
     book = cat.bookkeeping()
     assert book is not None and book.id_shards() == {a.id: "undated"}
     assert cat.check() == []
+
+
+_DIE_AFTER_MANIFEST = """
+import os, sys
+import newsidx.store.writer as writer
+from newsidx.model import Article, make_id
+from newsidx.store import Catalogue, FileState
+original = writer.atomic_write
+def dying(path, text):
+    original(path, text)
+    if path.name == "catalogue.json" and os.environ.get("DIE"):
+        os._exit(9)  # as kill -9 between the manifest and the database's commit
+writer.atomic_write = dying
+n = int(sys.argv[2])
+record = Article(id=make_id(url=f"https://example.com/{n}"), kind="article", title=f"t{n}",
+                 sources=(f"/{n}.md",))
+with Catalogue(sys.argv[1]).writer() as w:
+    w.commit(upserts=[record], deletes=[], files={f"/{n}.md": FileState(n, n, "ab", (record.id,))})
+"""
+
+
+def test_a_crash_after_the_manifest_is_replayed_from_the_journal(tmp_path: Path) -> None:
+    """Killed between the manifest and the database's commit, the next writer applies
+    the commit's journal: every file keeps its exact state, none has to be read again."""
+    import os
+    import subprocess
+    import sys
+
+    root = tmp_path / "cat"
+    run = [sys.executable, "-c", _DIE_AFTER_MANIFEST, str(root)]
+    subprocess.run([*run, "1"], check=True)
+    died = subprocess.run([*run, "2"], env={**os.environ, "DIE": "1"}, check=False)
+    assert died.returncode == 9
+    cat = Catalogue(root)
+    assert cat.generation == 2 and cat.bookkeeping() is None  # one commit behind
+    assert (root / "journal.2.jsonl").is_file()
+    with cat.writer() as w:
+        assert w.book.generation == 2
+    assert cat.files() == {"/1.md": FileState(1, 1, "ab", (_record(1, ()).id,)),
+                           "/2.md": FileState(2, 2, "ab", (_record(2, ()).id,))}
+    assert not list(root.glob("journal.*"))
+    assert cat.check() == []

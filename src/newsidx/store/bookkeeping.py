@@ -265,6 +265,9 @@ class Bookkeeping:
         db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
         return self.file_count()
 
+    def set_generation(self, generation: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
+
     def rebuild(self, records: Iterable[tuple[str, str, list[str]]], generation: int,
                 files: Iterable[tuple[str, FileState]] | None = None) -> None:
         """Refill the records and sources tables from ``(id, shard, sources)`` of every

@@ -1,8 +1,8 @@
 """``catalogue.json``: the commit point, with the provider, topic and date counts.
 
-Its first lines are ``schema_version``, ``generation``, ``totals``, ``shards`` and
-``previous_files`` (one line each), then one line per facet entry, so a reader that only
-needs the head parses a few lines, not the facets of a million records.
+Its first lines are ``schema_version`` with ``generation``, then ``totals``, ``shards``,
+``previous_files`` and ``journal`` (one line each), then one line per facet entry, so a
+reader that only needs the head parses a few lines, not the facets of a million records.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, TypedDict
 from newsidx.errors import CatalogueError
 from newsidx.store.layout import SCHEMA_VERSION, UPGRADABLE_SCHEMA, Row
 
-HEAD_KEYS = ("generation", "totals", "shards", "previous_files")
+HEAD_KEYS = ("generation", "totals", "shards", "previous_files", "journal")
 _HEAD = re.compile(rb'\{\s*"schema_version":\s*(\d+),\s*"generation":\s*(\d+)\s*,')
 
 
@@ -32,6 +32,7 @@ class Manifest(TypedDict):
     totals: dict[str, int]
     shards: dict[str, ShardEntry]
     previous_files: list[str]
+    journal: str | None  # this commit's bookkeeping changes, until state.db has them
     providers: dict[str, dict[str, Any]]
     topics: dict[str, dict[str, Any]]
     dates: dict[str, dict[str, Any]]
@@ -44,6 +45,7 @@ def empty_manifest() -> dict[str, Any]:
         "totals": {"records": 0, "articles": 0, "related": 0, "undated": 0, "files": 0},
         "shards": {},
         "previous_files": [],
+        "journal": None,
         "providers": {},
         "topics": {},
         "dates": {},
@@ -84,6 +86,7 @@ def read_manifest(root: Path, path: Path) -> dict[str, Any]:
         )
     if version == UPGRADABLE_SCHEMA:
         data.setdefault("previous_files", [])
+    data.setdefault("journal", None)
     missing = [k for k in empty_manifest() if k not in data]
     if missing:
         raise CatalogueError(

@@ -26,6 +26,7 @@ from newsidx.errors import CatalogueError, LockedError
 from newsidx.model import Article
 from newsidx.store import manifest as mf
 from newsidx.store.bookkeeping import Bookkeeping, BookkeepingError, FileState
+from newsidx.store.journal import Journal, journal_lines, read_journal
 from newsidx.store.layout import (
     INDEX_DIR,
     LEGACY_FILES_DIR,
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from newsidx.store.catalogue import Catalogue
 
 _OWN_NAMES = frozenset({MANIFEST, LOCK, RECORDS_DIR, LEGACY_FILES_DIR, INDEX_DIR, "state.db",
+                        "state.db-journal",
                         "state.db-wal", "state.db-shm"})
 
 
@@ -170,6 +172,8 @@ class CatalogueWriter:
     def _open_book(self, generation: int, legacy: list[str] | None) -> Bookkeeping:
         """The bookkeeping database, rebuilt from the shards when it is not in step."""
         book, have = _writable_book(self.root)
+        if have is not None and have == generation - 1 and self._replay(book, generation):
+            return book
         if have != generation and not (have is None and generation == 0):
             files: Iterable[tuple[str, FileState]] | None = None
             if legacy is not None:
@@ -178,6 +182,28 @@ class CatalogueWriter:
                 files = legacy_states(self.root, legacy).items()
             book.rebuild(self._stored_keys(), generation, files)
         return book
+
+    def _replay(self, book: Bookkeeping, generation: int) -> bool:
+        """Apply the last commit's journal to a database one commit behind (a crash came
+        between the manifest and the database's commit); False when it cannot be had."""
+        assert self._head is not None
+        name = self._head.get("journal")
+        try:
+            changes = read_journal(self.root / name) if name else Journal({}, [], {})
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        try:
+            book.begin()
+            book.apply(shards=changes.shards, deletes=changes.deletes, files=changes.files,
+                       generation=generation)
+            book.commit()
+        except sqlite3.Error:
+            book.rollback()
+            return False
+        if name:
+            with contextlib.suppress(OSError):  # state.db has it now
+                os.unlink(self.root / name)
+        return True
 
     def _stored_keys(self) -> Iterator[tuple[str, str, list[str]]]:
         """``(id, shard, sources)`` of every stored record."""
@@ -350,6 +376,10 @@ class CatalogueWriter:
         facets.totals(m["totals"])
         m["generation"] = generation
         m["previous_files"] = [] if compact else sorted(mf.referenced(old))
+        m["journal"] = None
+        if shards or gone or files:
+            m["journal"] = f"journal.{generation}.jsonl"
+            atomic_write(self.root / m["journal"], journal_lines(shards, gone, files))
         try:
             book.begin()
             m["totals"]["files"] = book.apply(shards=shards, deletes=gone, files=files,
@@ -363,7 +393,10 @@ class CatalogueWriter:
         except sqlite3.Error as exc:
             raise CatalogueError(
                 f"cannot write {book.path}: {exc}; the records were committed and the next "
-                "write rebuilds it") from exc
+                "write brings it in step") from exc
+        if m["journal"]:
+            with contextlib.suppress(OSError):  # state.db has it now
+                os.unlink(self.root / m["journal"])
         self._head = m
         self.catalogue.reload()
         live = mf.referenced(m)
@@ -454,9 +487,13 @@ class CatalogueWriter:
             with contextlib.suppress(OSError):
                 legacy.rmdir()
         for name in os.listdir(self.root):
-            if name.startswith(".tmp-"):
+            if name.startswith(".tmp-") or (name.startswith("journal.")
+                                            and name != self._head_journal()):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.root / name)
+
+    def _head_journal(self) -> str | None:
+        return self._head.get("journal") if self._head else None
 
     # -- repair -------------------------------------------------------------------------
 
@@ -474,7 +511,7 @@ class CatalogueWriter:
             shards[shard] = {"files": [name], "count": entry["count"], "lines": entry["count"]}
         fsync_dir(self.root / RECORDS_DIR)
         m = {k: scratch[k] for k in mf.HEAD_KEYS}
-        m.update(generation=generation, shards=shards, previous_files=[])
+        m.update(generation=generation, shards=shards, previous_files=[], journal=None)
         facets = mf.Counts(scratch)
         book = _writable_book(self.root)[0] if self._book is None else self._book
         self._book = book
