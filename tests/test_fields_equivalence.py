@@ -65,7 +65,8 @@ def ref_text_fields(record: Article) -> list[tuple[str, str, str]]:
         cjk = ref_has_cjk(text)
         latin = ref_strip_cjk(text) if cjk else text
         out.append(("t", name, latin))
-        out.append(("t", name + q.EXACT_SUFFIX, latin))
+        if name in q.EXACT_FIELDS:
+            out.append(("t", name + q.EXACT_SUFFIX, latin))
         if cjk:
             out.append(("t", name + q.CJK_SUFFIX, ref_cjk_field_text(text)))
     return out

@@ -183,6 +183,28 @@ def test_stemming_and_exact(index: SearchIndex) -> None:
     assert "002" in _ids(index, "=investment")
 
 
+def test_exact_words_and_prefixes_by_field(tmp_path: Path) -> None:
+    """Titles and excerpts hold unstemmed words, so ``=word`` and ``prefix*`` are exact
+    there; bodies hold stems only, where ``=word`` matches every form of the word and
+    ``prefix*`` stems that begin with the prefix or with its stem."""
+    ix = SearchIndex(tmp_path / "index")
+    ix.rebuild([
+        _rec("t1", "Investors flock to Tokyo"),
+        _rec("t2", "Tokyo invested heavily"),
+        _rec("e1", "Markets", excerpt="Investors flock to Osaka"),
+        _rec("b1", "Markets", body="The happiest investors in Kyoto."),
+        _rec("b2", "Markets", body="Happy customers in the university town."),
+    ], generation=1)
+    assert set(_ids(ix, "=investors")) == {"t1", "e1", "b1"}
+    assert set(_ids(ix, "=invested")) == {"t2"}  # exact in titles: not "investors"
+    assert set(_ids(ix, "title:=investors")) == {"t1"}
+    assert set(_ids(ix, "invest*")) == {"t1", "t2", "e1", "b1"}
+    assert set(_ids(ix, "happy*")) == {"b1", "b2"}  # body stems "happiest", "happi"
+    assert set(_ids(ix, "univers*")) == {"b2"}
+    assert set(_ids(ix, '"happy customers"')) == {"b2"}
+    assert set(_ids(ix, '="happy customers"')) == {"b2"}
+
+
 def test_punctuation_queries_never_fail(index: SearchIndex) -> None:
     assert "000" in _ids(index, "Alibaba's")
     assert set(_ids(index, "US$2.5")) >= {"002r"}

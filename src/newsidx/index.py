@@ -30,7 +30,7 @@ from newsidx.errors import CatalogueError, QueryError
 from newsidx.hits import Hit, SearchResults
 from newsidx.model import Article, from_json, to_json
 
-SCHEMA_VERSION = 3  # 3: provider_pair replaced provider_name
+SCHEMA_VERSION = 4  # 3: provider_pair replaced provider_name; 4: no body_x
 STATE_FILE = "state.json"
 DEFAULT_RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 30.0
@@ -66,9 +66,10 @@ def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
     sb.add_bytes_field("doc", stored=True)
-    for suffix, tok in (("", analysis.STEMMED), (q.EXACT_SUFFIX, analysis.EXACT)):
-        for name in _TEXT:
-            sb.add_text_field(name + suffix, tokenizer_name=tok)
+    for name in _TEXT:
+        sb.add_text_field(name, tokenizer_name=analysis.STEMMED)
+    for name in q.EXACT_FIELDS:
+        sb.add_text_field(name + q.EXACT_SUFFIX, tokenizer_name=analysis.EXACT)
     for name in _TEXT:
         sb.add_text_field(name + q.CJK_SUFFIX, tokenizer_name=analysis.CJK)
     for name in ("provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
@@ -84,7 +85,8 @@ def _schema() -> tantivy.Schema:
 
 def _field_names() -> list[str]:
     names = ["id", "doc"]
-    names += [n + s for s in ("", q.EXACT_SUFFIX, q.CJK_SUFFIX) for n in _TEXT]
+    names += list(_TEXT) + [n + q.EXACT_SUFFIX for n in q.EXACT_FIELDS]
+    names += [n + q.CJK_SUFFIX for n in _TEXT]
     names += ["provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
               "title_sort"]
     return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
@@ -104,7 +106,8 @@ def document_fields(record: Article) -> list[DocField]:
             continue
         latin, cjk = analysis.index_texts(analysis.nfc(text))
         out.append(("t", name, latin))
-        out.append(("t", name + q.EXACT_SUFFIX, latin))
+        if name in q.EXACT_FIELDS:
+            out.append(("t", name + q.EXACT_SUFFIX, latin))
         if cjk is not None:
             out.append(("t", name + q.CJK_SUFFIX, cjk))
     if record.provider:

@@ -38,6 +38,11 @@ if TYPE_CHECKING:
 
 FIELD_BOOSTS: dict[str, float] = {"title": 3.0, "excerpt": 1.5, "body": 1.0}
 EXACT_SUFFIX = "_x"
+EXACT_FIELDS = ("title", "excerpt")
+"""The fields that also hold unstemmed words (``title_x``, ``excerpt_x``) for ``=word``
+and ``prefix*``. Bodies hold stemmed words only: an unstemmed copy of every body halved
+the indexing rate, so in bodies ``=word`` matches every form of the word and
+``prefix*`` matches stems that begin with the prefix or with its stem."""
 CJK_SUFFIX = "_cjk"
 FILTER_FIELDS = ("provider", "topic", "kind")
 DATE_OPS = ("after", "before", "on")
@@ -311,6 +316,14 @@ def _fields(fld: str | None, suffix: str) -> list[tuple[str, float]]:
     return [(n + suffix, FIELD_BOOSTS[n]) for n in names]
 
 
+def _split_fields(fld: str | None) -> list[tuple[str, float, bool]]:
+    """Fields for an unstemmed word: ``(name, boost, holds unstemmed words)``; the
+    ``_x`` copy where there is one, else the stemmed field (see EXACT_FIELDS)."""
+    names = [fld] if fld else list(FIELD_BOOSTS)
+    return [(n + EXACT_SUFFIX, FIELD_BOOSTS[n], True) if n in EXACT_FIELDS
+            else (n, FIELD_BOOSTS[n], False) for n in names]
+
+
 def _any_field(queries: list[tuple[tantivy.Query, float]]) -> tantivy.Query:
     if len(queries) == 1:
         return queries[0][0]
@@ -371,6 +384,42 @@ class _Compiler:
         self.schema = schema
         self.highlights = Highlights()
 
+    def _prefix(self, node: Text, toks: list[str]) -> tantivy.Query:
+        """``word*`` (or ``"a b*"``): unstemmed words where a field has them, else stems
+        that begin with the prefix or with the prefix's own stem."""
+        s = self.schema
+        stems = _analyze(node.text, STEMMED)
+        subs: list[tuple[tantivy.Query, float]] = []
+        for f, b, exact in _split_fields(node.field):
+            words = toks if exact or len(stems) != len(toks) else stems
+            if len(words) == 1:
+                heads = sorted({re.escape(toks[0]), re.escape(words[0])})
+                pat = "(?:" + "|".join(heads) + ").*"
+                subs.append((tantivy.Query.regex_query(s, f, pat), b))
+            else:
+                subs.append((tantivy.Query.phrase_prefix_query(s, f, _words(words)), b))
+        return _any_field(subs)
+
+    def _words(self, node: Text, toks: list[str]) -> tantivy.Query:
+        """A word or phrase; ``=word`` unstemmed where a field has unstemmed words."""
+        s = self.schema
+        if node.exact:
+            stems = _analyze(node.text, STEMMED)
+            targets = _split_fields(node.field)
+        else:
+            stems = toks
+            targets = [(f, b, False) for f, b in _fields(node.field, "")]
+        subs: list[tuple[tantivy.Query, float]] = []
+        for f, b, exact in targets:
+            words = toks if exact else stems
+            if not words:
+                continue
+            if len(words) == 1:
+                subs.append((tantivy.Query.term_query(s, f, words[0]), b))
+            else:
+                subs.append((tantivy.Query.phrase_query(s, f, _words(words)), b))
+        return _any_field(subs)
+
     def text(self, node: Text, positive: bool) -> tuple[tantivy.Query | None, str]:
         """One word or phrase; ``None`` when it analyzes to nothing."""
         s = self.schema
@@ -381,36 +430,15 @@ class _Compiler:
             toks = _analyze(node.text, EXACT)
             # a prefix applies to the last Latin token only when the word ends with it
             if toks and not cjk_runs(node.text[-1:]):
-                fields = _fields(node.field, EXACT_SUFFIX)
-                if len(toks) == 1:
-                    pat = re.escape(toks[0]) + ".*"
-                    parts.append(
-                        _any_field([(tantivy.Query.regex_query(s, f, pat), b) for f, b in fields])
-                    )
-                else:
-                    parts.append(
-                        _any_field(
-                            [
-                                (tantivy.Query.phrase_prefix_query(s, f, _words(toks)), b)
-                                for f, b in fields
-                            ]
-                        )
-                    )
+                parts.append(self._prefix(node, toks))
                 shown.append(f"{where}{' '.join(toks)}*")
                 if positive:
                     self.highlights.prefixes.add(toks[-1])
                     self.highlights.exact.update(toks[:-1])
         else:
-            name = EXACT if node.exact else STEMMED
-            toks = _analyze(node.text, name)
+            toks = _analyze(node.text, EXACT if node.exact else STEMMED)
             if toks:
-                suffix = EXACT_SUFFIX if node.exact else ""
-                fields = _fields(node.field, suffix)
-                if len(toks) == 1:
-                    subs = [(tantivy.Query.term_query(s, f, toks[0]), b) for f, b in fields]
-                else:
-                    subs = [(tantivy.Query.phrase_query(s, f, _words(toks)), b) for f, b in fields]
-                parts.append(_any_field(subs))
+                parts.append(self._words(node, toks))
                 mark = "=" if node.exact else ""
                 body = toks[0] if len(toks) == 1 else '"' + " ".join(toks) + '"'
                 shown.append(f"{where}{mark}{body}")
