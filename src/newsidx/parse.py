@@ -10,7 +10,6 @@ exhaust the process. docs/format.md describes every field and odd case.
 from __future__ import annotations
 
 import base64
-import codecs
 import json
 import math
 import os
@@ -28,6 +27,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from . import dates
+from .decode import decode
 from .errors import ParseError, SkippedFile
 from .model import Article, Image, JSONValue, Provider, RelatedRef, canonical_url, make_id
 
@@ -44,7 +44,6 @@ MAX_LINE = 1024 * 1024
 VALUE_BUDGET = 100_000
 MAX_MERGED_KEYS = 10_000
 _MIB = 1024 * 1024
-_SAMPLE = 8192
 
 Format = Literal["yaml", "toml", "json", "text"]
 
@@ -289,72 +288,6 @@ def _load_yaml(text: str, source: str, first_line: int) -> Any:
 
 def _first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0][:200]
-
-
-# --- bytes → text ------------------------------------------------------------------
-
-_MAGIC = (b"\x89PNG", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"%PDF-", b"PK\x03\x04",
-          b"\x7fELF", b"\x1f\x8b")
-_CONTROL = bytes([*range(0, 9), *range(14, 27), *range(28, 32), 127])
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-         (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-         (codecs.BOM_UTF16_BE, "utf-16-be"))
-_NON_ASCII_TEXT = re.compile("[^\x00-\x7f\ufffd]")
-
-
-def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
-
-
-codecs.register_error("newsidx-latin1", _latin1_fallback)
-
-
-def _decode(data: bytes, source: str, warnings: list[str]) -> str:
-    """Text from bytes: BOMs, UTF-8, BOM-less UTF-16, else Windows-1252, noted."""
-    if not data:
-        raise SkippedFile(source, "empty file")
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            body = data[len(bom) :]
-            try:
-                return body.decode(encoding)
-            except UnicodeDecodeError:
-                warnings.append(f"invalid {encoding.upper()} bytes replaced with U+FFFD")
-                return body.decode(encoding, "replace")
-    sample = data[:_SAMPLE]
-    control = len(sample) - len(sample.translate(None, _CONTROL))
-    if control * 10 > len(sample) or sample.startswith(_MAGIC):
-        utf16 = _utf16_without_bom(sample)
-        if utf16 is None or sample.startswith(_MAGIC):
-            raise SkippedFile(source, "binary file")
-        warnings.append(f"no byte-order mark: read as {utf16.upper()}")
-        return data.decode(utf16, "replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    if control * 50 > len(sample):
-        raise SkippedFile(source, "binary file")
-    mixed = data.decode("utf-8", "replace")
-    if _NON_ASCII_TEXT.search(mixed):
-        warnings.append("invalid UTF-8 bytes replaced with U+FFFD")
-        return mixed
-    warnings.append("not valid UTF-8: read as Windows-1252")
-    return data.decode("cp1252", "newsidx-latin1")
-
-
-def _utf16_without_bom(sample: bytes) -> str | None:
-    half = len(sample) // 2
-    if half < 2:
-        return None
-    even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    if odd * 10 >= half * 4 and even * 20 <= half:
-        return "utf-16-le"
-    if even * 10 >= half * 4 and odd * 20 <= half:
-        return "utf-16-be"
-    return None
 
 
 # --- text → (format, header, body) ---------------------------------------------------
@@ -845,7 +778,7 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
     if len(data) > MAX_LINE:
         _check_line_lengths(data, source)
     warnings: list[str] = []
-    text = _decode(data, source, warnings)
+    text = decode(data, source, warnings)
     if "\x00" in text:
         warnings.append(f"removed {text.count(chr(0))} NUL character(s)")
         text = text.replace("\x00", "")
