@@ -16,7 +16,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import PurePath
@@ -135,7 +135,8 @@ def _node_text(node: yaml.Node, limit: int = 200) -> str:
     return "".join(parts)[:limit]
 
 
-_FLATTENED_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_FLATTENED_TAGS = (_MERGE_TAG, "tag:yaml.org,2002:value")
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
@@ -178,15 +179,22 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         """
         if not isinstance(node, yaml.MappingNode):
             return super().construct_mapping(node, deep=deep)
+        own = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE_TAG)
         self.flatten_mapping(node)
+        first_own = len(node.value) - own  # merged pairs come first and may be overridden
         mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        seen: set[Any] = set()
+        for n, (key_node, value_node) in enumerate(node.value):
             if key_node.tag == _STR_TAG and isinstance(key_node, yaml.ScalarNode):
                 key: Any = key_node.value
             else:
                 key = self.construct_object(key_node, deep=True)
                 if not isinstance(key, str):
                     key = _OddKey(_node_text(key_node))
+            if n >= first_own:
+                if key in seen:
+                    self.__dict__.setdefault("duplicate_keys", []).append(str(key))
+                seen.add(key)
             if value_node.tag == _STR_TAG and isinstance(value_node, yaml.ScalarNode):
                 mapping[key] = value_node.value
             else:
@@ -258,10 +266,16 @@ def _check_depth(text: str) -> None:
         loader.dispose()
 
 
-def _load_yaml(text: str, source: str, first_line: int) -> Any:
+def _load_yaml(text: str, source: str, first_line: int, warnings: list[str]) -> Any:
     try:
         _check_depth(text)
-        return yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            data = loader.get_single_data()
+            _note_duplicates(getattr(loader, "duplicate_keys", ()), warnings)
+            return data
+        finally:
+            loader.dispose()
     except _Hostile as exc:
         raise ParseError(source, str(exc), first_line - 1) from None
     except yaml.MarkedYAMLError as exc:
@@ -286,6 +300,29 @@ def _load_yaml(text: str, source: str, first_line: int) -> Any:
         ) from None
 
 
+def _note_duplicates(keys: Sequence[str], warnings: list[str]) -> None:
+    """One warning naming the keys given twice in one mapping (the last value wins)."""
+    if keys:
+        unique = list(dict.fromkeys(keys))
+        shown = ", ".join(repr(k) for k in unique[:5])
+        more = f" and {len(unique) - 5} more" if len(unique) > 5 else ""
+        warnings.append(f"duplicate front-matter key {shown}{more}: the last value is kept")
+
+
+def _json_pairs(duplicates: list[str]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        mapping = dict(pairs)
+        if len(mapping) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    duplicates.append(key)
+                seen.add(key)
+        return mapping
+
+    return hook
+
+
 def _first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0][:200]
 
@@ -297,7 +334,8 @@ _TOML_END = re.compile(r"^\+\+\+[ \t]*$", re.M)
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 
-def _split(text: str, source: str) -> tuple[Format, Any, str, str | None]:
+def _split(text: str, source: str, warnings: list[str]
+           ) -> tuple[Format, Any, str, str | None]:
     """Format, loaded header mapping (or None), body, and the plain-text title line."""
     start = len(text) - len(text.lstrip())
     line_start = text.rfind("\n", 0, start) + 1
@@ -316,11 +354,15 @@ def _split(text: str, source: str) -> tuple[Format, Any, str, str | None]:
         body = body[1:] if body.startswith("\n") else body
         body = body[1:] if body.startswith("\n") else body
         if first == "---":
-            return "yaml", _load_yaml(header_text, source, fence_line + 1), body.rstrip(), None
+            header = _load_yaml(header_text, source, fence_line + 1, warnings)
+            return "yaml", header, body.rstrip(), None
         return "toml", _load_toml(header_text, source, fence_line), body.rstrip(), None
     if text[start] == "{" and text[start + 1 : start + 64].lstrip()[:1] in ('"', "}"):
         try:
-            header, end_index = json.JSONDecoder().raw_decode(text, start)
+            duplicates: list[str] = []
+            decoder = json.JSONDecoder(object_pairs_hook=_json_pairs(duplicates))
+            header, end_index = decoder.raw_decode(text, start)
+            _note_duplicates(duplicates, warnings)
         except json.JSONDecodeError as exc:
             raise ParseError(source, f"invalid JSON: {exc.msg}", exc.lineno) from None
         except RecursionError:
@@ -786,7 +828,7 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
         raise SkippedFile(source, "empty file")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    fmt, header, body, first = _split(text, source)
+    fmt, header, body, first = _split(text, source, warnings)
     ctx = _Context()
     if fmt == "text":
         title = first.lstrip("#").strip() if first and first.startswith("#") else first
