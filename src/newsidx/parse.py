@@ -27,9 +27,19 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from . import dates
+from .clean import fold_title, is_web_url
 from .decode import decode
 from .errors import ParseError, SkippedFile
-from .model import Article, Image, JSONValue, Provider, RelatedRef, canonical_url, make_id
+from .model import (
+    Article,
+    Image,
+    JSONValue,
+    Provider,
+    RelatedRef,
+    canonical_url,
+    clean,
+    make_id,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -565,7 +575,7 @@ def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[
         return result
 
     title = text("title")
-    out.title = title.strip() if title else ""
+    out.title = fold_title(title) if title else ""
     for key in _EXCERPT_KEYS:
         if key in rest:
             excerpt = text(key)
@@ -576,16 +586,26 @@ def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[
         value = text(key)
         if value and value.strip():
             args[key] = value.strip()
-    for key, name in _URL_KEYS:
+    def web_url(key: str) -> str | None:
         value = text(key)
-        if value and value.strip():
-            args[name] = value.strip()
+        if not value or not value.strip():
+            return None
+        if not is_web_url(value.strip()):
+            warnings.append(f"{prefix}{key} is not an http(s) URL: kept in extra")
+            extra[key] = value
+            return None
+        return value.strip()
+
+    for key, name in _URL_KEYS:
+        value = web_url(key)
+        if value:
+            args[name] = value
     for key in ("url", "link"):
         if "web_url" in args:
             break
-        value = text(key)
-        if value and value.strip():
-            args["web_url"] = value.strip()
+        value = web_url(key)
+        if value:
+            args["web_url"] = value
     chosen = args.get("web_url") or args.get("original_url")
     if chosen:
         out.url = canonical_url(chosen)
@@ -729,9 +749,10 @@ def _related(ctx: _Context, value: Any, parent: Article, source: str,
         own: list[str] = []
         fields = _fields(ctx, item, prefix, own)
         args = fields.args
-        title = fields.title or _first_sentence(args.get("excerpt", ""))
+        title = fields.title or fold_title(_first_sentence(args.get("excerpt", "")))
         if not title and fields.url:
-            title = _title_from_url(args.get("web_url") or args.get("original_url") or "")
+            title = fold_title(
+                _title_from_url(args.get("web_url") or args.get("original_url") or ""))
         if not title and not fields.url:
             warnings.append(f"{prefix}neither a title nor a URL: dropped")
             continue
@@ -765,8 +786,10 @@ def _build(ctx: _Context, header: Mapping[Any, Any], body: str, source: str,
         body = fields.body
     elif fields.body:
         args["extra"] = {**args["extra"], "body": fields.body}
-    title = (fields.title or _heading(body) or _first_sentence(args.get("excerpt", ""))
-             or _first_line_of(body) or PurePath(file_name).stem or "untitled")
+    title = (fields.title or fold_title(_heading(body))
+             or fold_title(_first_sentence(args.get("excerpt", "")))
+             or fold_title(_first_line_of(body)) or fold_title(PurePath(file_name).stem)
+             or "untitled")
     related_items: list[Any] = []
     if isinstance(related_value, (list, tuple, dict)):
         related_items = list(related_value) if not isinstance(related_value, dict) else [
@@ -832,11 +855,11 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
     ctx = _Context()
     if fmt == "text":
         title = first.lstrip("#").strip() if first and first.startswith("#") else first
-        title = title or PurePath(name).stem or "untitled"
+        title = fold_title(title or "") or fold_title(PurePath(name).stem) or "untitled"
         record_id = make_id(url=None, title=title, body=body)
-        article = Article(id=record_id, kind="article", title=title, body=body,
-                          sources=(source,), warnings=tuple(warnings))
-        return ParseResult((article,), tuple(warnings), fmt)
+        article = clean(Article(id=record_id, kind="article", title=title, body=body,
+                                sources=(source,), warnings=tuple(warnings)))
+        return ParseResult((article,), article.warnings, fmt)
     if header is None:
         header = {}
     if not isinstance(header, dict):
@@ -847,6 +870,8 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
         raise ParseError(source, str(exc)) from None
     except RecursionError:
         raise ParseError(source, _TOO_DEEP) from None
+    article = clean(article)
+    related = [clean(record) for record in related]
     all_warnings = list(article.warnings)
     for record in related:
         all_warnings.extend(record.warnings)
