@@ -247,6 +247,9 @@ def to_json(record: Article) -> dict[str, JSONValue]:
 
 _LISTS_OF_TEXT = ("topics", "sources", "parents", "warnings")
 _TEXTS = ("title", "excerpt", "body")
+_EMPTY: list[Any] = []
+_is_str = str.__instancecheck__  # isinstance(x, str) as a function map() calls in C
+_is_dict = dict.__instancecheck__
 
 
 def record_problem(data: Any) -> str | None:
@@ -262,17 +265,18 @@ def record_problem(data: Any) -> str | None:
         if not isinstance(data.get(key, ""), str):
             return f"{key!r} must be a string"
     for key in _LISTS_OF_TEXT:
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        value = data.get(key, _EMPTY)
+        if not isinstance(value, list) or (value and not all(map(_is_str, value))):
             return f"{key!r} must be a list of strings"
     provider = data.get("provider")
     if provider is not None and not isinstance(provider, dict):
         return "'provider' must be an object or null"
     for key in ("images", "related"):
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        value = data.get(key, _EMPTY)
+        if not isinstance(value, list) or (value and not all(map(_is_dict, value))):
             return f"{key!r} must be a list of objects"
     return None
+
 
 
 def clean(record: Article) -> Article:
