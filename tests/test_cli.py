@@ -23,6 +23,8 @@ from newsidx.model import Article, Provider, RelatedRef
 from newsidx.store import FileState
 
 HOSTILE = "[bold red]x[/] \x1b]0;pwned\x07 hostile\u202eevil"
+# As every read gives it back: controls in a title fold to single spaces (issue 18).
+HOSTILE_READ = "[bold red]x[/] ]0;pwned hostile\u202eevil"
 
 
 def _utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -130,7 +132,7 @@ def test_search_jsonl_csv_and_nul(catalogue: Path) -> None:
     lines = run("search", "Alibaba", "--format", "jsonl").stdout.splitlines()
     assert all(json.loads(line)["id"] for line in lines) and len(lines) >= 2
     rows = list(csv.DictReader(io.StringIO(run("search", "hostile", "--format", "csv").stdout)))
-    assert rows[0]["title"] == HOSTILE  # CSV keeps the text intact
+    assert rows[0]["title"] == HOSTILE_READ  # CSV keeps the text intact
     assert rows[0]["body"] == "hostile body =1+1"
     nul = run("search", "Alibaba", "--format", "ids", "-0").stdout
     assert nul.endswith("\0") and "\n" not in nul
@@ -156,7 +158,7 @@ def test_hostile_titles_never_reach_the_terminal_raw(catalogue: Path) -> None:
         assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out, args
         assert "[bold red]x[/]" in out, args
     raw = json.loads(run("show", "d6b0", "--format", "json").stdout)
-    assert raw["title"] == HOSTILE
+    assert raw["title"] == HOSTILE_READ
 
 
 def test_list_by_provider_and_unknown_provider_hint(catalogue: Path) -> None:
@@ -226,7 +228,7 @@ def test_export_streams_every_format(catalogue: Path, tmp_path: Path) -> None:
     target = tmp_path / "out.csv"
     run("export", "--format", "csv", "--topic", "security", "-o", str(target))
     rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
-    assert rows[0]["title"] == HOSTILE
+    assert rows[0]["title"] == HOSTILE_READ
     assert rows[0]["body"] == "hostile body =1+1"
     run("export", "--provider", "nope.example", code=2)
 

@@ -101,3 +101,17 @@ def test_isoformat_round_trip(value: datetime) -> None:
 def test_never_raises(value: object) -> None:
     parsed = parse_date(value)
     assert parsed.instant is None or parsed.instant.tzinfo is not None
+
+
+@pytest.mark.parametrize("text", ["2024-03-05T10:00:00+24:00", "2024-03-05T10:00:00-24:00",
+                                  "2024-03-05 10:00 +2400", "Tue, 05 Mar 2024 10:00:00 -2530"])
+def test_an_offset_of_a_day_or_more_is_undated_with_a_warning(text: str) -> None:
+    parsed = parse_date(text)
+    assert parsed.instant is None and parsed.raw == text
+    assert parsed.warning is not None and "UTC offset" in parsed.warning
+
+
+def test_an_offset_just_under_a_day_still_reads() -> None:
+    parsed = parse_date("2024-03-05T10:00:00+23:59")
+    assert parsed.instant == datetime(2024, 3, 4, 10, 1, tzinfo=UTC)
+    assert parsed.offset == "+23:59"

@@ -16,7 +16,7 @@ from newsidx.cli import cli
 from newsidx.errors import ParseError
 from newsidx.index import SearchIndex, SearchRequest
 from newsidx.jsonl import ingest_jsonl, read_records
-from newsidx.model import Article, Image, Provider, RelatedRef, to_json
+from newsidx.model import Article, Image, Provider, RelatedRef, clean, to_json
 
 
 def run(*args: str, code: int = 0) -> Result:
@@ -166,4 +166,4 @@ def test_read_records_inverts_export_lines(tmp_path: Path, records: list[Article
     lines = [json.dumps({**to_json(r), "rank": n, "score": 1.5, "snippet": "x"},
                         ensure_ascii=False) for n, r in enumerate(records, 1)]
     feed.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    assert list(read_records(feed)) == records
+    assert list(read_records(feed)) == [clean(r) for r in records]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from newsidx.walk import HIDDEN, NOT_REGULAR, WalkEntry, walk
+from newsidx.walk import HIDDEN, IN_CATALOGUE, NOT_REGULAR, WalkEntry, walk
 
 
 def files(entries: list[WalkEntry]) -> set[str]:
@@ -120,3 +120,54 @@ def test_unreadable_folder_is_reported(tmp_path: Path) -> None:
         assert "cannot read folder" in skipped(list(walk([tmp_path])))[str(locked)]
     finally:
         locked.chmod(0o755)
+
+
+def test_an_excluded_folder_inside_a_root_is_passed_over_silently(tmp_path: Path) -> None:
+    (tmp_path / "news" / "cat" / "records").mkdir(parents=True)
+    (tmp_path / "news" / "a.md").write_text("a")
+    (tmp_path / "news" / "cat" / "records" / "2024-03.jsonl").write_text("{}")
+    (tmp_path / "news" / "catalogue-notes").mkdir()
+    (tmp_path / "news" / "catalogue-notes" / "b.md").write_text("b")
+    news = tmp_path / "news"
+    entries = list(walk([news], exclude=[news / "cat"]))
+    assert files(entries) == {str(news / "a.md"), str(news / "catalogue-notes" / "b.md")}
+    assert skipped(entries) == {}
+    # Another spelling of the same folder (a link to it) excludes it as well.
+    (tmp_path / "link").symlink_to(news / "cat")
+    assert files(list(walk([news], exclude=[tmp_path / "link"]))) == files(entries)
+    # Excluding a folder that does not exist excludes nothing.
+    assert len(files(list(walk([news], exclude=[tmp_path / "missing"])))) == 3
+
+
+def test_a_root_inside_an_excluded_folder_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "cat" / "records").mkdir(parents=True)
+    (tmp_path / "cat" / "records" / "x.jsonl").write_text("{}")
+    roots = [tmp_path / "cat", tmp_path / "cat" / "records" / "x.jsonl"]
+    entries = list(walk(roots, exclude=[tmp_path / "cat"]))
+    assert files(entries) == set()
+    assert set(skipped(entries).values()) == {IN_CATALOGUE}
+
+
+def test_files_once_ingested_from_inside_the_catalogue_become_stale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A catalogue ingested as articles by an older newsidx is cleaned up by --prune."""
+    import newsidx.ingest as ingest_module
+    from newsidx.catalogue import Catalogue
+
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "story.md").write_text("---\ntitle: Story\n---\nBody.\n")
+    cat = Catalogue(news / "cat")
+    ingest_module.ingest([news], cat, jobs=1)
+    old_walk = ingest_module.walk
+    monkeypatch.setattr(ingest_module, "walk",
+                        lambda roots, hidden, exclude: old_walk(roots, hidden=hidden))
+    polluted = ingest_module.ingest([news], cat, jobs=1)  # as before the fix
+    assert polluted.records_total > 1
+    monkeypatch.setattr(ingest_module, "walk", old_walk)
+    report = ingest_module.ingest([news], cat, jobs=1)
+    assert report.stale and all("/cat/" in path for path in report.stale)
+    pruned = ingest_module.ingest([news], cat, jobs=1, prune=True)
+    assert pruned.records_total == 1
+    assert all(str(news / "cat") not in s for r in cat.iter_records() for s in r.sources)

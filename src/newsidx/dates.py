@@ -64,7 +64,12 @@ def _unreadable(raw: str) -> ParsedDate:
 
 
 def _from_datetime(value: datetime, raw: str) -> ParsedDate:
-    offset = value.utcoffset()
+    try:
+        offset = value.utcoffset()
+    except ValueError:  # a zone of 24 hours or more (``+24:00``), which Python refuses
+        shown = raw if len(raw) <= 60 else raw[:57] + "..."
+        return ParsedDate(None, raw, warning=f"date {shown!r} has an impossible UTC offset "
+                                             "(24 hours or more): left empty")
     if offset is None:
         return ParsedDate(value.replace(tzinfo=timezone.utc), raw, None, True)
     try:

@@ -590,7 +590,10 @@ def ingest(
     Raises UsageError for a missing root, LockedError when another process writes (unless
     ``wait``), IngestFailed when ``strict`` and a file failed (then nothing is written).
     """
-    tops = [os.path.abspath(os.fsdecode(r)) for r in roots]
+    given = [os.fsdecode(r) for r in roots]
+    if "" in given:
+        raise UsageError("an ingest path is empty (an unset shell variable?)")
+    tops = [os.path.abspath(r) for r in given]
     for top in tops:
         if not os.path.lexists(top):
             raise UsageError(f"{top}: no such file or folder")
@@ -601,7 +604,7 @@ def ingest(
         try:
             parser.start()  # forked while this process is small: workers copy little
             report.generation_before = report.generation = writer.generation
-            survey = _survey(tops, hidden, writer.book, report, emit)
+            survey = _survey(tops, hidden, writer.book, report, emit, exclude=catalogue.root)
             size = survey.todo + 1 if strict else max(1, batch_size)
             held_limit = None if strict else max(1, batch_bytes)
             outcomes = parser.map(_Tasks(survey, max_size))
@@ -640,14 +643,15 @@ def ingest(
 
 
 def _survey(tops: list[str], hidden: bool, book: Bookkeeping,
-            report: IngestReport, emit: Callable[[ProgressEvent], None]) -> Survey:
+            report: IngestReport, emit: Callable[[ProgressEvent], None],
+            exclude: str | os.PathLike[str]) -> Survey:
     """Walk the roots; count unchanged files and stale states; find the files to read.
 
     The walk is compared with the recorded states in SQL (:meth:`Bookkeeping.survey`), so
     a run over a million unchanged files holds neither their paths nor their states."""
 
     def walked() -> Iterator[tuple[str, int, int]]:
-        for entry in walk(tops, hidden=hidden):
+        for entry in walk(tops, hidden=hidden, exclude=(exclude,)):
             if entry.skipped is not None:
                 report.skipped.append((entry.path, entry.skipped))
                 continue
@@ -659,7 +663,9 @@ def _survey(tops: list[str], hidden: bool, book: Bookkeeping,
     survey = book.survey(walked())
     emit(ProgressEvent("walk", report.files_seen, report.files_seen))
     report.unchanged = survey.seen - survey.todo
-    report.stale = sorted(p for p in survey.unwalked if _under(p, tops) and not _is_file(p))
+    inside = [os.path.abspath(exclude)]  # files ingested from the catalogue by older versions
+    report.stale = sorted(p for p in survey.unwalked
+                          if _under(p, tops) and (not _is_file(p) or _under(p, inside)))
     return survey
 
 

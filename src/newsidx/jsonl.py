@@ -18,14 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from newsidx.errors import ParseError
-from newsidx.model import KINDS, Article, from_json
+from newsidx.model import Article, from_json, record_problem
 
 if TYPE_CHECKING:
     from newsidx.catalogue import Catalogue
-
-_LISTS_OF_TEXT = ("topics", "sources", "parents", "warnings")
-_TEXTS = ("title", "excerpt", "body")
-
 
 class JsonlResult(NamedTuple):
     """What a JSON Lines ingest did."""
@@ -35,32 +31,6 @@ class JsonlResult(NamedTuple):
     records_updated: int
     records_total: int
     generation: int
-
-
-def _check(data: Any) -> str | None:
-    """Why ``data`` is not a record newsidx wrote, or None."""
-    if not isinstance(data, dict):
-        return "not a JSON object"
-    rid = data.get("id")
-    if not isinstance(rid, str) or not rid.strip():
-        return "no record id ('id' must be a non-empty string)"
-    if data.get("kind", "article") not in KINDS:
-        return f"unknown kind {data.get('kind')!r} (article or related)"
-    for key in _TEXTS:
-        if not isinstance(data.get(key, ""), str):
-            return f"{key!r} must be a string"
-    for key in _LISTS_OF_TEXT:
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return f"{key!r} must be a list of strings"
-    provider = data.get("provider")
-    if provider is not None and not isinstance(provider, dict):
-        return "'provider' must be an object or null"
-    for key in ("images", "related"):
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            return f"{key!r} must be a list of objects"
-    return None
 
 
 def read_records(path: Path) -> Iterator[Article]:
@@ -89,7 +59,7 @@ def _record(name: str, number: int, raw: bytes) -> Article:
         data = json.loads(line)
     except ValueError as exc:
         raise ParseError(name, f"invalid JSON: {exc}", number) from None
-    problem = _check(data)
+    problem = record_problem(data)
     if problem is None:
         try:
             return from_json(data)

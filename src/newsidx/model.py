@@ -3,7 +3,9 @@
 Every record is either a full ``article`` (one file) or a ``related`` entry cited by
 an article's front matter. Both share one shape so that they can be stored, indexed
 and listed alike. JSON is the catalogue's storage form: ``to_json`` and ``from_json``
-are exact inverses for any record whose ``extra`` holds JSON values.
+are exact inverses for any record whose ``extra`` holds JSON values and whose strings
+are clean (:mod:`newsidx.clean`), as every record that ``parse`` or ``from_json``
+makes is.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
+
+from newsidx.clean import scrub_record
 
 JSONValue = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
 Kind = Literal["article", "related"]
@@ -241,13 +245,69 @@ def to_json(record: Article) -> dict[str, JSONValue]:
     }
 
 
+_LISTS_OF_TEXT = ("topics", "sources", "parents", "warnings")
+_TEXTS = ("title", "excerpt", "body")
+_EMPTY: list[Any] = []
+_is_str = str.__instancecheck__  # isinstance(x, str) as a function map() calls in C
+_is_dict = dict.__instancecheck__
+
+
+def record_problem(data: Any) -> str | None:
+    """Why ``data`` is not a record's JSON form as :func:`to_json` writes it, or None."""
+    if not isinstance(data, dict):
+        return "not a JSON object"
+    rid = data.get("id")
+    if not isinstance(rid, str) or not rid.strip():
+        return "no record id ('id' must be a non-empty string)"
+    if data.get("kind", "article") not in KINDS:
+        return f"unknown kind {data.get('kind')!r} (article or related)"
+    for key in _TEXTS:
+        if not isinstance(data.get(key, ""), str):
+            return f"{key!r} must be a string"
+    for key in _LISTS_OF_TEXT:
+        value = data.get(key, _EMPTY)
+        if not isinstance(value, list) or (value and not all(map(_is_str, value))):
+            return f"{key!r} must be a list of strings"
+    provider = data.get("provider")
+    if provider is not None and not isinstance(provider, dict):
+        return "'provider' must be an object or null"
+    for key in ("images", "related"):
+        value = data.get(key, _EMPTY)
+        if not isinstance(value, list) or (value and not all(map(_is_dict, value))):
+            return f"{key!r} must be a list of objects"
+    return None
+
+
+
+def clean(record: Article) -> Article:
+    """``record`` with every string made safe (see :mod:`newsidx.clean`), warnings added;
+    the record itself when nothing needed changing."""
+    data = to_json(record)
+    scrubbed, _ = scrub_record(data)
+    return record if scrubbed is data else _build(scrubbed)
+
+
 def from_json(data: Mapping[str, Any]) -> Article:
-    """Rebuild a record from :func:`to_json` output."""
+    """Rebuild a record from :func:`to_json` output, every string checked on the way in.
+
+    Raises ValueError (or KeyError, TypeError for a malformed nested value) for data that
+    is not a record; a lone surrogate, NUL, non-http URL or multi-line title is repaired
+    with a warning (:func:`newsidx.clean.scrub_record`), so no later stage meets one.
+    """
+    return _checked(data, scan=True)
+
+
+def _checked(data: Mapping[str, Any], *, scan: bool) -> Article:
+    problem = record_problem(data)
+    if problem is not None:
+        raise ValueError(problem)
+    return _build(scrub_record(data, scan=scan)[0])
+
+
+def _build(data: Mapping[str, Any]) -> Article:
     provider = data.get("provider")
     published = data.get("published")
     kind = data.get("kind", "article")
-    if kind not in KINDS:
-        raise ValueError(f"unknown record kind {kind!r}")
     return Article(
         id=data["id"],
         kind=kind,
@@ -281,3 +341,58 @@ def from_json(data: Mapping[str, Any]) -> Article:
         extra=dict(data.get("extra") or {}),
         warnings=tuple(data.get("warnings", ())),
     )
+
+
+def record_from_line(line: str | bytes) -> Article:
+    """One stored JSON line → its record; ValueError with a one-line reason otherwise.
+
+    ``line`` is bytes as stored, or text decoded strictly (``open(..., encoding="utf-8")``;
+    not with ``surrogateescape``): then a NUL or surrogate can only come from a ``\\u``
+    escape, and a line without one skips from_json's scan for them, a third of its cost.
+    """
+    import json
+
+    scan = b"\\u" in line if isinstance(line, bytes) else "\\u" in line
+    try:
+        data = json.loads(line)
+    except RecursionError:
+        raise ValueError("not a record: nested too deeply") from None
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError too
+        raise ValueError(f"not JSON: {exc}") from None
+    try:
+        return _checked(data, scan=scan)
+    except ValueError:
+        raise
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a newsidx record: {type(exc).__name__} {exc}") from None
+
+
+class SkippedLines:
+    """Stored lines that are not records, counted and named instead of raised.
+
+    A read path reads each line with :meth:`read` (None for a bad one, which it leaves
+    out) and prints :attr:`message` on stderr at the end, so one bad line never stops
+    the reading of the rest and is never left out silently.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.first: str | None = None
+
+    def read(self, line: str | bytes, where: str) -> Article | None:
+        """The record of ``line``; None (counted, ``where`` kept) when it is unreadable."""
+        try:
+            return record_from_line(line)
+        except ValueError as exc:
+            self.count += 1
+            if self.first is None:
+                self.first = f"{where}: {exc}"
+            return None
+
+    @property
+    def message(self) -> str | None:
+        """One line for stderr, or None when every line was read."""
+        if not self.count:
+            return None
+        return (f"{self.count} stored record(s) could not be read and were left out "
+                f"(first: {self.first}); 'newsidx check --repair' repairs the catalogue")

@@ -10,14 +10,13 @@ exhaust the process. docs/format.md describes every field and odd case.
 from __future__ import annotations
 
 import base64
-import codecs
 import json
 import math
 import os
 import re
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import PurePath
@@ -28,8 +27,19 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from . import dates
+from .clean import fold_title, is_web_url
+from .decode import decode
 from .errors import ParseError, SkippedFile
-from .model import Article, Image, JSONValue, Provider, RelatedRef, canonical_url, make_id
+from .model import (
+    Article,
+    Image,
+    JSONValue,
+    Provider,
+    RelatedRef,
+    canonical_url,
+    clean,
+    make_id,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -44,7 +54,6 @@ MAX_LINE = 1024 * 1024
 VALUE_BUDGET = 100_000
 MAX_MERGED_KEYS = 10_000
 _MIB = 1024 * 1024
-_SAMPLE = 8192
 
 Format = Literal["yaml", "toml", "json", "text"]
 
@@ -136,7 +145,8 @@ def _node_text(node: yaml.Node, limit: int = 200) -> str:
     return "".join(parts)[:limit]
 
 
-_FLATTENED_TAGS = ("tag:yaml.org,2002:merge", "tag:yaml.org,2002:value")
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_FLATTENED_TAGS = (_MERGE_TAG, "tag:yaml.org,2002:value")
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
@@ -179,15 +189,22 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         """
         if not isinstance(node, yaml.MappingNode):
             return super().construct_mapping(node, deep=deep)
+        own = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE_TAG)
         self.flatten_mapping(node)
+        first_own = len(node.value) - own  # merged pairs come first and may be overridden
         mapping: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
+        seen: set[Any] = set()
+        for n, (key_node, value_node) in enumerate(node.value):
             if key_node.tag == _STR_TAG and isinstance(key_node, yaml.ScalarNode):
                 key: Any = key_node.value
             else:
                 key = self.construct_object(key_node, deep=True)
                 if not isinstance(key, str):
                     key = _OddKey(_node_text(key_node))
+            if n >= first_own:
+                if key in seen:
+                    self.__dict__.setdefault("duplicate_keys", []).append(str(key))
+                seen.add(key)
             if value_node.tag == _STR_TAG and isinstance(value_node, yaml.ScalarNode):
                 mapping[key] = value_node.value
             else:
@@ -259,10 +276,16 @@ def _check_depth(text: str) -> None:
         loader.dispose()
 
 
-def _load_yaml(text: str, source: str, first_line: int) -> Any:
+def _load_yaml(text: str, source: str, first_line: int, warnings: list[str]) -> Any:
     try:
         _check_depth(text)
-        return yaml.load(text, Loader=_Loader)
+        loader = _Loader(text)
+        try:
+            data = loader.get_single_data()
+            _note_duplicates(getattr(loader, "duplicate_keys", ()), warnings)
+            return data
+        finally:
+            loader.dispose()
     except _Hostile as exc:
         raise ParseError(source, str(exc), first_line - 1) from None
     except yaml.MarkedYAMLError as exc:
@@ -287,74 +310,31 @@ def _load_yaml(text: str, source: str, first_line: int) -> Any:
         ) from None
 
 
+def _note_duplicates(keys: Sequence[str], warnings: list[str]) -> None:
+    """One warning naming the keys given twice in one mapping (the last value wins)."""
+    if keys:
+        unique = list(dict.fromkeys(keys))
+        shown = ", ".join(repr(k) for k in unique[:5])
+        more = f" and {len(unique) - 5} more" if len(unique) > 5 else ""
+        warnings.append(f"duplicate front-matter key {shown}{more}: the last value is kept")
+
+
+def _json_pairs(duplicates: list[str]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        mapping = dict(pairs)
+        if len(mapping) != len(pairs):
+            seen: set[str] = set()
+            for key, _ in pairs:
+                if key in seen:
+                    duplicates.append(key)
+                seen.add(key)
+        return mapping
+
+    return hook
+
+
 def _first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0][:200]
-
-
-# --- bytes → text ------------------------------------------------------------------
-
-_MAGIC = (b"\x89PNG", b"GIF87a", b"GIF89a", b"\xff\xd8\xff", b"%PDF-", b"PK\x03\x04",
-          b"\x7fELF", b"\x1f\x8b")
-_CONTROL = bytes([*range(0, 9), *range(14, 27), *range(28, 32), 127])
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-         (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-         (codecs.BOM_UTF16_BE, "utf-16-be"))
-_NON_ASCII_TEXT = re.compile("[^\x00-\x7f\ufffd]")
-
-
-def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
-
-
-codecs.register_error("newsidx-latin1", _latin1_fallback)
-
-
-def _decode(data: bytes, source: str, warnings: list[str]) -> str:
-    """Text from bytes: BOMs, UTF-8, BOM-less UTF-16, else Windows-1252, noted."""
-    if not data:
-        raise SkippedFile(source, "empty file")
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            body = data[len(bom) :]
-            try:
-                return body.decode(encoding)
-            except UnicodeDecodeError:
-                warnings.append(f"invalid {encoding.upper()} bytes replaced with U+FFFD")
-                return body.decode(encoding, "replace")
-    sample = data[:_SAMPLE]
-    control = len(sample) - len(sample.translate(None, _CONTROL))
-    if control * 10 > len(sample) or sample.startswith(_MAGIC):
-        utf16 = _utf16_without_bom(sample)
-        if utf16 is None or sample.startswith(_MAGIC):
-            raise SkippedFile(source, "binary file")
-        warnings.append(f"no byte-order mark: read as {utf16.upper()}")
-        return data.decode(utf16, "replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    if control * 50 > len(sample):
-        raise SkippedFile(source, "binary file")
-    mixed = data.decode("utf-8", "replace")
-    if _NON_ASCII_TEXT.search(mixed):
-        warnings.append("invalid UTF-8 bytes replaced with U+FFFD")
-        return mixed
-    warnings.append("not valid UTF-8: read as Windows-1252")
-    return data.decode("cp1252", "newsidx-latin1")
-
-
-def _utf16_without_bom(sample: bytes) -> str | None:
-    half = len(sample) // 2
-    if half < 2:
-        return None
-    even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    if odd * 10 >= half * 4 and even * 20 <= half:
-        return "utf-16-le"
-    if even * 10 >= half * 4 and odd * 20 <= half:
-        return "utf-16-be"
-    return None
 
 
 # --- text → (format, header, body) ---------------------------------------------------
@@ -364,7 +344,8 @@ _TOML_END = re.compile(r"^\+\+\+[ \t]*$", re.M)
 _TOML_LINE = re.compile(r"at line (\d+)")
 
 
-def _split(text: str, source: str) -> tuple[Format, Any, str, str | None]:
+def _split(text: str, source: str, warnings: list[str]
+           ) -> tuple[Format, Any, str, str | None]:
     """Format, loaded header mapping (or None), body, and the plain-text title line."""
     start = len(text) - len(text.lstrip())
     line_start = text.rfind("\n", 0, start) + 1
@@ -383,11 +364,15 @@ def _split(text: str, source: str) -> tuple[Format, Any, str, str | None]:
         body = body[1:] if body.startswith("\n") else body
         body = body[1:] if body.startswith("\n") else body
         if first == "---":
-            return "yaml", _load_yaml(header_text, source, fence_line + 1), body.rstrip(), None
+            header = _load_yaml(header_text, source, fence_line + 1, warnings)
+            return "yaml", header, body.rstrip(), None
         return "toml", _load_toml(header_text, source, fence_line), body.rstrip(), None
     if text[start] == "{" and text[start + 1 : start + 64].lstrip()[:1] in ('"', "}"):
         try:
-            header, end_index = json.JSONDecoder().raw_decode(text, start)
+            duplicates: list[str] = []
+            decoder = json.JSONDecoder(object_pairs_hook=_json_pairs(duplicates))
+            header, end_index = decoder.raw_decode(text, start)
+            _note_duplicates(duplicates, warnings)
         except json.JSONDecodeError as exc:
             raise ParseError(source, f"invalid JSON: {exc.msg}", exc.lineno) from None
         except RecursionError:
@@ -590,7 +575,7 @@ def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[
         return result
 
     title = text("title")
-    out.title = title.strip() if title else ""
+    out.title = fold_title(title) if title else ""
     for key in _EXCERPT_KEYS:
         if key in rest:
             excerpt = text(key)
@@ -601,16 +586,26 @@ def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[
         value = text(key)
         if value and value.strip():
             args[key] = value.strip()
-    for key, name in _URL_KEYS:
+    def web_url(key: str) -> str | None:
         value = text(key)
-        if value and value.strip():
-            args[name] = value.strip()
+        if not value or not value.strip():
+            return None
+        if not is_web_url(value.strip()):
+            warnings.append(f"{prefix}{key} is not an http(s) URL: kept in extra")
+            extra[key] = value
+            return None
+        return value.strip()
+
+    for key, name in _URL_KEYS:
+        value = web_url(key)
+        if value:
+            args[name] = value
     for key in ("url", "link"):
         if "web_url" in args:
             break
-        value = text(key)
-        if value and value.strip():
-            args["web_url"] = value.strip()
+        value = web_url(key)
+        if value:
+            args["web_url"] = value
     chosen = args.get("web_url") or args.get("original_url")
     if chosen:
         out.url = canonical_url(chosen)
@@ -754,9 +749,10 @@ def _related(ctx: _Context, value: Any, parent: Article, source: str,
         own: list[str] = []
         fields = _fields(ctx, item, prefix, own)
         args = fields.args
-        title = fields.title or _first_sentence(args.get("excerpt", ""))
+        title = fields.title or fold_title(_first_sentence(args.get("excerpt", "")))
         if not title and fields.url:
-            title = _title_from_url(args.get("web_url") or args.get("original_url") or "")
+            title = fold_title(
+                _title_from_url(args.get("web_url") or args.get("original_url") or ""))
         if not title and not fields.url:
             warnings.append(f"{prefix}neither a title nor a URL: dropped")
             continue
@@ -790,8 +786,10 @@ def _build(ctx: _Context, header: Mapping[Any, Any], body: str, source: str,
         body = fields.body
     elif fields.body:
         args["extra"] = {**args["extra"], "body": fields.body}
-    title = (fields.title or _heading(body) or _first_sentence(args.get("excerpt", ""))
-             or _first_line_of(body) or PurePath(file_name).stem or "untitled")
+    title = (fields.title or fold_title(_heading(body))
+             or fold_title(_first_sentence(args.get("excerpt", "")))
+             or fold_title(_first_line_of(body)) or fold_title(PurePath(file_name).stem)
+             or "untitled")
     related_items: list[Any] = []
     if isinstance(related_value, (list, tuple, dict)):
         related_items = list(related_value) if not isinstance(related_value, dict) else [
@@ -845,7 +843,7 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
     if len(data) > MAX_LINE:
         _check_line_lengths(data, source)
     warnings: list[str] = []
-    text = _decode(data, source, warnings)
+    text = decode(data, source, warnings)
     if "\x00" in text:
         warnings.append(f"removed {text.count(chr(0))} NUL character(s)")
         text = text.replace("\x00", "")
@@ -853,15 +851,15 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
         raise SkippedFile(source, "empty file")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    fmt, header, body, first = _split(text, source)
+    fmt, header, body, first = _split(text, source, warnings)
     ctx = _Context()
     if fmt == "text":
         title = first.lstrip("#").strip() if first and first.startswith("#") else first
-        title = title or PurePath(name).stem or "untitled"
+        title = fold_title(title or "") or fold_title(PurePath(name).stem) or "untitled"
         record_id = make_id(url=None, title=title, body=body)
-        article = Article(id=record_id, kind="article", title=title, body=body,
-                          sources=(source,), warnings=tuple(warnings))
-        return ParseResult((article,), tuple(warnings), fmt)
+        article = clean(Article(id=record_id, kind="article", title=title, body=body,
+                                sources=(source,), warnings=tuple(warnings)))
+        return ParseResult((article,), article.warnings, fmt)
     if header is None:
         header = {}
     if not isinstance(header, dict):
@@ -872,6 +870,8 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
         raise ParseError(source, str(exc)) from None
     except RecursionError:
         raise ParseError(source, _TOO_DEEP) from None
+    article = clean(article)
+    related = [clean(record) for record in related]
     all_warnings = list(article.warnings)
     for record in related:
         all_warnings.extend(record.warnings)

@@ -5,8 +5,10 @@ never leaves its roots: symbolic links are not followed at all, except a root gi
 explicitly. A link is reported as skipped with the reason, so is anything that is not
 a regular file (FIFO, device, socket, a link to ``/dev/zero``), which is never opened.
 Hidden names (starting with ``.``) are skipped unless ``hidden=True``; a root given
-explicitly is always walked. Paths stay ``str`` (``os.fsdecode``), so names with
-newlines or non-UTF-8 bytes work; escaping them for display is the caller's job.
+explicitly is always walked. Folders named in ``exclude`` (the catalogue) are never
+entered: one met inside a root is passed over without a word, as it is no source; a
+root inside one is reported as skipped. Paths stay ``str`` (``os.fsdecode``), so names
+with newlines or non-UTF-8 bytes work; escaping them for display is the caller's job.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 
 NOT_REGULAR = "not a regular file"
 HIDDEN = "hidden (use --hidden to include it)"
+IN_CATALOGUE = "inside the catalogue, not a source"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +55,23 @@ def _classify(path: str, st: os.stat_result) -> WalkEntry:
     return WalkEntry(path, st.st_size, st.st_mtime_ns)
 
 
-def walk(roots: Iterable[str | os.PathLike[str]], *, hidden: bool = False) -> Iterator[WalkEntry]:
+def walk(roots: Iterable[str | os.PathLike[str]], *, hidden: bool = False,
+         exclude: Iterable[str | os.PathLike[str]] = ()) -> Iterator[WalkEntry]:
     """Yield every regular file under ``roots`` and every path skipped, with its reason.
 
-    Paths are absolute (not resolved: a root that is a link keeps its own name).
+    Paths are absolute (not resolved: a root that is a link keeps its own name). No
+    folder in ``exclude`` is entered, compared by device and inode (so another spelling
+    or a link to it is caught too); a missing one excludes nothing.
     """
+    excluded: set[tuple[int, int]] = set()
+    excluded_paths: list[str] = []
+    for folder in exclude:
+        try:
+            info = os.stat(folder)
+        except OSError:
+            continue
+        excluded.add((info.st_dev, info.st_ino))
+        excluded_paths.append(os.path.realpath(folder))
     for root in roots:
         top = os.path.abspath(os.fsdecode(root))
         try:
@@ -64,13 +79,20 @@ def walk(roots: Iterable[str | os.PathLike[str]], *, hidden: bool = False) -> It
         except OSError as exc:
             yield WalkEntry(top, skipped=f"cannot read: {exc.strerror or exc}")
             continue
+        if excluded_paths and _inside(os.path.realpath(top), excluded_paths):
+            yield WalkEntry(top, skipped=IN_CATALOGUE)
+            continue
         if not stat.S_ISDIR(st.st_mode):
             yield _classify(top, st)
             continue
-        yield from _walk_dir(top, hidden)
+        yield from _walk_dir(top, hidden, excluded)
 
 
-def _walk_dir(top: str, hidden: bool) -> Iterator[WalkEntry]:
+def _inside(path: str, folders: list[str]) -> bool:
+    return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
+
+
+def _walk_dir(top: str, hidden: bool, excluded: set[tuple[int, int]]) -> Iterator[WalkEntry]:
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -91,7 +113,8 @@ def _walk_dir(top: str, hidden: bool) -> Iterator[WalkEntry]:
                 yield WalkEntry(entry.path, skipped=f"cannot read: {exc.strerror or exc}")
                 continue
             if stat.S_ISDIR(st.st_mode):
-                subfolders.append(entry.path)
+                if (st.st_dev, st.st_ino) not in excluded:
+                    subfolders.append(entry.path)
             else:
                 yield _classify(entry.path, st)
         stack.extend(reversed(subfolders))

@@ -124,8 +124,18 @@ def command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
 # ----------------------------------------------------------------- ingest
 
 
+def _no_empty_paths(ctx: click.Context, param: click.Parameter,
+                    value: tuple[str, ...]) -> tuple[Path, ...]:
+    """Paths as given, refusing an empty one: ``Path("")`` would be the current folder,
+    which is what an unset shell variable (``newsidx ingest "$DIR"``) must not mean."""
+    if "" in value:
+        name = "PATHS" if isinstance(param, click.Argument) else param.opts[0]
+        fail(f"{name}: an empty path was given (an unset shell variable?)", 2)
+    return tuple(Path(v) for v in value)
+
+
 @command("ingest")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(), callback=_no_empty_paths)
 @click.option("--hidden", is_flag=True, help="Also read hidden files and folders.")
 @click.option("--prune", is_flag=True,
               help="Remove records whose files are gone from the given paths.")
@@ -137,7 +147,7 @@ def command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
               "and one per file].")
 @click.option("--max-size", default="10M", show_default=True, metavar="SIZE",
               help="Skip files larger than SIZE (bytes, or with K/M/G).")
-@click.option("--from-jsonl", "jsonl", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--from-jsonl", "jsonl", type=click.Path(dir_okay=False), callback=_no_empty_paths,
               multiple=True, help="Also read articles from a JSON-lines feed file.")
 @format_option(("text", "json"), "text")
 def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
