@@ -510,3 +510,25 @@ def test_writer_lookups_find_the_newest_line(catalogue_dir: Path, ids: list[str]
     assert {r.id: r.title for r in cat.iter_records()} == {
         ids[0]: "one", ids[1]: "two", ids[2]: "one", "0" * 16: "o"}
     assert cat.check() == []
+
+
+def test_a_bad_line_is_skipped_named_and_counted(catalogue_dir: Path) -> None:
+    """One unreadable stored line never stops the reading of the others; the reader says
+    which and how many, and a full read notices a shard that lost records."""
+    records = [art(f"https://example.com/{i}") for i in range(3)]
+    cat = Catalogue()
+    with cat.writer() as w:
+        w.commit(upserts=records, deletes=[], files={})
+    (shard,) = (catalogue_dir / "records").iterdir()
+    lines = shard.read_bytes().splitlines(keepends=True)
+    shard.write_bytes(lines[0] + b'{"id": "x", "title": "\\ud800 \xff"}\n' + b"".join(lines[2:]))
+    fresh = Catalogue()
+    read = list(fresh.iter_records())
+    kept = [json.loads(line)["id"] for line in (lines[0], *lines[2:])]
+    assert [r.id for r in read] == kept and len(kept) == 2
+    message = fresh.damage(len(read))
+    assert message is not None and "1 stored record" in message and "check --repair" in message
+    assert str(catalogue_dir) in message
+    # A reader that skipped nothing still notices fewer records than the manifest lists.
+    assert Catalogue().damage(3) is None
+    assert "2 records read where the manifest lists 3" in (Catalogue().damage(2) or "")

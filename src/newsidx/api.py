@@ -303,13 +303,26 @@ class Archive:
 
     def export(self, filters: Filters | None = None) -> Iterator[Article]:
         """Every record ``filters`` keep, streamed from the catalogue (not the index), in
-        storage order. An unknown provider or bad date fails here, before the first one."""
+        storage order. An unknown provider or bad date fails here, before the first one;
+        a catalogue found damaged on the way (an unreadable line, a lost shard) raises
+        CatalogueError after the last readable record."""
         filters = filters or NO_FILTERS
         catalogue = self.catalogue
         if filters.providers:
             _check_providers_in_manifest(catalogue.manifest(), filters.providers)
         keep = matches(filters)
-        return (record for record in catalogue.iter_records() if keep(record))
+
+        def stream() -> Iterator[Article]:
+            read = 0
+            for record in catalogue.iter_records():
+                read += 1
+                if keep(record):
+                    yield record
+            problem = catalogue.damage(read)
+            if problem is not None:  # after every readable record: nothing is held back
+                raise CatalogueError(problem)
+
+        return stream()
 
     # -- internals ----------------------------------------------------------------------
 

@@ -9,13 +9,13 @@ manifest, else by reading the shards.
 from __future__ import annotations
 
 import contextlib
-import json
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsidx.errors import CatalogueError, NotFoundError
-from newsidx.model import Article, canonical_url, from_json, make_id
+from newsidx.model import Article, SkippedLines, canonical_url, make_id
 from newsidx.store import manifest as mf
 from newsidx.store.bookkeeping import Bookkeeping, BookkeepingError, FileState
 from newsidx.store.layout import HEX, MANIFEST, MIN_PREFIX, default_root
@@ -27,13 +27,15 @@ if TYPE_CHECKING:
     from newsidx.store.writer import CatalogueWriter
 
 _READ_RETRIES = 5
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # bytes that were not UTF-8, as read
 
 
 class Catalogue:
     """Read access to a catalogue directory; :meth:`writer` gives write access.
 
     Reading a missing or empty directory gives an empty catalogue and creates nothing.
-    Lines that cannot be read as records are skipped and listed in :attr:`damaged`.
+    Lines that cannot be read as records are skipped and counted in :attr:`skipped`;
+    :meth:`damage` says in one line what a full read found missing.
     """
 
     def __init__(self, root: Path | str | None = None) -> None:
@@ -41,7 +43,7 @@ class Catalogue:
         self._manifest: dict[str, Any] | None = None
         self._head: dict[str, Any] | None = None
         self._book: Bookkeeping | bool | None = None  # False: none in step
-        self.damaged: list[str] = []
+        self.skipped = SkippedLines()
 
     # -- manifest -----------------------------------------------------------------------
 
@@ -171,13 +173,25 @@ class Catalogue:
         raise CatalogueError(f"catalogue {self.root} kept changing while being read; retry")
 
     def parse_line(self, shard: str, line: str, number: int = 0) -> Article | None:
-        """The record of a shard line, or None (noted in :attr:`damaged`) when it is not one."""
-        try:
-            return from_json(json.loads(line))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            where = f"shard {shard}" + (f", line {number}" if number else "")
-            self.damaged.append(f"{self.root}: {where}: not a readable record ({exc})")
-            return None
+        """The record of a shard line, or None (counted in :attr:`skipped`) when it is not
+        one. Shards are read with ``surrogateescape``: a line holding bytes that are not
+        UTF-8 goes back to bytes, so it is refused rather than read with surrogates."""
+        where = f"{self.root} shard {shard}" + (f" line {number}" if number else "")
+        data: str | bytes = line
+        if _LONE_SURROGATE.search(line):
+            data = line.encode("utf-8", "surrogateescape")
+        return self.skipped.read(data, where)
+
+    def damage(self, read: int) -> str | None:
+        """After a full read of ``read`` records: one line naming what could not be read
+        (bad lines, or fewer records than the manifest lists), or None."""
+        if self.skipped.message:
+            return self.skipped.message
+        listed = len(self)
+        if read != listed:
+            return (f"catalogue {self.root}: {read} records read where the manifest lists "
+                    f"{listed}; 'newsidx check --repair' repairs the catalogue")
+        return None
 
     def iter_records(self) -> Iterator[Article]:
         """Stream every record, one shard at a time; bad lines are skipped and noted."""

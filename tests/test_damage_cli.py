@@ -1,0 +1,37 @@
+"""A damaged catalogue is reported, never read silently short: the reader gives what it
+can, then one line naming `newsidx check --repair`, and exits 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def newsidx(cat: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newsidx", "--catalogue", str(cat), *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_an_emptied_shard_is_named_and_exits_2(tmp_path: Path) -> None:
+    cat = tmp_path / "cat"
+    assert newsidx(cat, "ingest", str(SEEDS)).returncode == 0
+    whole = [json.loads(line) for line in newsidx(cat, "export").stdout.splitlines()]
+    shards = json.loads((cat / "catalogue.json").read_text())["shards"]
+    name, entry = max(shards.items(), key=lambda kv: kv[1]["count"])
+    (cat / entry["files"][0]).write_text("")
+    done = newsidx(cat, "export")
+    assert done.returncode == 2, done.stderr
+    left = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(left) == len(whole) - entry["count"]
+    (line,) = done.stderr.strip().splitlines()
+    assert "check --repair" in line and str(cat) in line
+    lost = next(r["id"] for r in whole if r["id"] not in {x["id"] for x in left})
+    shown = newsidx(cat, "show", lost)
+    assert shown.returncode == 2 and "Traceback" not in shown.stderr
+    assert "check --repair" in shown.stderr
+    assert newsidx(cat, "check", "--repair").returncode == 0
+    assert len(newsidx(cat, "export").stdout.splitlines()) == len(whole)
