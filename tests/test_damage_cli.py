@@ -21,7 +21,7 @@ def test_an_emptied_shard_is_named_and_exits_2(tmp_path: Path) -> None:
     assert newsidx(cat, "ingest", str(SEEDS)).returncode == 0
     whole = [json.loads(line) for line in newsidx(cat, "export").stdout.splitlines()]
     shards = json.loads((cat / "catalogue.json").read_text())["shards"]
-    name, entry = max(shards.items(), key=lambda kv: kv[1]["count"])
+    _, entry = max(shards.items(), key=lambda kv: kv[1]["count"])
     (cat / entry["files"][0]).write_text("")
     done = newsidx(cat, "export")
     assert done.returncode == 2, done.stderr
