@@ -261,3 +261,21 @@ def test_newsapi_file_over_the_per_file_limit_is_ingested(shared: Path, tmp_path
     distinct = {canonical_url(r["url"]) for r in _raw_rows(path)}
     assert report.exit_code == 0
     assert report.records_added == len(distinct) == len(archive)
+
+
+def test_own_export_read_back_by_plain_ingest_round_trips(seeds: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    assert _cli("ingest", str(seeds), env_root=first).returncode == 0
+    exported = _cli("export", "--format", "jsonl", env_root=first)
+    assert exported.returncode == 0 and exported.stdout.count("\n") > 10
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(exported.stdout)
+    back = _cli("ingest", str(dump), env_root=second)
+    assert back.returncode == 0, back.stderr
+    assert "newsidx export" in back.stderr
+    again = _cli("export", "--format", "jsonl", env_root=second)
+    assert again.stdout == exported.stdout
+    alias = _cli("ingest", "--from-jsonl", str(dump), env_root=tmp_path / "three")
+    assert alias.returncode == 0
+    walked = Archive(tmp_path / "four").ingest(tmp_path)  # met in a walk: skipped, said why
+    assert any(path == str(dump) and "newsidx export" in why for path, why in walked.skipped)

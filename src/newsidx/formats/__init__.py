@@ -4,6 +4,7 @@
 JSON array of objects, or JSON Lines, optionally gzip-compressed), **newsidx's own
 export** (JSON Lines of records with ``id``, ``kind`` and ``sources``), or neither: then
 it is one article file for :mod:`newsidx.parse` (front matter, a JSON object, text).
+:func:`split_exports` picks out the export files named on the command line.
 Only the first bytes are read (more only while the first line of a ``{`` file is
 incomplete, up to the parser's line limit).
 """
@@ -13,6 +14,8 @@ from __future__ import annotations
 import json
 import os
 import zlib
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal
 
 Kind = Literal["jsonl", "array", "export"]
@@ -89,3 +92,17 @@ def _is_record(data: dict[str, object]) -> bool:
     """A line of ``newsidx export --format jsonl``: its id, kind and sources."""
     return (isinstance(data.get("id"), str) and data.get("kind") in ("article", "related")
             and isinstance(data.get("sources"), list) and "extra" in data)
+
+
+def split_exports(paths: Sequence[Path]) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """``(exports, others)``: the paths that are files of ``newsidx export --format
+    jsonl`` (read back as they are, ids and sources kept) and the rest, in order."""
+    exports: list[Path] = []
+    others: list[Path] = []
+    for path in paths:
+        try:
+            found = sniff_file(path) if path.is_file() else None
+        except OSError:
+            found = None  # the ingest reports why it cannot read it
+        (exports if found == ("export", False) else others).append(path)
+    return tuple(exports), tuple(others)
