@@ -192,7 +192,8 @@ def _read_regular(path: str, max_size: int) -> tuple[os.stat_result, bytes | Non
 def work(task: tuple[str, str | None, int]) -> _Outcome:
     """Parse one file (in a worker process); returns picklable, JSON-able data.
 
-    ``("ok", sha, size, mtime_ns, prepared_records, warnings)``, ``("same", sha, size,
+    ``("ok", sha, size, mtime_ns, prepared_records, warnings[, many, item_failures])``
+    (``many``: a file of many articles, see :mod:`newsidx.formats`), ``("same", sha, size,
     mtime_ns)`` when the bytes hash to ``old_sha``, ``("skipped", reason)`` or
     ``("failed", one_line_message)``.
     """
@@ -208,6 +209,13 @@ def work(task: tuple[str, str | None, int]) -> _Outcome:
             return ("failed", f"{path}: cannot read: {exc.strerror or exc}")
         if not stat.S_ISREG(st.st_mode):
             return ("skipped", "not a regular file")
+        from newsidx.formats import sniff_data, sniff_file
+
+        many = sniff_file(path) if data is None else sniff_data(data)
+        if many is not None:
+            from newsidx.formats.work import work_many_articles
+
+            return work_many_articles(path, st, old_sha, max_size, *many)
         if data is None:
             parse.parse_file(path, source=path, max_size=max_size)  # raises the size error
             return ("failed", f"{path}: changed while being read; ingest again")
@@ -382,6 +390,10 @@ def _parents(
     return tuple(sorted(found))
 
 
+def _citing(state: FileState) -> tuple[str, ...]:
+    return () if state.many else state.ids
+
+
 class _Batch:
     """The changes one commit makes, derived from parsed files and stored records.
 
@@ -435,11 +447,14 @@ class _Batch:
         }
 
     def _produced(self, paths: Iterable[str]) -> dict[str, tuple[str, ...]]:
-        """The ids each of ``paths`` produces once this batch is committed."""
+        """The ids each of ``paths`` produces once this batch is committed, article first
+        and then the records it cites; none for a file of many articles, in which no
+        record cites another (so none gets a parent there)."""
         wanted = set(paths)
-        out = {p: s.ids for p, s in self.file_changes.items() if p in wanted and s is not None}
+        out = {p: _citing(s) for p, s in self.file_changes.items()
+               if p in wanted and s is not None}
         rest = wanted - self.file_changes.keys()
-        out.update((p, s.ids) for p, s in self.book.files(rest).items())
+        out.update((p, _citing(s)) for p, s in self.book.files(rest).items())
         return out
 
     def resolve(self, reparse: Callable[[list[str]], Mapping[str, Sequence[Prepared] | None]]
@@ -754,9 +769,11 @@ def _apply(outcome: _Outcome, path: str, known: bool, batch: _Batch,
         batch.set_file(path, replace(old, size=size, mtime_ns=mtime_ns), None)
         report.unchanged += 1
         return "unchanged"
-    _, sha, size, mtime_ns, records, warnings = outcome
+    _, sha, size, mtime_ns, records, warnings, *more = outcome
+    many, item_failures = (more[0], more[1]) if more else (False, ())
+    report.failed.extend((path, message) for message in item_failures)
     ids = tuple(p.id for p in records)
-    batch.set_file(path, FileState(size, mtime_ns, sha, ids), records)
+    batch.set_file(path, FileState(size, mtime_ns, sha, ids, many=many), records)
     if warnings:
         report.warnings[path] = tuple(warnings)
     (report.updated if old is not None else report.new).append(path)

@@ -46,7 +46,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["DEFAULT_MAX_SIZE", "MAX_DEPTH", "ParseResult", "parse_bytes", "parse_file"]
+__all__ = ["DEFAULT_MAX_SIZE", "MAX_DEPTH", "ParseResult", "parse_bytes", "parse_file",
+           "parse_mapping"]
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 MAX_DEPTH = 100
@@ -876,6 +877,31 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
     for record in related:
         all_warnings.extend(record.warnings)
     return ParseResult((article, *related), tuple(all_warnings), fmt)
+
+
+def parse_mapping(data: Mapping[str, Any], source: str) -> Article:
+    """One article from a mapping already read (a dataset item), by the front-matter
+    field rules, so a dataset row and a front-matter file with the same keys give the
+    same record. A ``related`` key is not followed (kept in ``extra``). Raises
+    ParseError(source, reason) for a mapping too deep or too large to read."""
+    header = dict(data)
+    related = header.pop("related", None)
+    ctx = _Context()
+    warnings: list[str] = []
+    try:
+        article, _ = _build(ctx, header, "", source, "", warnings)
+        if related is not None:
+            extra = {**article.extra, "related": ctx.jsonable(related)}
+            article = Article(**{**_shallow(article), "extra": extra})
+    except _Hostile as exc:
+        raise ParseError(source, str(exc)) from None
+    except RecursionError:
+        raise ParseError(source, _TOO_DEEP) from None
+    return article
+
+
+def _shallow(article: Article) -> dict[str, Any]:
+    return {name: getattr(article, name) for name in Article.__dataclass_fields__}
 
 
 def _size_text(size: int) -> str:

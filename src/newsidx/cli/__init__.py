@@ -148,7 +148,8 @@ def _no_empty_paths(ctx: click.Context, param: click.Parameter,
 @click.option("--max-size", default="10M", show_default=True, metavar="SIZE",
               help="Skip files larger than SIZE (bytes, or with K/M/G).")
 @click.option("--from-jsonl", "jsonl", type=click.Path(dir_okay=False), callback=_no_empty_paths,
-              multiple=True, help="Also read articles from a JSON-lines feed file.")
+              multiple=True, help="Also read back a `newsidx export --format jsonl` file "
+              "(a PATH that is one is recognised without it).")
 @format_option(("text", "json"), "text")
 def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
                max_size: str, **options: Any) -> None:
@@ -165,6 +166,12 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
         limit = size_bytes(max_size)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--max-size") from None
+    from newsidx.formats import split_exports
+
+    exports, paths = split_exports(paths)
+    for path in exports:
+        note(f"{path}: a newsidx export: its records are read back as they are")
+    jsonl = (*jsonl, *exports)
     archive = _archive()
     if jsonl:
         from newsidx.cli.output import write_jsonl_result

@@ -44,16 +44,22 @@ CREATE TABLE IF NOT EXISTS sources (
 @dataclass(frozen=True, slots=True)
 class FileState:
     """What ingest remembers of one source file to skip it when it has not changed;
-    ``ids`` are the records it produced, its article first."""
+    ``ids`` are the records it produced, its article first, then the related records
+    that article cites. ``many`` marks a file of many articles (a dataset, a feed):
+    every id is then an article of its own and none is cited by another."""
 
     size: int
     mtime_ns: int
     sha256: str
     ids: tuple[str, ...]
+    many: bool = False
 
     def to_json(self, path: str) -> dict[str, Any]:
-        return {"path": path, "size": self.size, "mtime_ns": self.mtime_ns,
-                "sha256": self.sha256, "ids": list(self.ids)}
+        out = {"path": path, "size": self.size, "mtime_ns": self.mtime_ns,
+               "sha256": self.sha256, "ids": list(self.ids)}
+        if self.many:
+            out["many"] = True
+        return out
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> tuple[str, FileState]:
@@ -61,7 +67,8 @@ class FileState:
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise TypeError("ids is not a list of strings")
         return str(data["path"]), FileState(
-            int(data["size"]), int(data["mtime_ns"]), str(data["sha256"]), tuple(ids))
+            int(data["size"]), int(data["mtime_ns"]), str(data["sha256"]), tuple(ids),
+            bool(data.get("many", False)))
 
 
 class BookkeepingError(CatalogueError):
@@ -81,7 +88,23 @@ def _failure(path: Path, exc: sqlite3.Error) -> BookkeepingError:
 
 
 def _row_state(size: int, mtime_ns: int, sha: str, ids: str) -> FileState:
-    return FileState(size, mtime_ns, sha, tuple(json.loads(ids)))
+    found = json.loads(ids)
+    if isinstance(found, dict):  # {"articles": [...]}: a file of many articles
+        return FileState(size, mtime_ns, sha, tuple(found["articles"]), many=True)
+    return FileState(size, mtime_ns, sha, tuple(found))
+
+
+def _ids_json(state: FileState) -> str:
+    """The ``files.ids`` column: a list, article first; ``{"articles": [...]}`` for a
+    file of many articles (the one bit that says none of its ids cites another)."""
+    return json.dumps({"articles": list(state.ids)} if state.many else list(state.ids))
+
+
+def _ids_of(column: str) -> tuple[list[str], bool]:
+    found = json.loads(column)
+    if isinstance(found, dict):
+        return list(found.get("articles", [])), True
+    return list(found), False
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:
@@ -259,7 +282,7 @@ class Bookkeeping:
                 db.execute("DELETE FROM files WHERE path = ?", (raw,))
                 continue
             db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                       (raw, new.size, new.mtime_ns, new.sha256, json.dumps(list(new.ids))))
+                       (raw, new.size, new.mtime_ns, new.sha256, _ids_json(new)))
             db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)",
                            ((rid, raw) for rid in new.ids))
         db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
@@ -295,20 +318,22 @@ class Bookkeeping:
                 db.execute("DELETE FROM files")
                 db.executemany(
                     "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                    ((os.fsencode(p), s.size, s.mtime_ns, s.sha256, json.dumps(list(s.ids)))
+                    ((os.fsencode(p), s.size, s.mtime_ns, s.sha256, _ids_json(s))
                      for p, s in files))
             else:
                 # Keep the paths (stale ones are still reported and pruned) and their ids
                 # as the records say, article first; force the next ingest to read them.
-                kept = {raw: json.loads(ids) for raw, ids in
+                kept = {raw: _ids_of(ids) for raw, ids in
                         db.execute("SELECT path, ids FROM files")}
                 db.execute("DELETE FROM files")
                 for raw in kept.keys() | produced.keys():
                     ids = produced.get(raw, [])
-                    order = {rid: n for n, rid in enumerate(kept.get(raw, []))}
+                    before, many = kept.get(raw, ([], False))
+                    order = {rid: n for n, rid in enumerate(before)}
                     ids.sort(key=lambda rid: order.get(rid, len(order)))
+                    state = FileState(-1, -1, "", tuple(ids), many=many)
                     db.execute("INSERT INTO files VALUES (?, -1, -1, '', ?)",
-                               (raw, json.dumps(ids)))
+                               (raw, _ids_json(state)))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
             self.commit()
         except BaseException:
