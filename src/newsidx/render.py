@@ -170,8 +170,11 @@ def write_hits(
     tty: bool = False,
     nul: bool = False,
     ranked: bool = True,
+    short_ids: Mapping[str, str] | None = None,
+    width: int = 80,
 ) -> int:
-    """Write hits in ``fmt``; returns how many were written. Streams all but ``json``."""
+    """Write hits in ``fmt``, streaming; returns how many were written. A table shows each
+    record's ``short_ids`` entry (else its id) and, ``width`` 120 or more, its URL's host."""
     if fmt in ("ids", "paths"):
         return _write_refs(hits, out, paths=fmt == "paths", nul=nul)
     if fmt == "json":
@@ -181,7 +184,8 @@ def write_hits(
     if fmt == "csv":
         return _write_csv(hits, out, escape=tty or is_terminal(out))
     if tty:
-        return _write_table(hits, out, query=query, ranked=ranked)
+        return _write_table(hits, out, query=query, ranked=ranked, short_ids=short_ids or {},
+                            wide=width >= 120)
     return _write_plain(hits, out, ranked=ranked)
 
 
@@ -214,15 +218,16 @@ def hit_json(hit: Hit, rank: int | None = None) -> dict[str, Any]:
 def _write_json(
     hits: Iterable[Hit], out: TextIO, *, query: str | None, total: int | None
 ) -> int:
-    results = [hit_json(hit, rank) for rank, hit in enumerate(hits, 1)]
-    envelope = {
-        "newsidx_format": FORMAT_VERSION,
-        "query": query,
-        "total": len(results) if total is None else total,
-        "results": results,
-    }
-    out.write(dumps(envelope, indent=2) + "\n")
-    return len(results)
+    if total is None:
+        hits = list(hits)
+        total = len(hits)
+    head = dumps({"newsidx_format": FORMAT_VERSION, "query": query, "total": total})
+    out.write(head[:-1] + ', "results": [')  # one array, still streamed hit by hit
+    count = 0
+    for count, hit in enumerate(hits, 1):
+        out.write(("\n" if count == 1 else ",\n") + dumps(hit_json(hit, count)))
+    out.write("\n]}\n")
+    return count
 
 
 def _write_jsonl(hits: Iterable[Hit], out: TextIO) -> int:
@@ -285,15 +290,27 @@ def _write_plain(hits: Iterable[Hit], out: TextIO, *, ranked: bool) -> int:
     return count
 
 
-def _write_table(hits: Iterable[Hit], out: TextIO, *, query: str | None, ranked: bool) -> int:
+def host(url: str | None) -> str:
+    """The host of a URL, ``www.`` dropped; empty when there is none."""
+    if not url or "://" not in url:
+        return ""
+    name = url.split("://", 1)[1].split("/", 1)[0].split("@")[-1].split(":")[0].lower()
+    return name[4:] if name.startswith("www.") else name
+
+
+def _write_table(hits: Iterable[Hit], out: TextIO, *, query: str | None, ranked: bool,
+                 short_ids: Mapping[str, str], wide: bool) -> int:
     from rich.table import Table
 
     terms = query_terms(query)
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     if ranked:
         table.add_column("#", justify="right", style="dim")
+    table.add_column("id", style="magenta", no_wrap=True)
     table.add_column("date", no_wrap=True)
     table.add_column("provider", style="cyan", max_width=24, overflow="ellipsis")
+    if wide:
+        table.add_column("domain", max_width=28, overflow="ellipsis", no_wrap=True)
     table.add_column("title", ratio=1)
     count = 0
     for count, hit in enumerate(hits, 1):
@@ -305,7 +322,10 @@ def _write_table(hits: Iterable[Hit], out: TextIO, *, query: str | None, ranked:
             title.append("\n").append_text(_snippet(hit.snippet, terms))
         if hit.explanation:
             title.append("\n").append_text(_text(hit.explanation, "italic"))
-        cells = [_text(_day(r)), _text(_provider(r)), title]
+        cells = [_text(short_ids.get(r.id, r.id)), _text(_day(r)), _text(_provider(r))]
+        if wide:
+            cells.append(_text(host(r.url) or "-"))
+        cells.append(title)
         if ranked:
             cells.insert(0, _text(str(count)))
         table.add_row(*cells)
