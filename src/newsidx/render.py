@@ -345,8 +345,10 @@ def write_record(
     related: Sequence[Article] = (),
     parents: Sequence[Article] = (),
     tty: bool = False,
+    terms: Sequence[str] = (),
 ) -> None:
-    """The whole record with its related records and the articles citing it."""
+    """The whole record with its related records and the articles citing it; on a
+    terminal the words matching ``terms`` (as the index stems them) are highlighted."""
     if fmt == "json":
         data: dict[str, Any] = dict(to_json(record))
         data["newsidx_format"] = FORMAT_VERSION
@@ -362,7 +364,13 @@ def write_record(
         for key, value in lines:
             line = Text()
             line.append(f"{key}: " if key else "", style="bold")
-            line.append_text(_text_block(value))
+            block = _text_block(value)
+            if terms and key in ("title", "excerpt", ""):
+                from newsidx.highlight import word_spans
+
+                for start, end in word_spans(block.plain, terms):
+                    block.stylize(_HIGHLIGHT, start, end)
+            line.append_text(block)
             console.print(line)
         return
     for key, value in lines:
@@ -378,17 +386,24 @@ def _text_block(value: str) -> Text:
 def _record_lines(
     r: Article, related: Sequence[Article], parents: Sequence[Article]
 ) -> Iterator[tuple[str, str]]:
-    yield "id", r.id
-    yield "kind", r.kind
+    """What a reader wants first (title, date, provider, URL, text), then the metadata."""
     yield "title", r.title
     if r.published:
         yield "published", f"{r.published.isoformat()} (as written: {r.published_raw or '-'})"
     if r.provider:
         yield "provider", " ".join(x for x in (r.provider.name, f"({r.provider.domain})"
                                                if r.provider.domain else None) if x)
+    if r.url:
+        yield "url", r.url
+    if r.excerpt:
+        yield "excerpt", r.excerpt
+    if r.body:
+        yield "", "\n" + r.body + "\n"
+    yield "id", r.id
+    yield "kind", r.kind
     if r.topics:
         yield "topics", ", ".join(r.topics)
-    for key in ("category", "type", "url", "web_url", "original_url", "amp_url", "cdn_amp_url"):
+    for key in ("category", "type", "web_url", "original_url", "amp_url", "cdn_amp_url"):
         value = getattr(r, key)
         if value:
             yield key, str(value)
@@ -411,10 +426,6 @@ def _record_lines(
             yield "related", f"{ref.id} {ref.title}"
     for parent in parents:
         yield "cited by", f"{parent.id} {parent.title}"
-    if r.excerpt:
-        yield "excerpt", r.excerpt
-    if r.body:
-        yield "", "\n" + r.body
 
 
 def _json_text(value: object) -> str:

@@ -154,7 +154,10 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
                max_size: str, **options: Any) -> None:
     """Add or update the articles under PATHS (files or folders), incrementally.
 
-    Example: newsidx ingest ~/news/ --prune
+    \b
+    Examples:
+      newsidx ingest seeds/
+      newsidx ingest seeds/ --prune --format json
     """
     from newsidx.cli.output import note_files, progress_bar, size_bytes, write_ingest
     from newsidx.errors import IngestFailed
@@ -188,23 +191,6 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
     _exit(ExitCode.FAILURES if report.failed else ExitCode.OK)
 
 
-@command("show")
-@click.argument("ref")
-@format_option(("text", "json"), "text")
-def show_cmd(ref: str, fmt: str) -> None:
-    """Show one record by id, unique id prefix or URL, with its related records.
-
-    Example: newsidx show 3e5f
-    """
-    from newsidx.render import write_record
-
-    archive = _archive()
-    record = archive.get(ref)
-    links = archive.links(record)
-    write_record(record, _out(), fmt=fmt, tty=_is_tty(sys.stdout), related=links.related,
-                 parents=links.parents)
-
-
 # ----------------------------------------------------------------- counts
 
 
@@ -220,7 +206,10 @@ def _count_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def providers_cmd(sort: CountSort, fmt: str) -> None:
     """Count records per provider (publisher domain), with its name and date range.
 
-    Example: newsidx providers --sort name
+    \b
+    Examples:
+      newsidx providers --sort name
+      newsidx providers --format csv
     """
     from newsidx.render import write_counts
 
@@ -235,7 +224,10 @@ def providers_cmd(sort: CountSort, fmt: str) -> None:
 def topics_cmd(sort: CountSort, fmt: str) -> None:
     """Count records per topic.
 
-    Example: newsidx topics --format csv
+    \b
+    Examples:
+      newsidx topics
+      newsidx topics --format csv
     """
     from newsidx.render import write_counts
 
@@ -248,7 +240,10 @@ def topics_cmd(sort: CountSort, fmt: str) -> None:
 def stats_cmd(fmt: str) -> None:
     """Totals: records, articles, related, providers, topics, dates, sizes on disk.
 
-    Example: newsidx stats --format json
+    \b
+    Examples:
+      newsidx stats
+      newsidx stats --format json
     """
     from dataclasses import asdict
 
@@ -269,7 +264,10 @@ def stats_cmd(fmt: str) -> None:
 def timeline_cmd(query: str, by: str, fmt: str, **kwargs: Any) -> None:
     """Count matching records over time, as a bar chart or JSON/CSV.
 
-    Example: newsidx timeline Zhipu --by day
+    \b
+    Examples:
+      newsidx timeline Zhipu --by day
+      newsidx timeline --by month --format csv
     """
     from newsidx.cli.output import columns
     from newsidx.render import write_timeline
@@ -293,7 +291,10 @@ def timeline_cmd(query: str, by: str, fmt: str, **kwargs: Any) -> None:
 def export_cmd(fmt: str, output: Path | None, **kwargs: Any) -> None:
     """Write every matching record in full, streaming (CSV is formula-injection safe).
 
-    Example: newsidx export --format csv --provider scmp.com -o scmp.csv
+    \b
+    Examples:
+      newsidx export --format csv --provider scmp.com -o scmp.csv
+      newsidx export --since 2024 --format jsonl
     """
     records = _archive().export(take_filters(kwargs))  # checks the filters before any output
     if output is None:
@@ -328,7 +329,9 @@ def _open_output(path: Path) -> TextIO:
 def reindex_cmd(wait: bool) -> None:
     """Rebuild the search index from the catalogue.
 
-    Example: newsidx reindex
+    \b
+    Examples:
+      newsidx reindex
     """
     count = _archive().reindex(wait=wait)
     note(f"indexed {count} records")
@@ -342,7 +345,10 @@ def reindex_cmd(wait: bool) -> None:
 def check_cmd(repair: bool, wait: bool, fmt: str) -> None:
     """Check that the catalogue is intact and the index matches it; exit 1 if not.
 
-    Example: newsidx check --repair
+    \b
+    Examples:
+      newsidx check
+      newsidx check --repair --format json
     """
     from newsidx.cli.output import write_check
 
@@ -352,6 +358,7 @@ def check_cmd(repair: bool, wait: bool, fmt: str) -> None:
 
 
 # The commands kept in their own modules register themselves on import.
+from newsidx.cli import records as _records  # noqa: E402, F401
 from newsidx.cli import results as _results  # noqa: E402, F401
 
 

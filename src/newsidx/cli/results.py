@@ -98,7 +98,7 @@ def search_cmd(query: tuple[str, ...], limit: int | None, everything: bool, offs
     \b
     Examples:
       newsidx search Alibaba MiniMax
-      newsidx search 'Zhipu -Alibaba' --since 2023-10 --format ids
+      newsidx search 'Zhipu -Tencent' --since 2023-10 --format ids
       newsidx search Zhipu --count
     """
     text = query_text(query)
