@@ -155,3 +155,17 @@ def test_since_after_until_is_a_usage_error(archive: Path) -> None:
     done = run(archive, "search", "harbour", "--since", "2025", "--until", "2024")
     assert done.returncode == 2 and done.stdout == ""
     assert len(lines(done.stderr)) == 1 and "since" in done.stderr
+
+
+def test_csv_numbers_stay_numbers(tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    news.mkdir()
+    (news / "n.md").write_text("---\ntitle: \"-1 harbour\"\nheat: -1\nquality: 10\n"
+                               "excerpt: \"=cmd\"\n---\n\nbody\n")
+    cat = tmp_path / "cat"
+    assert run(cat, "ingest", str(news)).returncode == 0
+    for command in (["export", "--format", "csv"], ["search", "harbour", "--format", "csv"]):
+        rows = list(csv.DictReader(io.StringIO(run(cat, *command).stdout, newline="")))
+        assert len(rows) == 1
+        assert (rows[0]["heat"], rows[0]["quality"]) == ("-1", "10")
+        assert rows[0]["title"] == "'-1 harbour" and rows[0]["excerpt"] == "'=cmd"

@@ -14,8 +14,9 @@ export ``DATE PROVIDER KIND ID TITLE``; counts ``NAME COUNT``; timeline
 ``BUCKET COUNT BAR``. ``ids``/``paths`` print one per line, a path with unsafe
 characters escaped (``\\x0a``); with ``-0`` they are written raw, NUL-terminated.
 
-CSV cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get
-a leading ``'`` so that spreadsheets do not run them as formulas.
+CSV text cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get
+a leading ``'`` so that spreadsheets do not run them as formulas; numbers are written
+as numbers (integral values without ``.0``), never guarded.
 """
 
 from __future__ import annotations
@@ -262,6 +263,9 @@ def _csv_row(hit: Hit, rank: int) -> list[str]:
             cell = json.dumps(value, ensure_ascii=False)
         elif isinstance(value, bool):
             cell = "true" if value else "false"
+        elif isinstance(value, int | float):  # a number stays a number: no formula guard
+            row.append(str(int(value)) if float(value).is_integer() else repr(value))
+            continue
         else:
             cell = str(value)
         row.append(csv_safe(cell))
