@@ -77,7 +77,7 @@ def test_an_offset_inside_the_archive_still_pages(archive: Path) -> None:
     assert len(done.stdout.split()) == 2
 
 
-@pytest.mark.parametrize("args", [["--limit", "-1"], ["--limit", "0"], ["--offset", "-1"],
+@pytest.mark.parametrize("args", [["--limit", "-1"], ["--offset", "-1"], ["--all", "-n", "3"],
                                   ["--limit", "-9223372036854775809"]])
 def test_negative_pages_are_a_usage_error(archive: Path, args: list[str]) -> None:
     for command in (["list"], ["search", "harbour"]):

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
 from newsidx.errors import CatalogueError, QueryError
 from newsidx.filters import NO_FILTERS, Filters, matches, to_request
 from newsidx.freshness import Notify, fresh_index, index_for, rebuild
-from newsidx.hits import SearchResults
+from newsidx.hits import ResultStream, SearchResults
 from newsidx.timeline import PERIODS, auto_bucket, fill_gaps
 
 if TYPE_CHECKING:
@@ -183,6 +183,21 @@ class Archive:
         """The record with this id, unique id prefix (4+ characters) or URL; NotFoundError."""
         return self.catalogue.get(ref)
 
+    def short_ids(self, ids: Iterable[str], *, length: int = 6) -> dict[str, str]:
+        """Each id's shortest prefix of at least ``length`` characters that no other record
+        shares, the handle a person types into ``get`` (the full id when none is shorter)."""
+        book = self.catalogue.bookkeeping()
+        out: dict[str, str] = {}
+        for rid in ids:
+            short = rid
+            if book is not None:
+                for size in range(length, len(rid)):
+                    if book.with_prefix(rid[:size], limit=2) == [rid]:
+                        short = rid[:size]
+                        break
+            out[rid] = short
+        return out
+
     def links(self, record: Article) -> Links:
         """The stored records ``record`` cites and those citing it (missing ones left out)."""
         ids = [r.id for r in record.related] + list(record.parents)
@@ -218,6 +233,37 @@ class Archive:
         request = to_request(filters, limit=limit, offset=offset, sort=sort)
         index = self._index(filters)
         return SearchResults((), 0, "") if index is None else index.select(request)
+
+    def iter_search(self, query: str, filters: Filters | None = None, *,
+                    limit: int | None = None, offset: int = 0, sort: str = "relevance",
+                    recency_weight: float | None = None,
+                    snippets: bool = True) -> ResultStream:
+        """Like :meth:`search`, but every match (or ``limit`` of them) as a stream that
+        reads each record only when it is taken."""
+        from newsidx.query import parse
+
+        parse(query)
+        return self._stream(query, filters, limit, offset, sort, SEARCH_SORTS, False,
+                            recency_weight=recency_weight, snippets=snippets)
+
+    def iter_list(self, filters: Filters | None = None, *, limit: int | None = None,
+                  offset: int = 0, sort: str = "newest") -> ResultStream:
+        """Like :meth:`list`, but every record the filters keep (or ``limit`` of them),
+        streamed."""
+        return self._stream("", filters, limit, offset, sort, LIST_SORTS, True)
+
+    def _stream(self, query: str, filters: Filters | None, limit: int | None, offset: int,
+                sort: str, sorts: tuple[str, ...], listing: bool, *,
+                recency_weight: float | None = None, snippets: bool = False) -> ResultStream:
+        _check_page(sort, sorts, 0 if limit is None else limit, offset)
+        filters = filters or NO_FILTERS
+        # None is everything: the index cuts a page to the documents it holds
+        request = to_request(filters, query, limit=2**62 if limit is None else limit,
+                             offset=offset, sort=sort, recency_weight=recency_weight)
+        index = self._index(filters)
+        if index is None:
+            return ResultStream(iter(()), 0, "")
+        return index.stream(request, listing=listing, snippets=snippets)
 
     def count(self, query: str = "", filters: Filters | None = None) -> int:
         """How many records match ``query`` and ``filters``."""

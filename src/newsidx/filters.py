@@ -82,6 +82,9 @@ class Filters:
             since = _aware(self.since)
         if isinstance(self.until, datetime):
             until = _aware(self.until)
+        if since is not None and until is not None and since >= until:
+            raise QueryError(f"since {self.since} is after until {self.until}: "
+                             "nothing could match (swap them?)")
         return since, until
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from newsidx.model import Article
 
 Segments = tuple[tuple[str, bool], ...]
@@ -37,3 +39,17 @@ class SearchResults:
     hits: tuple[Hit, ...]
     total: int
     understood: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResultStream:
+    """Every hit of a search or listing, read one at a time as the caller iterates (once):
+    an export of 60,000 hits never holds them all. ``total`` counts every match, however
+    many the stream was asked for."""
+
+    hits: Iterator[Hit]
+    total: int
+    understood: str = ""
+
+    def __iter__(self) -> Iterator[Hit]:
+        return self.hits

@@ -27,7 +27,7 @@ import tantivy
 from newsidx import analysis, indexdirs
 from newsidx import query as q
 from newsidx.errors import CatalogueError, QueryError
-from newsidx.hits import Hit, SearchResults
+from newsidx.hits import Hit, ResultStream, SearchResults
 from newsidx.model import Article, from_json, to_json
 
 SCHEMA_VERSION = 4  # 3: provider_pair replaced provider_name; 4: no body_x
@@ -400,23 +400,61 @@ class SearchIndex:
             page, total = self._ranked(searcher, query, request)
         else:
             page, total = self._ordered(searcher, query, request, request.sort)
-        hits = []
-        for score, address in page:
-            record = self._record(searcher, address)
-            text = self._explain(searcher, query, address, score) if explain else None
-            segments = (
-                analysis.snippet(
-                    [record.body, record.excerpt, record.title],
-                    stems=highlights.stems,
-                    exact=highlights.exact,
-                    prefixes=highlights.prefixes,
-                    cjk=highlights.cjk,
-                )
-                if snippets
-                else ()
+        hits = tuple(
+            self._hit(searcher, query, highlights, score, address, explain, snippets)
+            for score, address in page
+        )
+        return SearchResults(hits, total, understood)
+
+    def stream(
+        self, request: SearchRequest, *, listing: bool = False, snippets: bool = True
+    ) -> ResultStream:
+        """The hits of ``request``'s page (as :meth:`search` ranks them, or as
+        :meth:`select` orders them with ``listing``), each record read and its snippet
+        made only as the caller iterates; only the page's addresses are held up front."""
+        if request.sort not in (SELECT_SORTS if listing else SORTS):
+            raise QueryError(f"unknown sort {request.sort!r}")
+        _check_page(request)
+        index, searcher = self._searcher()
+        request = _fit_page(request, int(searcher.num_docs))
+        query, understood, highlights = self._compile(index, request)
+        if request.limit == 0:
+            return ResultStream(iter(()), _count(searcher.search(query, 1)), understood)
+        if request.sort == "relevance" and not listing:
+            page, total = self._ranked(searcher, query, request)
+        else:
+            page, total = self._ordered(searcher, query, request, request.sort)
+        show = snippets and not listing
+        hits = (
+            self._hit(searcher, query, highlights, score, address, False, show)
+            for score, address in page
+        )
+        return ResultStream(hits, total, understood)
+
+    def _hit(
+        self,
+        searcher: tantivy.Searcher,
+        query: tantivy.Query,
+        highlights: q.Highlights,
+        score: float,
+        address: Any,
+        explain: bool,
+        snippets: bool,
+    ) -> Hit:
+        record = self._record(searcher, address)
+        text = self._explain(searcher, query, address, score) if explain else None
+        segments = (
+            analysis.snippet(
+                [record.body, record.excerpt, record.title],
+                stems=highlights.stems,
+                exact=highlights.exact,
+                prefixes=highlights.prefixes,
+                cjk=highlights.cjk,
             )
-            hits.append(Hit(record, score, segments, text))
-        return SearchResults(tuple(hits), total, understood)
+            if snippets
+            else ()
+        )
+        return Hit(record, score, segments, text)
 
     @staticmethod
     def _explain(

@@ -134,9 +134,29 @@ def format_option(choices: tuple[str, ...], default: str) -> Callable[[F], F]:
     )
 
 
+PAGE = 20
+"""Results a terminal table shows when no ``--limit`` is given."""
+
+
 def page_options(func: F) -> F:
-    """``--limit`` and ``--offset``."""
+    """``-n/--limit``, ``--all`` and ``--offset``; :func:`page_limit` resolves them."""
     func = click.option("--offset", type=click.IntRange(min=0), default=0, show_default=True,
                         help="Skip this many results first.")(func)
-    return click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
-                        help="Show at most this many results.")(func)
+    func = click.option("--all", "everything", is_flag=True,
+                        help="Every result, also in a terminal table (as -n 0).")(func)
+    return click.option(
+        "-n", "--limit", type=click.IntRange(min=0), default=None, metavar="N",
+        help=f"At most N results; 0 for all [default: all, or {PAGE} in a terminal "
+        "table].")(func)
+
+
+def page_limit(limit: int | None, everything: bool, *, fmt: str, tty: bool) -> int | None:
+    """The number of results to write, None for all: programs (a pipe, or any format but
+    ``table``) get every match, a person at a terminal a first page."""
+    if everything and limit:
+        raise click.UsageError("give either --all or -n/--limit N, not both")
+    if everything or limit == 0:
+        return None
+    if limit is not None:
+        return limit
+    return PAGE if tty and fmt == "table" else None

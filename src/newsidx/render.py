@@ -14,8 +14,9 @@ export ``DATE PROVIDER KIND ID TITLE``; counts ``NAME COUNT``; timeline
 ``BUCKET COUNT BAR``. ``ids``/``paths`` print one per line, a path with unsafe
 characters escaped (``\\x0a``); with ``-0`` they are written raw, NUL-terminated.
 
-CSV cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get
-a leading ``'`` so that spreadsheets do not run them as formulas.
+CSV text cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get
+a leading ``'`` so that spreadsheets do not run them as formulas; numbers are written
+as numbers (integral values without ``.0``), never guarded.
 """
 
 from __future__ import annotations
@@ -170,8 +171,11 @@ def write_hits(
     tty: bool = False,
     nul: bool = False,
     ranked: bool = True,
+    short_ids: Mapping[str, str] | None = None,
+    width: int = 80,
 ) -> int:
-    """Write hits in ``fmt``; returns how many were written. Streams all but ``json``."""
+    """Write hits in ``fmt``, streaming; returns how many were written. A table shows each
+    record's ``short_ids`` entry (else its id) and, ``width`` 120 or more, its URL's host."""
     if fmt in ("ids", "paths"):
         return _write_refs(hits, out, paths=fmt == "paths", nul=nul)
     if fmt == "json":
@@ -181,7 +185,8 @@ def write_hits(
     if fmt == "csv":
         return _write_csv(hits, out, escape=tty or is_terminal(out))
     if tty:
-        return _write_table(hits, out, query=query, ranked=ranked)
+        return _write_table(hits, out, query=query, ranked=ranked, short_ids=short_ids or {},
+                            wide=width >= 120)
     return _write_plain(hits, out, ranked=ranked)
 
 
@@ -214,15 +219,16 @@ def hit_json(hit: Hit, rank: int | None = None) -> dict[str, Any]:
 def _write_json(
     hits: Iterable[Hit], out: TextIO, *, query: str | None, total: int | None
 ) -> int:
-    results = [hit_json(hit, rank) for rank, hit in enumerate(hits, 1)]
-    envelope = {
-        "newsidx_format": FORMAT_VERSION,
-        "query": query,
-        "total": len(results) if total is None else total,
-        "results": results,
-    }
-    out.write(dumps(envelope, indent=2) + "\n")
-    return len(results)
+    if total is None:
+        hits = list(hits)
+        total = len(hits)
+    head = dumps({"newsidx_format": FORMAT_VERSION, "query": query, "total": total})
+    out.write(head[:-1] + ', "results": [')  # one array, still streamed hit by hit
+    count = 0
+    for count, hit in enumerate(hits, 1):
+        out.write(("\n" if count == 1 else ",\n") + dumps(hit_json(hit, count)))
+    out.write("\n]}\n")
+    return count
 
 
 def _write_jsonl(hits: Iterable[Hit], out: TextIO) -> int:
@@ -257,6 +263,9 @@ def _csv_row(hit: Hit, rank: int) -> list[str]:
             cell = json.dumps(value, ensure_ascii=False)
         elif isinstance(value, bool):
             cell = "true" if value else "false"
+        elif isinstance(value, int | float):  # a number stays a number: no formula guard
+            row.append(str(int(value)) if float(value).is_integer() else repr(value))
+            continue
         else:
             cell = str(value)
         row.append(csv_safe(cell))
@@ -285,15 +294,27 @@ def _write_plain(hits: Iterable[Hit], out: TextIO, *, ranked: bool) -> int:
     return count
 
 
-def _write_table(hits: Iterable[Hit], out: TextIO, *, query: str | None, ranked: bool) -> int:
+def host(url: str | None) -> str:
+    """The host of a URL, ``www.`` dropped; empty when there is none."""
+    if not url or "://" not in url:
+        return ""
+    name = url.split("://", 1)[1].split("/", 1)[0].split("@")[-1].split(":")[0].lower()
+    return name[4:] if name.startswith("www.") else name
+
+
+def _write_table(hits: Iterable[Hit], out: TextIO, *, query: str | None, ranked: bool,
+                 short_ids: Mapping[str, str], wide: bool) -> int:
     from rich.table import Table
 
     terms = query_terms(query)
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     if ranked:
         table.add_column("#", justify="right", style="dim")
+    table.add_column("id", style="magenta", no_wrap=True)
     table.add_column("date", no_wrap=True)
     table.add_column("provider", style="cyan", max_width=24, overflow="ellipsis")
+    if wide:
+        table.add_column("domain", max_width=28, overflow="ellipsis", no_wrap=True)
     table.add_column("title", ratio=1)
     count = 0
     for count, hit in enumerate(hits, 1):
@@ -305,7 +326,10 @@ def _write_table(hits: Iterable[Hit], out: TextIO, *, query: str | None, ranked:
             title.append("\n").append_text(_snippet(hit.snippet, terms))
         if hit.explanation:
             title.append("\n").append_text(_text(hit.explanation, "italic"))
-        cells = [_text(_day(r)), _text(_provider(r)), title]
+        cells = [_text(short_ids.get(r.id, r.id)), _text(_day(r)), _text(_provider(r))]
+        if wide:
+            cells.append(_text(host(r.url) or "-"))
+        cells.append(title)
         if ranked:
             cells.insert(0, _text(str(count)))
         table.add_row(*cells)
@@ -325,8 +349,10 @@ def write_record(
     related: Sequence[Article] = (),
     parents: Sequence[Article] = (),
     tty: bool = False,
+    terms: Sequence[str] = (),
 ) -> None:
-    """The whole record with its related records and the articles citing it."""
+    """The whole record with its related records and the articles citing it; on a
+    terminal the words matching ``terms`` (as the index stems them) are highlighted."""
     if fmt == "json":
         data: dict[str, Any] = dict(to_json(record))
         data["newsidx_format"] = FORMAT_VERSION
@@ -342,7 +368,13 @@ def write_record(
         for key, value in lines:
             line = Text()
             line.append(f"{key}: " if key else "", style="bold")
-            line.append_text(_text_block(value))
+            block = _text_block(value)
+            if terms and key in ("title", "excerpt", ""):
+                from newsidx.highlight import word_spans
+
+                for start, end in word_spans(block.plain, terms):
+                    block.stylize(_HIGHLIGHT, start, end)
+            line.append_text(block)
             console.print(line)
         return
     for key, value in lines:
@@ -358,17 +390,24 @@ def _text_block(value: str) -> Text:
 def _record_lines(
     r: Article, related: Sequence[Article], parents: Sequence[Article]
 ) -> Iterator[tuple[str, str]]:
-    yield "id", r.id
-    yield "kind", r.kind
+    """What a reader wants first (title, date, provider, URL, text), then the metadata."""
     yield "title", r.title
     if r.published:
         yield "published", f"{r.published.isoformat()} (as written: {r.published_raw or '-'})"
     if r.provider:
         yield "provider", " ".join(x for x in (r.provider.name, f"({r.provider.domain})"
                                                if r.provider.domain else None) if x)
+    if r.url:
+        yield "url", r.url
+    if r.excerpt:
+        yield "excerpt", r.excerpt
+    if r.body:
+        yield "", "\n" + r.body + "\n"
+    yield "id", r.id
+    yield "kind", r.kind
     if r.topics:
         yield "topics", ", ".join(r.topics)
-    for key in ("category", "type", "url", "web_url", "original_url", "amp_url", "cdn_amp_url"):
+    for key in ("category", "type", "web_url", "original_url", "amp_url", "cdn_amp_url"):
         value = getattr(r, key)
         if value:
             yield key, str(value)
@@ -391,10 +430,6 @@ def _record_lines(
             yield "related", f"{ref.id} {ref.title}"
     for parent in parents:
         yield "cited by", f"{parent.id} {parent.title}"
-    if r.excerpt:
-        yield "excerpt", r.excerpt
-    if r.body:
-        yield "", "\n" + r.body
 
 
 def _json_text(value: object) -> str:

@@ -26,7 +26,6 @@ from newsidx.options import (
     catalogue_root,
     filter_options,
     format_option,
-    page_options,
     take_filters,
 )
 
@@ -112,11 +111,12 @@ def cli() -> None:
     """
 
 
-def command(name: str) -> Callable[[Callable[..., Any]], click.Command]:
+def command(name: str, cls: type[click.Command] | None = None,
+            ) -> Callable[[Callable[..., Any]], click.Command]:
     """A subcommand that also accepts ``--catalogue`` after its name."""
 
     def decorate(func: Callable[..., Any]) -> click.Command:
-        return cli.command(name)(catalogue_option()(func))
+        return cli.command(name, cls=cls)(catalogue_option()(func))
 
     return decorate
 
@@ -155,7 +155,10 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
                max_size: str, **options: Any) -> None:
     """Add or update the articles under PATHS (files or folders), incrementally.
 
-    Example: newsidx ingest ~/news/ --prune
+    \b
+    Examples:
+      newsidx ingest seeds/
+      newsidx ingest seeds/ --prune --format json
     """
     from newsidx.cli.output import note_files, progress_bar, size_bytes, write_ingest
     from newsidx.errors import IngestFailed
@@ -195,96 +198,6 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
     _exit(ExitCode.FAILURES if report.failed else ExitCode.OK)
 
 
-# ----------------------------------------------------------------- search and list
-
-
-@command("search")
-@click.argument("query")
-@filter_options
-@page_options
-@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]),
-              default="relevance", show_default=True, help="Order of the results.")
-@click.option("--recency-weight", type=click.FloatRange(min=0), default=None, metavar="W",
-              help="How much newer articles are favoured in relevance order (0: not at all).")
-@click.option("--explain", is_flag=True, help="Show how the query was understood and scored.")
-@format_option(_LIST_FORMATS, "table")
-@click.option("-0", "--null", "nul", is_flag=True,
-              help="Separate ids/paths with NUL instead of newlines.")
-def search_cmd(query: str, limit: int, offset: int, sort: str, recency_weight: float | None,
-               explain: bool, fmt: str, nul: bool, **kwargs: Any) -> None:
-    """Full-text search, best matches first; exit 1 when nothing matches.
-
-    QUERY: words (all must match), "a phrase", OR, -word, word*, and field filters
-    such as provider:scmp.com topic:AI kind:related after:2024-01 before:2024-06.
-
-    Example: newsidx search "Alibaba MiniMax" --since 2024
-    """
-    from newsidx.render import write_hits
-
-    archive = _archive()
-    results = archive.search(query, take_filters(kwargs), limit=limit, offset=offset,
-                             sort=sort, recency_weight=recency_weight, explain=explain,
-                             snippets=fmt not in ("ids", "paths"))
-    if not results.total and _empty(archive):
-        _exit(ExitCode.NO_MATCH)
-    if explain:
-        note(f"understood as: {results.understood}")
-    tty = _is_tty(sys.stdout)
-    write_hits(results.hits, _out(), fmt=fmt, query=query, total=results.total, tty=tty,
-               nul=nul)
-    if not results.hits:
-        note("no records match" if results.total == 0 else
-             f"no results on this page ({results.total} match; lower --offset)")
-        _exit(ExitCode.NO_MATCH)
-    if tty and fmt == "table" and results.total > len(results.hits) + offset:
-        note(f"showing {offset + 1}-{offset + len(results.hits)} "
-             f"of {results.total}; use --limit/--offset for more")
-
-
-@command("list")
-@filter_options
-@page_options
-@click.option("--sort", type=click.Choice(["newest", "oldest", "provider", "title"]),
-              default="newest", show_default=True, help="Order of the records.")
-@format_option(_LIST_FORMATS, "table")
-@click.option("-0", "--null", "nul", is_flag=True,
-              help="Separate ids/paths with NUL instead of newlines.")
-def list_cmd(limit: int, offset: int, sort: str, fmt: str, nul: bool, **kwargs: Any) -> None:
-    """List records matching the filters, newest first; exit 1 when none match.
-
-    Example: newsidx list --provider scmp.com --since 2023-10
-    """
-    from newsidx.render import write_hits
-
-    archive = _archive()
-    results = archive.list(take_filters(kwargs), limit=limit, offset=offset, sort=sort)
-    if not results.total and _empty(archive):
-        _exit(ExitCode.NO_MATCH)
-    write_hits(results.hits, _out(), fmt=fmt, total=results.total, tty=_is_tty(sys.stdout),
-               nul=nul, ranked=False)
-    if not results.hits:
-        note("no records match" if results.total == 0 else
-             f"no records on this page ({results.total} match; lower --offset)")
-        _exit(ExitCode.NO_MATCH)
-
-
-@command("show")
-@click.argument("ref")
-@format_option(("text", "json"), "text")
-def show_cmd(ref: str, fmt: str) -> None:
-    """Show one record by id, unique id prefix or URL, with its related records.
-
-    Example: newsidx show 3e5f
-    """
-    from newsidx.render import write_record
-
-    archive = _archive()
-    record = archive.get(ref)
-    links = archive.links(record)
-    write_record(record, _out(), fmt=fmt, tty=_is_tty(sys.stdout), related=links.related,
-                 parents=links.parents)
-
-
 # ----------------------------------------------------------------- counts
 
 
@@ -300,7 +213,10 @@ def _count_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def providers_cmd(sort: CountSort, fmt: str) -> None:
     """Count records per provider (publisher domain), with its name and date range.
 
-    Example: newsidx providers --sort name
+    \b
+    Examples:
+      newsidx providers --sort name
+      newsidx providers --format csv
     """
     from newsidx.render import write_counts
 
@@ -315,7 +231,10 @@ def providers_cmd(sort: CountSort, fmt: str) -> None:
 def topics_cmd(sort: CountSort, fmt: str) -> None:
     """Count records per topic.
 
-    Example: newsidx topics --format csv
+    \b
+    Examples:
+      newsidx topics
+      newsidx topics --format csv
     """
     from newsidx.render import write_counts
 
@@ -328,7 +247,10 @@ def topics_cmd(sort: CountSort, fmt: str) -> None:
 def stats_cmd(fmt: str) -> None:
     """Totals: records, articles, related, providers, topics, dates, sizes on disk.
 
-    Example: newsidx stats --format json
+    \b
+    Examples:
+      newsidx stats
+      newsidx stats --format json
     """
     from dataclasses import asdict
 
@@ -349,7 +271,10 @@ def stats_cmd(fmt: str) -> None:
 def timeline_cmd(query: str, by: str, fmt: str, **kwargs: Any) -> None:
     """Count matching records over time, as a bar chart or JSON/CSV.
 
-    Example: newsidx timeline Zhipu --by day
+    \b
+    Examples:
+      newsidx timeline Zhipu --by day
+      newsidx timeline --by month --format csv
     """
     from newsidx.cli.output import columns
     from newsidx.render import write_timeline
@@ -373,7 +298,10 @@ def timeline_cmd(query: str, by: str, fmt: str, **kwargs: Any) -> None:
 def export_cmd(fmt: str, output: Path | None, **kwargs: Any) -> None:
     """Write every matching record in full, streaming (CSV is formula-injection safe).
 
-    Example: newsidx export --format csv --provider scmp.com -o scmp.csv
+    \b
+    Examples:
+      newsidx export --format csv --provider scmp.com -o scmp.csv
+      newsidx export --since 2024 --format jsonl
     """
     records = _archive().export(take_filters(kwargs))  # checks the filters before any output
     if output is None:
@@ -408,7 +336,9 @@ def _open_output(path: Path) -> TextIO:
 def reindex_cmd(wait: bool) -> None:
     """Rebuild the search index from the catalogue.
 
-    Example: newsidx reindex
+    \b
+    Examples:
+      newsidx reindex
     """
     count = _archive().reindex(wait=wait)
     note(f"indexed {count} records")
@@ -422,13 +352,21 @@ def reindex_cmd(wait: bool) -> None:
 def check_cmd(repair: bool, wait: bool, fmt: str) -> None:
     """Check that the catalogue is intact and the index matches it; exit 1 if not.
 
-    Example: newsidx check --repair
+    \b
+    Examples:
+      newsidx check
+      newsidx check --repair --format json
     """
     from newsidx.cli.output import write_check
 
     report = _archive().check(repair=repair, wait=wait)
     write_check(report, _out(), fmt=fmt)
     _exit(ExitCode.OK if report.ok else ExitCode.FAILURES)
+
+
+# The commands kept in their own modules register themselves on import.
+from newsidx.cli import records as _records  # noqa: E402, F401
+from newsidx.cli import results as _results  # noqa: E402, F401
 
 
 def main(argv: Sequence[str] | None = None) -> None:

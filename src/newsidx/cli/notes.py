@@ -1,0 +1,45 @@
+"""Notes that keep an answer from being silent: what a date filter or a timeline left out.
+
+Each costs two index counts, and only when there is something to say it about.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from newsidx.cli.output import note
+
+if TYPE_CHECKING:
+    from newsidx.api import Archive
+    from newsidx.filters import Filters
+
+EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
+
+
+def undated_matches(archive: Archive, query: str, filters: Filters) -> int:
+    """How many records match ``query`` and ``filters``' other filters but have no date."""
+    from newsidx.filters import Filters
+
+    base = Filters(filters.providers, filters.topics, filters.kind)
+    everything = archive.count(query, base)
+    if not everything:
+        return 0
+    dated = archive.count(query, Filters(filters.providers, filters.topics, filters.kind,
+                                         since=EARLIEST))
+    return max(0, everything - dated)
+
+
+def note_undated(archive: Archive, query: str, filters: Filters, *, quiet: bool = False) -> int:
+    """Say how many undated matches a ``--since``/``--until`` filter left out."""
+    if quiet or (filters.since is None and filters.until is None):
+        return 0
+    undated = undated_matches(archive, query, filters)
+    if undated:
+        note(f"{undated} undated {_matches(undated)} not shown (no date to compare with "
+             "--since/--until)")
+    return undated
+
+
+def _matches(count: int) -> str:
+    return "match" if count == 1 else "matches"
