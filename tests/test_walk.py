@@ -162,7 +162,7 @@ def test_files_once_ingested_from_inside_the_catalogue_become_stale(
     ingest_module.ingest([news], cat, jobs=1)
     old_walk = ingest_module.walk
     monkeypatch.setattr(ingest_module, "walk",
-                        lambda roots, hidden, exclude: old_walk(roots, hidden=hidden))
+                        lambda roots, hidden, exclude, **_: old_walk(roots, hidden=hidden))
     polluted = ingest_module.ingest([news], cat, jobs=1)  # as before the fix
     assert polluted.records_total > 1
     monkeypatch.setattr(ingest_module, "walk", old_walk)

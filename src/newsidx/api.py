@@ -15,7 +15,7 @@ them, so ``import newsidx`` stays cheap.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
@@ -144,18 +144,24 @@ class Archive:
                prune: bool = False,
                hidden: bool = False, strict: bool = False, wait: bool = False,
                jobs: int | None = None, max_size: int | None = None,
-               progress: Callable[[ProgressEvent], None] | None = None) -> IngestReport:
+               progress: Callable[[ProgressEvent], None] | None = None,
+               include: Sequence[str] = (), exclude: Sequence[str] = (),
+               no_ignore: bool = False) -> IngestReport:
         """Add or update the articles under ``paths`` (files or folders) and keep the index
         in step. Raises UsageError (missing path), LockedError (another writer, unless
-        ``wait``), IngestFailed (``strict`` and a file failed: nothing written)."""
+        ``wait``), IngestFailed (``strict`` and a file failed: nothing written).
+        ``include``/``exclude``: gitignore-style globs relative to each root;
+        ``no_ignore``: read files that ``.gitignore``/``.ignore`` files leave out."""
         from newsidx import ingest
         from newsidx.freshness import index_sync
+        from newsidx.selection import Selection
 
         catalogue = self.catalogue
         return ingest.ingest(
             _paths(paths), catalogue, prune=prune, hidden=hidden, strict=strict, wait=wait,
             jobs=jobs, max_size=ingest.DEFAULT_MAX_SIZE if max_size is None else max_size,
             progress=progress, index_sync=index_sync(catalogue),
+            selection=Selection(tuple(include), tuple(exclude), no_ignore),
         )
 
     def ingest_jsonl(self, files: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],

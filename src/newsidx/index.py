@@ -24,13 +24,13 @@ from typing import Any, NamedTuple
 
 import tantivy
 
-from newsidx import analysis, indexdirs
+from newsidx import analysis, indexdirs, plaintext
 from newsidx import query as q
 from newsidx.errors import CatalogueError, QueryError
 from newsidx.hits import Hit, ResultStream, SearchResults
 from newsidx.model import Article, from_json, to_json
 
-SCHEMA_VERSION = 4  # 3: provider_pair replaced provider_name; 4: no body_x
+SCHEMA_VERSION = 5  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text
 STATE_FILE = "state.json"
 DEFAULT_RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 30.0
@@ -80,6 +80,7 @@ def _schema() -> tantivy.Schema:
     sb.add_integer_field("t_old", fast=True)
     for name in BUCKETS:
         sb.add_text_field("bucket_" + name, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_bytes_field("plain", stored=True, indexed=False)  # the body's text, when it differs
     return sb.build()
 
 
@@ -89,19 +90,24 @@ def _field_names() -> list[str]:
     names += [n + q.CJK_SUFFIX for n in _TEXT]
     names += ["provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
               "title_sort"]
-    return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
+    return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS] + ["plain"]
 
 
 DocField = tuple[str, str, Any]
-"""One value of an index document: (``t`` text | ``d`` date | ``i`` integer, field, value)."""
+"""One value of an index document: (``t`` text | ``d`` date | ``i`` integer | ``b`` bytes,
+field, value)."""
 
 
 def document_fields(record: Article) -> list[DocField]:
     """Every indexed value of ``record`` but its id and JSON; picklable, so ingest's parse
-    workers compute them and the writing process only adds them to a document."""
+    workers compute them and the writing process only adds them to a document. Text is
+    indexed as a reader sees it (``plaintext``); the body's text is stored when it differs."""
     out: list[DocField] = []
-    for name, text in (("title", record.title), ("excerpt", record.excerpt),
-                       ("body", record.body)):
+    plain = plaintext.body_text(record.body) if record.body else ""
+    if plain != record.body:
+        out.append(("b", "plain", plain.encode("utf-8", "surrogatepass")))
+    for name, text in (("title", plaintext.inline_text(record.title)),
+                       ("excerpt", plaintext.inline_text(record.excerpt)), ("body", plain)):
         if not text:
             continue
         latin, cjk = analysis.index_texts(analysis.nfc(text))
@@ -175,6 +181,8 @@ def build_document(record_id: str, doc_json: bytes, fields: Iterable[DocField]) 
             doc.add_text(name, value)
         elif kind == "i":
             doc.add_integer(name, value)
+        elif kind == "b":
+            doc.add_bytes(name, value)
         else:
             doc.add_date(name, value)
     return doc
@@ -445,7 +453,8 @@ class SearchIndex:
         text = self._explain(searcher, query, address, score) if explain else None
         segments = (
             analysis.snippet(
-                [record.body, record.excerpt, record.title],
+                [_stored_plain(searcher, address, record.body),
+                 plaintext.inline_text(record.excerpt), plaintext.inline_text(record.title)],
                 stems=highlights.stems,
                 exact=highlights.exact,
                 prefixes=highlights.prefixes,
@@ -635,6 +644,14 @@ class SearchIndex:
         if by not in BUCKETS:
             raise QueryError(f"unknown period {by!r}: use {', '.join(BUCKETS)}")
         return sorted(self._terms("bucket_" + by, request))
+
+
+def _stored_plain(searcher: tantivy.Searcher, address: Any, body: str) -> str:
+    """The body's text as indexed: stored when markup was removed, else the body."""
+    raw = searcher.doc(address).get_first("plain")
+    if isinstance(raw, bytes | bytearray | list):
+        return bytes(raw).decode("utf-8", "surrogatepass")
+    return body
 
 
 def _stored_json(searcher: tantivy.Searcher, address: Any) -> dict[str, Any]:

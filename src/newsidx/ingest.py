@@ -35,6 +35,7 @@ from newsidx.errors import ParseError, SkippedFile
 from newsidx.errors import UsageError as UsageError  # re-exported: defined in errors
 from newsidx.index import DocField, build_document, document_fields
 from newsidx.model import Article, from_json
+from newsidx.selection import NOT_ARTICLE, Selection
 from newsidx.store import Catalogue, CatalogueWriter, FileState, Row, dump_line
 from newsidx.store.bookkeeping import Bookkeeping, Survey
 from newsidx.walk import walk
@@ -198,7 +199,7 @@ def work(task: tuple[str, str | None, int]) -> _Outcome:
     ``("failed", one_line_message)``.
     """
     path, old_sha, max_size = task
-    from newsidx import parse  # type: ignore[attr-defined,unused-ignore]
+    from newsidx import notarticle, parse  # type: ignore[attr-defined,unused-ignore]
 
     try:
         try:
@@ -222,7 +223,14 @@ def work(task: tuple[str, str | None, int]) -> _Outcome:
         sha = hashlib.sha256(data).hexdigest()
         if sha == old_sha:
             return ("same", sha, st.st_size, st.st_mtime_ns)
+        reason = notarticle.sniff(data, path)
+        if reason is not None:
+            return ("skipped", reason)
         result = parse.parse_bytes(data, path, file_name=os.path.basename(path))
+        first = result.records[0]
+        reason = notarticle.listing(first, path, bool(first.body.strip()))
+        if reason is not None:
+            return ("skipped", reason)
     except SkippedFile as exc:
         return ("skipped", exc.reason)
     except ParseError as exc:
@@ -599,12 +607,15 @@ def ingest(
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     progress: Callable[[ProgressEvent], None] | None = None,
     index_sync: IndexSync | None = None,
+    selection: Selection | None = None,
 ) -> IngestReport:
     """Bring ``catalogue`` in line with the files under ``roots``; see the module doc.
 
     Raises UsageError for a missing root, LockedError when another process writes (unless
     ``wait``), IngestFailed when ``strict`` and a file failed (then nothing is written).
+    ``selection`` (default: ignore files honoured) leaves paths out (``selection``).
     """
+    selection = selection if selection is not None else Selection()
     given = [os.fsdecode(r) for r in roots]
     if "" in given:
         raise UsageError("an ingest path is empty (an unset shell variable?)")
@@ -619,12 +630,15 @@ def ingest(
         try:
             parser.start()  # forked while this process is small: workers copy little
             report.generation_before = report.generation = writer.generation
-            survey = _survey(tops, hidden, writer.book, report, emit, exclude=catalogue.root)
+            survey, dropped = _survey(tops, hidden, selection, writer.book, report, emit,
+                                      exclude=catalogue.root)
             size = survey.todo + 1 if strict else max(1, batch_size)
             held_limit = None if strict else max(1, batch_bytes)
             outcomes = parser.map(_Tasks(survey, max_size))
             done = report.unchanged
             batch = _Batch(writer)
+            for path in dropped:  # stored, and now known by name not to be an article
+                batch.set_file(path, None, None)
             in_batch = 0
             todo = _todo(survey)
             for count, ((path, known), outcome) in enumerate(zip(todo, outcomes, strict=True), 1):
@@ -657,18 +671,24 @@ def ingest(
     return report
 
 
-def _survey(tops: list[str], hidden: bool, book: Bookkeeping,
+def _survey(tops: list[str], hidden: bool, selection: Selection, book: Bookkeeping,
             report: IngestReport, emit: Callable[[ProgressEvent], None],
-            exclude: str | os.PathLike[str]) -> Survey:
-    """Walk the roots; count unchanged files and stale states; find the files to read.
+            exclude: str | os.PathLike[str]) -> tuple[Survey, list[str]]:
+    """Walk the roots; count unchanged files and stale states; find the files to read;
+    list the stored files now skipped as not articles (their records go at once).
+    Files left out by ignore files or --include/--exclude are stale (go with --prune).
 
     The walk is compared with the recorded states in SQL (:meth:`Bookkeeping.survey`), so
     a run over a million unchanged files holds neither their paths nor their states."""
 
+    not_articles: set[str] = set()
+
     def walked() -> Iterator[tuple[str, int, int]]:
-        for entry in walk(tops, hidden=hidden, exclude=(exclude,)):
+        for entry in walk(tops, hidden=hidden, exclude=(exclude,), select=selection.for_root):
             if entry.skipped is not None:
                 report.skipped.append((entry.path, entry.skipped))
+                if entry.skipped.startswith(NOT_ARTICLE):
+                    not_articles.add(entry.path)
                 continue
             report.files_seen += 1
             if report.files_seen % 1000 == 0:
@@ -679,9 +699,12 @@ def _survey(tops: list[str], hidden: bool, book: Bookkeeping,
     emit(ProgressEvent("walk", report.files_seen, report.files_seen))
     report.unchanged = survey.seen - survey.todo
     inside = [os.path.abspath(exclude)]  # files ingested from the catalogue by older versions
-    report.stale = sorted(p for p in survey.unwalked
-                          if _under(p, tops) and (not _is_file(p) or _under(p, inside)))
-    return survey
+    dropped = sorted(p for p in survey.unwalked if p in not_articles)
+    report.stale = sorted(
+        p for p in survey.unwalked
+        if p not in not_articles and _under(p, tops)
+        and (not _is_file(p) or _under(p, inside) or selection.left_out(p, tops) is not None))
+    return survey, dropped
 
 
 def _check_strict(strict: bool, report: IngestReport) -> None:

@@ -7,7 +7,9 @@ a regular file (FIFO, device, socket, a link to ``/dev/zero``), which is never o
 Hidden names (starting with ``.``) are skipped unless ``hidden=True``; a root given
 explicitly is always walked. Folders named in ``exclude`` (the catalogue) are never
 entered: one met inside a root is passed over without a word, as it is no source; a
-root inside one is reported as skipped. Paths stay ``str`` (``os.fsdecode``), so names
+root inside one is reported as skipped. ``select`` (see ``selection``) gives, per root,
+a rule that leaves out more paths with a reason; a folder it leaves out is not entered.
+Paths stay ``str`` (``os.fsdecode``), so names
 with newlines or non-UTF-8 bytes work; escaping them for display is the caller's job.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 NOT_REGULAR = "not a regular file"
@@ -55,8 +57,12 @@ def _classify(path: str, st: os.stat_result) -> WalkEntry:
     return WalkEntry(path, st.st_size, st.st_mtime_ns)
 
 
+SelectFor = Callable[[str], Callable[[str, bool], "str | None"]]
+
+
 def walk(roots: Iterable[str | os.PathLike[str]], *, hidden: bool = False,
-         exclude: Iterable[str | os.PathLike[str]] = ()) -> Iterator[WalkEntry]:
+         exclude: Iterable[str | os.PathLike[str]] = (),
+         select: SelectFor | None = None) -> Iterator[WalkEntry]:
     """Yield every regular file under ``roots`` and every path skipped, with its reason.
 
     Paths are absolute (not resolved: a root that is a link keeps its own name). No
@@ -85,14 +91,15 @@ def walk(roots: Iterable[str | os.PathLike[str]], *, hidden: bool = False,
         if not stat.S_ISDIR(st.st_mode):
             yield _classify(top, st)
             continue
-        yield from _walk_dir(top, hidden, excluded)
+        yield from _walk_dir(top, hidden, excluded, select(top) if select else None)
 
 
 def _inside(path: str, folders: list[str]) -> bool:
     return any(path == f or path.startswith(f.rstrip(os.sep) + os.sep) for f in folders)
 
 
-def _walk_dir(top: str, hidden: bool, excluded: set[tuple[int, int]]) -> Iterator[WalkEntry]:
+def _walk_dir(top: str, hidden: bool, excluded: set[tuple[int, int]],
+              select: Callable[[str, bool], str | None] | None) -> Iterator[WalkEntry]:
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -112,9 +119,14 @@ def _walk_dir(top: str, hidden: bool, excluded: set[tuple[int, int]]) -> Iterato
             except OSError as exc:
                 yield WalkEntry(entry.path, skipped=f"cannot read: {exc.strerror or exc}")
                 continue
-            if stat.S_ISDIR(st.st_mode):
-                if (st.st_dev, st.st_ino) not in excluded:
-                    subfolders.append(entry.path)
+            is_dir = stat.S_ISDIR(st.st_mode)
+            if is_dir and (st.st_dev, st.st_ino) in excluded:
+                continue
+            reason = select(entry.path, is_dir) if select is not None else None
+            if reason is not None:
+                yield WalkEntry(entry.path, skipped=reason)
+            elif is_dir:
+                subfolders.append(entry.path)
             else:
                 yield _classify(entry.path, st)
         stack.extend(reversed(subfolders))

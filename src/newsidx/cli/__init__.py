@@ -138,7 +138,16 @@ def _no_empty_paths(ctx: click.Context, param: click.Parameter,
 @click.argument("paths", nargs=-1, type=click.Path(), callback=_no_empty_paths)
 @click.option("--hidden", is_flag=True, help="Also read hidden files and folders.")
 @click.option("--prune", is_flag=True,
-              help="Remove records whose files are gone from the given paths.")
+              help="Remove records whose files are gone from the given paths, or now left "
+              "out by --exclude, --include or an ignore file.")
+@click.option("--include", multiple=True, metavar="GLOB",
+              help="Read only files matching GLOB (gitignore syntax, relative to the path "
+              "given; repeatable).")
+@click.option("--exclude", multiple=True, metavar="GLOB",
+              help="Leave out paths matching GLOB (gitignore syntax; repeatable); their "
+              "records go with --prune.")
+@click.option("--no-ignore", is_flag=True,
+              help="Also read files that .gitignore and .ignore files leave out.")
 @click.option("--strict", is_flag=True,
               help="Write nothing if any file fails; exit 1 naming the failures.")
 @click.option("--wait", is_flag=True, help="Wait for another ingest to finish instead of failing.")

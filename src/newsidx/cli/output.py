@@ -105,6 +105,18 @@ def ingest_summary(report: IngestReport) -> dict[str, Any]:
     }
 
 
+def skipped_reasons(report: IngestReport, *, kinds: bool = False) -> dict[str, int]:
+    """Skipped files counted by reason, most first; ``kinds``: by the reason's kind only
+    (``not an article``, ``ignored``...), for the summary line."""
+    counts: dict[str, int] = {}
+    for _, reason in report.skipped:
+        if kinds:
+            reason = "ignored" if reason.startswith("ignored by") else (
+                reason.split(":", 1)[0].split(" (", 1)[0])
+        counts[reason] = counts.get(reason, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def note_files(report: IngestReport) -> None:
     """A note for every failed, skipped, warned-about and stale file."""
     for path, reason in report.failed:
@@ -115,7 +127,7 @@ def note_files(report: IngestReport) -> None:
         for warning in warnings:
             note(f"warning: {path}: {warning}")
     for path in report.stale:
-        note(f"stale: {path}: file is gone (use --prune to drop its records)")
+        note(f"stale: {path}: file is gone or left out (use --prune to drop its records)")
 
 
 def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
@@ -126,6 +138,7 @@ def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
             "newsidx_format": FORMAT_VERSION, **s,
             "failed_files": [{"path": p, "reason": r} for p, r in report.failed],
             "skipped_files": [{"path": p, "reason": r} for p, r in report.skipped],
+            "skipped_reasons": skipped_reasons(report),
             "stale_files": report.stale,
         }
         out.write(json_escape(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
@@ -133,8 +146,12 @@ def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
     head = "nothing changed" if not report.changed else (
         f"{s['records_added']} records added, {s['records_updated']} updated, "
         f"{s['records_removed']} removed")
+    why = ""
+    if report.skipped:
+        kinds = skipped_reasons(report, kinds=True)
+        why = " (" + ", ".join(f"{n} {r}" for r, n in kinds.items()) + ")"
     out.write(f"{head}; files: {s['files_seen']} seen, {s['new']} new, {s['updated']} updated, "
-              f"{s['unchanged']} unchanged, {s['skipped']} skipped, {s['failed']} failed, "
+              f"{s['unchanged']} unchanged, {s['skipped']} skipped{why}, {s['failed']} failed, "
               f"{s['stale']} stale; {s['records_total']} records in the catalogue\n")
 
 
