@@ -55,10 +55,14 @@ def ref_cjk_field_text(text: str) -> str:
 
 
 def ref_text_fields(record: Article) -> list[tuple[str, str, str]]:
-    """The title/excerpt/body entries of ``document_fields`` as they were computed."""
+    """The title/excerpt/body entries of ``document_fields`` as they were computed, on
+    the plain text a reader sees (``plaintext``, which has its own tests)."""
+    from newsidx import plaintext
+
     out: list[tuple[str, str, str]] = []
-    for name, text in (("title", record.title), ("excerpt", record.excerpt),
-                       ("body", record.body)):
+    for name, text in (("title", plaintext.inline_text(record.title)),
+                       ("excerpt", plaintext.inline_text(record.excerpt)),
+                       ("body", plaintext.body_text(record.body) if record.body else "")):
         if not text:
             continue
         text = ref_nfc(text)
