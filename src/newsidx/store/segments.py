@@ -7,6 +7,8 @@ written one per commit, that the end of the write folds back into one.
 from __future__ import annotations
 
 import json
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
@@ -90,3 +92,67 @@ def merge_count(sizes: list[int], new: int, full: bool) -> int:
         acc += sizes[-1 - k]
         k += 1
     return k
+
+
+class LineFinder:
+    """Finds the current line of record ids in a shard's segments without reading them
+    through: each segment's ids (as 64-bit integers, sorted) and line offsets are read
+    once per write and searched by bisection, newest segment first."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._tables: dict[str, tuple[array[int], array[int]] | None] = {}
+
+    def find(self, segments: list[str], ids: set[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        remaining = set(ids)
+        for name in reversed(segments):
+            if not remaining:
+                break
+            table = self._offsets(name)
+            if table is None:  # ids that are not 64-bit hex: read the segment through
+                with open(self.root / name, encoding="utf-8", errors="surrogateescape") as h:
+                    for line in h:
+                        rid = line_id(line)
+                        if rid in remaining:
+                            found[rid] = line
+                remaining.difference_update(found)
+                continue
+            keys, offsets = table
+            with open(self.root / name, "rb") as handle:
+                for rid in sorted(remaining):
+                    if len(rid) != 16 or not all(c in "0123456789abcdef" for c in rid):
+                        continue
+                    key = int(rid, 16)
+                    at = bisect_left(keys, key)
+                    if at < len(keys) and keys[at] == key:
+                        handle.seek(offsets[at])
+                        found[rid] = handle.readline().decode("utf-8", "surrogateescape")
+            remaining.difference_update(found)
+        return {rid: line for rid, line in found.items() if not is_tombstone(line)}
+
+    def keep(self, live: set[str]) -> None:
+        """Forget the tables of segments no longer named."""
+        self._tables = {k: v for k, v in self._tables.items() if k in live}
+
+    def _offsets(self, name: str) -> tuple[array[int], array[int]] | None:
+        """None when some id of the segment is not 16 hex digits."""
+        if name in self._tables:
+            return self._tables[name]
+        pairs: list[tuple[int, int]] = []
+        table: tuple[array[int], array[int]] | None = None
+        try:
+            with open(self.root / name, "rb") as handle:
+                offset = 0
+                for raw in handle:
+                    if not (raw.startswith(b'{"id":"') and raw[23:24] == b'"'):
+                        raise ValueError(name)
+                    pairs.append((int(raw[7:23], 16), offset))
+                    offset += len(raw)
+        except ValueError:
+            pass
+        else:
+            pairs.sort()
+            table = (array("Q", (k for k, _ in pairs)), array("Q", (o for _, o in pairs)))
+        self._tables[name] = table
+        return table

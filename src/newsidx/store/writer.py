@@ -16,8 +16,6 @@ import fcntl
 import itertools
 import os
 import sqlite3
-from array import array
-from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,14 +37,7 @@ from newsidx.store.layout import (
     fsync_dir,
     segment_name,
 )
-from newsidx.store.segments import (
-    fold,
-    is_tombstone,
-    line_id,
-    merge_count,
-    open_all,
-    tombstone,
-)
+from newsidx.store.segments import LineFinder, fold, line_id, merge_count, open_all, tombstone
 
 if TYPE_CHECKING:
     from newsidx.store.catalogue import Catalogue
@@ -142,7 +133,7 @@ class CatalogueWriter:
         self._head: dict[str, Any] | None = None  # the manifest but its facets
         self._facets: mf.Counts | None = None
         self._book: Bookkeeping | None = None
-        self._tables: dict[str, tuple[array[int], array[int]] | None] = {}
+        self._lines = LineFinder(catalogue.root)
         self._counts: dict[str, int] = {}  # lines per segment written or counted this run
 
     @property
@@ -268,60 +259,9 @@ class CatalogueWriter:
         return out
 
     def _find(self, shard: str, ids: set[str]) -> dict[str, str]:
-        """The current line of each of ``ids`` held in ``shard``: newest segment first,
-        through each segment's id -> offset table, so a lookup reads only those lines."""
+        """The current line of each of ``ids`` held in ``shard``, as committed."""
         entry = self._load()[0]["shards"].get(shard)
-        found: dict[str, str] = {}
-        if entry is None:
-            return found
-        remaining = set(ids)
-        for name in reversed(entry["files"]):
-            if not remaining:
-                break
-            table = self._offsets(name)
-            if table is None:  # ids that are not 64-bit hex: read the segment through
-                with open(self.root / name, encoding="utf-8", errors="surrogateescape") as h:
-                    for line in h:
-                        rid = line_id(line)
-                        if rid in remaining:
-                            found[rid] = line
-                remaining.difference_update(found)
-                continue
-            keys, offsets = table
-            with open(self.root / name, "rb") as handle:
-                for rid in sorted(remaining):
-                    if len(rid) != 16 or not all(c in "0123456789abcdef" for c in rid):
-                        continue
-                    key = int(rid, 16)
-                    at = bisect_left(keys, key)
-                    if at < len(keys) and keys[at] == key:
-                        handle.seek(offsets[at])
-                        found[rid] = handle.readline().decode("utf-8", "surrogateescape")
-            remaining.difference_update(found)
-        return {rid: line for rid, line in found.items() if not is_tombstone(line)}
-
-    def _offsets(self, name: str) -> tuple[array[int], array[int]] | None:
-        """A segment's ids (as 64-bit integers, sorted) and their line offsets, read once
-        per run; None when some id is not 16 hex digits."""
-        if name in self._tables:
-            return self._tables[name]
-        pairs: list[tuple[int, int]] = []
-        table: tuple[array[int], array[int]] | None = None
-        try:
-            with open(self.root / name, "rb") as handle:
-                offset = 0
-                for raw in handle:
-                    if not (raw.startswith(b'{"id":"') and raw[23:24] == b'"'):
-                        raise ValueError(name)
-                    pairs.append((int(raw[7:23], 16), offset))
-                    offset += len(raw)
-        except ValueError:
-            pass
-        else:
-            pairs.sort()
-            table = (array("Q", (k for k, _ in pairs)), array("Q", (o for _, o in pairs)))
-        self._tables[name] = table
-        return table
+        return self._lines.find(entry["files"], ids) if entry is not None else {}
 
     # -- committing ---------------------------------------------------------------------
 
@@ -346,7 +286,7 @@ class CatalogueWriter:
                 self._book.rollback()
             self.close()
             self._head = self._facets = None  # re-read all
-            self._tables, self._counts = {}, {}
+            self._lines, self._counts = LineFinder(self.root), {}
             self.catalogue.reload()
             raise
 
@@ -401,7 +341,7 @@ class CatalogueWriter:
         self.catalogue.reload()
         live = mf.referenced(m)
         self._collect_garbage(live if compact else live | referenced_before)
-        self._tables = {k: v for k, v in self._tables.items() if k in live}
+        self._lines.keep(live)
         self._counts = {k: v for k, v in self._counts.items() if k in live}
         return generation
 
