@@ -35,3 +35,22 @@ def test_an_emptied_shard_is_named_and_exits_2(tmp_path: Path) -> None:
     assert "check --repair" in shown.stderr
     assert newsidx(cat, "check", "--repair").returncode == 0
     assert len(newsidx(cat, "export").stdout.splitlines()) == len(whole)
+
+
+def test_garbage_in_the_index_is_one_line_and_repaired(tmp_path: Path) -> None:
+    cat = tmp_path / "cat"
+    assert newsidx(cat, "ingest", str(SEEDS)).returncode == 0
+    stores = list((cat / "index").glob("data-*/*.store"))
+    assert stores
+    for store in stores:
+        data = bytearray(store.read_bytes())
+        for i in range(0, len(data), 7):
+            data[i] = (data[i] * 31 + 7) % 256
+        store.write_bytes(bytes(data))
+    for args in (("list",), ("search", "Alibaba"), ("stats",)):
+        done = newsidx(cat, *args)
+        assert done.returncode == 2, (args, done.stderr)
+        (line,) = done.stderr.strip().splitlines()
+        assert "search index" in line and "check --repair" in line, line
+    assert newsidx(cat, "check", "--repair").returncode == 0
+    assert newsidx(cat, "search", "Alibaba").returncode == 0

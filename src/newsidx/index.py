@@ -199,6 +199,14 @@ def _record_id(record: Article | tantivy.Document) -> str:
     return str(record.get_first("id")) if isinstance(record, tantivy.Document) else record.id
 
 
+def _damaged(path: Path | None, exc: BaseException) -> CatalogueError:
+    """One line for a search index tantivy cannot read: what, and the repair."""
+    where = f"{path}: " if path is not None else ""
+    detail = " ".join(str(exc).split())[:200]
+    return CatalogueError(f"{where}the search index cannot be read ({detail}); "
+                          "run newsidx check --repair")
+
+
 _TERM = re.compile(r'Term\(field=(\d+), type=\w+, "(.*?)"\)')
 
 
@@ -273,7 +281,10 @@ class SearchIndex:
             state = self._read_state()
             if state is None:
                 raise CatalogueError(f"{self.path}: no search index; run 'newsidx ingest' first")
-            index = indexdirs.open_data(self.path / state["data"])
+            try:
+                index = indexdirs.open_data(self.path / state["data"])
+            except (ValueError, OSError) as exc:  # tantivy reports damaged files so
+                raise _damaged(self.path, exc) from None
             analysis.register(index)
             self._index, self._state = index, state
         return self._index
@@ -519,7 +530,10 @@ class SearchIndex:
 
     @staticmethod
     def _record(searcher: tantivy.Searcher, address: Any) -> Article:
-        return from_json(_stored_json(searcher, address))
+        try:
+            return from_json(_stored_json(searcher, address))
+        except (ValueError, KeyError, TypeError, OSError) as exc:
+            raise _damaged(None, exc) from None
 
     def iter_docs(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """``(id, stored record JSON)`` of every document, duplicates included, in index
