@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 import types
@@ -388,27 +387,3 @@ def test_worker_built_document_equals_the_index_own() -> None:
     assert {k: sorted(map(str, v)) for k, v in ours.items()} == {
         k: sorted(map(str, v)) for k, v in theirs.items()
     }
-
-
-def test_workers_are_forked_before_the_run_grows(tree: Path, catalogue_dir: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """The parse pool exists before the tree is walked and compared with the file states,
-    so forked workers do not inherit (and, through their GC, copy) a million paths."""
-    from newsidx import ingest as ingest_module
-    from newsidx.store.bookkeeping import Bookkeeping
-
-    seen: list[int] = []
-    survey = Bookkeeping.survey
-    gc.collect()
-    earlier = [p for p in gc.get_objects() if isinstance(p, ingest_module._Parser)]
-
-    def spy(self: Bookkeeping, walked: Any) -> Any:
-        pools = [p for p in gc.get_objects() if isinstance(p, ingest_module._Parser)
-                 and not any(p is q for q in earlier)]
-        seen.extend(len(p.pool._processes or {}) if p.pool else 0 for p in pools)
-        return survey(self, walked)
-
-    monkeypatch.setattr(Bookkeeping, "survey", spy)
-    report = ingest([tree], Catalogue(), jobs=2)
-    assert report.new
-    assert seen and all(n == 2 for n in seen)

@@ -62,6 +62,14 @@ def test_many_jobs_on_three_files_start_no_pool(tmp_path: Path, pools: list[int]
     assert pools == []
 
 
+def test_a_folder_of_three_files_starts_no_pool(tmp_path: Path, pools: list[int]) -> None:
+    """The pool is sized after the walk, by the files there are to read."""
+    make_tree(tmp_path / "news", 3)
+    report = ingest_module.ingest([tmp_path / "news"], Catalogue(tmp_path / "cat"), jobs=300)
+    assert len(report.new) == 3 and not report.failed
+    assert pools == []
+
+
 @pytest.mark.parametrize("jobs", [300, 100_000])
 def test_many_jobs_start_a_few_workers_per_core(tmp_path: Path, pools: list[int],
                                                 jobs: int) -> None:

@@ -294,11 +294,17 @@ class _Parser:
     """Runs :func:`work` over many files, in a process pool when it is worth it."""
 
     def __init__(self, jobs: int | None, lock_fd: int, files: int | None = None) -> None:
-        self.jobs = worker_count(jobs, files)  # capped by the cores and ``files``
-        if files is not None and files < _PARALLEL_THRESHOLD:
-            self.jobs = 1  # map() would read them here anyway
+        self.asked = jobs
         self.lock_fd = lock_fd
         self.pool: ProcessPoolExecutor | None = None
+        self.fit(files)
+
+    def fit(self, files: int | None) -> None:
+        """Size the pool for ``files`` to read (None: unknown): at most one worker per
+        file and PER_CORE per core; none below the threshold, where map() reads them here."""
+        self.jobs = worker_count(self.asked, files)
+        if files is not None and files < _PARALLEL_THRESHOLD:
+            self.jobs = 1
 
     def map(self, tasks: Sequence[tuple[str, str | None, int]]) -> Iterator[_Outcome]:
         """Outcomes in task order. At most a few chunks per worker are in flight, so the
@@ -343,9 +349,8 @@ class _Parser:
                 return ("failed", f"{task[0]}: the parser crashed on this file")
 
     def start(self) -> None:
-        """Start the pool now (when parallel), before the caller grows: forked workers
-        inherit the parent's memory, and a parent holding a million paths and file states
-        would make each of them hundreds of MB."""
+        """Start the pool now (when parallel): every worker forks at once, from a parent
+        that holds no walk (the survey lives in SQLite), so each copies little."""
         if self.jobs > 1:
             self._pool().submit(int).result()  # the first task forks every worker
 
@@ -628,10 +633,11 @@ def ingest(
     with catalogue.writer(wait=wait) as writer:
         parser = _Parser(jobs, writer.lock_fd, files=_most_files(tops))
         try:
-            parser.start()  # forked while this process is small: workers copy little
             report.generation_before = report.generation = writer.generation
             survey, dropped = _survey(tops, hidden, selection, writer.book, report, emit,
                                       exclude=catalogue.root)
+            parser.fit(survey.todo)  # -j 300 on 3 changed files starts no pool at all
+            parser.start()
             size = survey.todo + 1 if strict else max(1, batch_size)
             held_limit = None if strict else max(1, batch_bytes)
             outcomes = parser.map(_Tasks(survey, max_size))
