@@ -252,7 +252,7 @@ def test_empty_catalogue(catalogue_dir: Path) -> None:
     for args in (("search", "x"), ("list",), ("timeline",)):
         result = run(*args, code=1)
         assert "catalogue is empty" in result.stderr, args
-    assert run("providers").stdout == ""
+    assert run("providers", code=1).stdout == ""
     assert json.loads(run("stats", "--format", "json").stdout)["records"] == 0
     run("search", "(", code=2)
     assert not catalogue_dir.exists()
@@ -260,7 +260,8 @@ def test_empty_catalogue(catalogue_dir: Path) -> None:
 
 def test_every_command_has_help() -> None:
     assert set(cli.commands) == {"ingest", "search", "show", "list", "providers", "topics",
-                                 "stats", "timeline", "export", "reindex", "check", "open"}
+                                 "stats", "timeline", "export", "reindex", "check", "open",
+                                 "count"}
     for name, command in cli.commands.items():
         assert command.help and len(command.help) > 20, name
         out = run(name, "--help").stdout

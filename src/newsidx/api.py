@@ -353,12 +353,16 @@ class Archive:
 
     # -- reading the catalogue ----------------------------------------------------------
 
-    def export(self, filters: Filters | None = None) -> Iterator[Article]:
+    def export(self, filters: Filters | None = None, *, query: str = "") -> Iterator[Article]:
         """Every record ``filters`` keep, streamed from the catalogue (not the index), in
         storage order. An unknown provider or bad date fails here, before the first one;
         a catalogue found damaged on the way (an unreadable line, a lost shard) raises
-        CatalogueError after the last readable record."""
+        CatalogueError after the last readable record. With a ``query``, the matching
+        records come from the index instead, best first."""
         filters = filters or NO_FILTERS
+        if query.strip():
+            hits = self.iter_search(query, filters, snippets=False)
+            return (hit.record for hit in hits)
         catalogue = self.catalogue
         if filters.providers:
             _check_providers_in_manifest(catalogue.manifest(), filters.providers)
