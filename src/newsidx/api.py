@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
 
-from newsidx.errors import CatalogueError, QueryError
+from newsidx.errors import CatalogueError, QueryError, UnknownProvider
 from newsidx.filters import NO_FILTERS, Filters, matches, to_request
 from newsidx.freshness import Notify, fresh_index, index_for, rebuild
 from newsidx.hits import ResultStream, SearchResults
@@ -440,13 +440,13 @@ def _check_providers_in_manifest(manifest: Mapping[str, object],
 
 
 def _unknown_provider(provider: str, names: Mapping[str, str]) -> NoReturn:
-    """Raise the unknown-provider error with up to three close known names."""
-    import difflib
+    """Raise UnknownProvider with up to three known names, most similar first."""
+    from newsidx.suggest import closest
 
-    close = difflib.get_close_matches(provider.lower(), list(names), n=3, cutoff=0.5)
-    hint = ("; did you mean " + ", ".join(sorted({names[c] for c in close})) + "?"
-            if close else "; see `newsidx providers`")
-    raise QueryError(f"unknown provider {provider!r}{hint}")
+    close = list(dict.fromkeys(names[c] for c in closest(provider, list(names))))[:3]
+    hint = ("; did you mean " + ", ".join(close) + "?" if close
+            else "; see `newsidx providers`")
+    raise UnknownProvider(f"unknown provider {provider!r}{hint}")
 
 
 def _disk_size(path: Path, skip: str | None = None) -> int:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from newsidx.cli import _archive, _empty, _exit, _is_tty, _out, command
-from newsidx.cli.notes import note_undated, undated_matches
+from newsidx.cli.notes import note_query, note_undated, undated_matches
 from newsidx.cli.output import note
 from newsidx.cli.querycmd import QueryCommand, query_argument, query_text
 from newsidx.errors import ExitCode
@@ -92,6 +92,7 @@ def providers_cmd(query: tuple[str, ...], limit: int | None, everything: bool,
       newsidx providers Alibaba --since 2024 --format csv
     """
     text, filters, archive = query_text(query), take_filters(kwargs), _archive()
+    note_query(archive, text)
     found = archive.providers(text, filters, sort="name" if sort == "name" else "count")
     rows = [(p.key, p.count, p.name, p.first, p.last) for p in found]
     if not rows:
@@ -113,6 +114,7 @@ def topics_cmd(query: tuple[str, ...], limit: int | None, everything: bool,
       newsidx topics Alibaba --format csv
     """
     text, filters, archive = query_text(query), take_filters(kwargs), _archive()
+    note_query(archive, text)
     found = archive.facets("topic", text, filters, sort="name" if sort == "name" else "count")
     rows = [(c.key, c.count) for c in found]
     if not rows:
@@ -137,6 +139,7 @@ def count_cmd(query: tuple[str, ...], by: str | None, limit: int | None, everyth
       newsidx count --by month --format csv
     """
     text, filters, archive = query_text(query), take_filters(kwargs), _archive()
+    note_query(archive, text)
     total = archive.count(text, filters)
     if not total:
         _nothing(archive, text, filters)
@@ -189,6 +192,7 @@ def timeline_cmd(query: tuple[str, ...], by: str, limit: int | None, everything:
     from newsidx.render import write_timeline
 
     text, filters, archive = query_text(query), take_filters(kwargs), _archive()
+    note_query(archive, text)
     timeline = archive.timeline(text, filters, by=by)
     if not timeline.buckets and _empty(archive):
         _exit(ExitCode.NO_MATCH)

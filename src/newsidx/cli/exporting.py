@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from newsidx.cli import _archive, _exit, _out, command, fail
+from newsidx.cli.notes import note_query
 from newsidx.cli.output import note
 from newsidx.cli.querycmd import QueryCommand, query_argument, query_text
 from newsidx.errors import ExitCode
@@ -43,7 +44,9 @@ def export_cmd(query: tuple[str, ...], fmt: str, output: Path | None, **kwargs: 
     if fmt == "sqlite" and output is None:
         raise click.UsageError("--format sqlite writes a database file: give -o FILE")
     # the query and filters are checked before any output
-    records = _archive().export(take_filters(kwargs), query=query_text(query))
+    archive, text = _archive(), query_text(query)
+    note_query(archive, text)
+    records = archive.export(take_filters(kwargs), query=text)
     if fmt == "sqlite":
         from newsidx.sqlitedb import write_sqlite
 
