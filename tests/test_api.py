@@ -207,7 +207,6 @@ def test_search_options(archive: Archive) -> None:
 
 @pytest.mark.parametrize(("call", "message"), [
     (lambda a: a.search("(Alibaba"), None),
-    (lambda a: a.search("x", Filters(providers="scmp.con")), "did you mean scmp.com"),
     (lambda a: a.search("x", Filters(since="the day after never")), "unreadable date"),
     (lambda a: a.search("x", sort="best"), "unknown sort"),
     (lambda a: a.search("x", limit=-1), "limit"),
@@ -216,13 +215,22 @@ def test_search_options(archive: Archive) -> None:
     (lambda a: a.facets("kind"), "provider or topic"),
     (lambda a: a.facets("topic", sort="size"), "unknown sort"),
     (lambda a: a.timeline(by="hour"), "unknown period"),
-    (lambda a: a.export(Filters(providers="nope.example")), "unknown provider"),
 ])
 def test_bad_requests_raise_query_error(archive: Archive, call: object,
                                        message: str | None) -> None:
     with pytest.raises(QueryError, match=message) as info:
         call(archive)  # type: ignore[operator]
     assert info.value.exit_code == ExitCode.ERROR
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda a: a.search("x", Filters(providers="scmp.con")), "did you mean scmp.com"),
+    (lambda a: a.export(Filters(providers="nope.example")), "unknown provider"),
+])
+def test_unknown_provider_is_a_no_match(archive: Archive, call: object, message: str) -> None:
+    with pytest.raises(QueryError, match=message) as info:
+        call(archive)  # type: ignore[operator]
+    assert info.value.exit_code == ExitCode.NO_MATCH
 
 
 def test_list_in_fixed_orders(archive: Archive) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
 
-from newsidx.errors import CatalogueError, QueryError
+from newsidx.errors import CatalogueError, QueryError, UnknownProvider
 from newsidx.filters import NO_FILTERS, Filters, matches, to_request
 from newsidx.freshness import Notify, fresh_index, index_for, rebuild
 from newsidx.hits import ResultStream, SearchResults
@@ -353,12 +353,16 @@ class Archive:
 
     # -- reading the catalogue ----------------------------------------------------------
 
-    def export(self, filters: Filters | None = None) -> Iterator[Article]:
+    def export(self, filters: Filters | None = None, *, query: str = "") -> Iterator[Article]:
         """Every record ``filters`` keep, streamed from the catalogue (not the index), in
         storage order. An unknown provider or bad date fails here, before the first one;
         a catalogue found damaged on the way (an unreadable line, a lost shard) raises
-        CatalogueError after the last readable record."""
+        CatalogueError after the last readable record. With a ``query``, the matching
+        records come from the index instead, best first."""
         filters = filters or NO_FILTERS
+        if query.strip():
+            hits = self.iter_search(query, filters, snippets=False)
+            return (hit.record for hit in hits)
         catalogue = self.catalogue
         if filters.providers:
             _check_providers_in_manifest(catalogue.manifest(), filters.providers)
@@ -436,13 +440,13 @@ def _check_providers_in_manifest(manifest: Mapping[str, object],
 
 
 def _unknown_provider(provider: str, names: Mapping[str, str]) -> NoReturn:
-    """Raise the unknown-provider error with up to three close known names."""
-    import difflib
+    """Raise UnknownProvider with up to three known names, most similar first."""
+    from newsidx.suggest import closest
 
-    close = difflib.get_close_matches(provider.lower(), list(names), n=3, cutoff=0.5)
-    hint = ("; did you mean " + ", ".join(sorted({names[c] for c in close})) + "?"
-            if close else "; see `newsidx providers`")
-    raise QueryError(f"unknown provider {provider!r}{hint}")
+    close = list(dict.fromkeys(names[c] for c in closest(provider, list(names))))[:3]
+    hint = ("; did you mean " + ", ".join(close) + "?" if close
+            else "; see `newsidx providers`")
+    raise UnknownProvider(f"unknown provider {provider!r}{hint}")
 
 
 def _disk_size(path: Path, skip: str | None = None) -> int:

@@ -73,6 +73,13 @@ class QueryError(NewsidxError):
         super().__init__(message)
 
 
+class UnknownProvider(QueryError):
+    """A provider no record has, given to ``--provider`` or ``provider:``: nothing can
+    match, so it is a no-match (exit 1) with a "did you mean" hint, not a usage error."""
+
+    exit_code = ExitCode.NO_MATCH
+
+
 class NotFoundError(NewsidxError):
     """An id, id prefix or URL that names no record (or more than one)."""
 

@@ -32,6 +32,13 @@ def _strings(value: str | Iterable[str], name: str) -> tuple[str, ...]:
     return items
 
 
+def provider_value(text: str) -> str:
+    """A provider as given, a leading ``www.`` left off (``www.reuters.com`` is
+    ``reuters.com``); :mod:`newsidx.query` uses it for ``provider:`` too."""
+    stripped = text.strip()
+    return stripped[4:] if stripped[:4].lower() == "www." and len(stripped) > 4 else text
+
+
 def _keyword(text: str) -> str:
     """A provider or topic as the index's keyword fields hold it (``analysis.keyword``,
     repeated here so that export does not load tantivy)."""
@@ -64,7 +71,8 @@ class Filters:
             if value is not None and not isinstance(value, str | datetime):
                 raise QueryError(f"{name} must be a date expression or a datetime")
         # frozen: set once, here; one string means one value, never its letters
-        object.__setattr__(self, "providers", _strings(providers, "providers"))
+        object.__setattr__(self, "providers", tuple(
+            provider_value(p) for p in _strings(providers, "providers")))
         object.__setattr__(self, "topics", _strings(topics, "topics"))
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "since", since)

@@ -249,7 +249,9 @@ class _Parser:
         if fld is not None and fld not in (*FILTER_FIELDS, *DATE_OPS, "title"):
             return Text(raw, phrase=False)
         if fld in FILTER_FIELDS:
-            value = keyword(body)
+            from newsidx.filters import provider_value
+
+            value = keyword(provider_value(body) if fld == "provider" else body)
             if fld == "kind" and value not in KINDS:
                 raise QueryError(
                     f"unknown kind {body!r} in {raw!r}: use kind:article or kind:related"

@@ -24,14 +24,11 @@ from newsidx.errors import ExitCode, NewsidxError
 from newsidx.options import (
     catalogue_option,
     catalogue_root,
-    filter_options,
     format_option,
-    take_filters,
 )
 
 if TYPE_CHECKING:
-    from newsidx.api import Archive, CountSort
-    from newsidx.model import Article
+    from newsidx.api import Archive
 
 ENVVAR = "NEWSIDX_CATALOGUE"
 _LIST_FORMATS = ("table", "json", "jsonl", "csv", "ids", "paths")
@@ -207,48 +204,7 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
     _exit(ExitCode.FAILURES if report.failed else ExitCode.OK)
 
 
-# ----------------------------------------------------------------- counts
-
-
-def _count_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """``--sort count|name`` and ``--format table|json|csv``, shared by providers and topics."""
-    func = format_option(("table", "json", "csv"), "table")(func)
-    return click.option("--sort", type=click.Choice(["count", "name"]), default="count",
-                        show_default=True, help="Most records first, or alphabetical.")(func)
-
-
-@command("providers")
-@_count_options
-def providers_cmd(sort: CountSort, fmt: str) -> None:
-    """Count records per provider (publisher domain), with its name and date range.
-
-    \b
-    Examples:
-      newsidx providers --sort name
-      newsidx providers --format csv
-    """
-    from newsidx.render import write_counts
-
-    rows = [(p.key, p.count, p.name, p.first, p.last)
-            for p in _archive().providers(sort=sort)]
-    write_counts(rows, _out(), fmt=fmt, name="provider", tty=_is_tty(sys.stdout),
-                 extra=("name", "first", "last"))
-
-
-@command("topics")
-@_count_options
-def topics_cmd(sort: CountSort, fmt: str) -> None:
-    """Count records per topic.
-
-    \b
-    Examples:
-      newsidx topics
-      newsidx topics --format csv
-    """
-    from newsidx.render import write_counts
-
-    rows = [(c.key, c.count) for c in _archive().facets("topic", sort=sort)]
-    write_counts(rows, _out(), fmt=fmt, name="topic", tty=_is_tty(sys.stdout))
+# ----------------------------------------------------------------- stats
 
 
 @command("stats")
@@ -268,76 +224,6 @@ def stats_cmd(fmt: str) -> None:
 
     stats = asdict(_archive().stats())
     write_mapping(stats_mapping(stats, human=fmt == "text"), _out(), fmt=fmt)
-
-
-@command("timeline")
-@click.argument("query", required=False, default="")
-@filter_options
-@click.option("--by", type=click.Choice(["auto", "day", "week", "month", "year"]),
-              default="auto", show_default=True,
-              help="Bucket size; auto picks one from the span of dates.")
-@format_option(("text", "json", "csv"), "text")
-def timeline_cmd(query: str, by: str, fmt: str, **kwargs: Any) -> None:
-    """Count matching records over time, as a bar chart or JSON/CSV.
-
-    \b
-    Examples:
-      newsidx timeline Zhipu --by day
-      newsidx timeline --by month --format csv
-    """
-    from newsidx.cli.output import columns
-    from newsidx.render import write_timeline
-
-    archive = _archive()
-    timeline = archive.timeline(query, take_filters(kwargs), by=by)
-    if not timeline.buckets and _empty(archive):
-        _exit(ExitCode.NO_MATCH)
-    buckets = [(b.key, b.count) for b in timeline.buckets]
-    write_timeline(buckets, _out(), fmt=fmt, width=max(10, min(60, columns() - 30)))
-    if not buckets:
-        note("no dated records match")
-        _exit(ExitCode.NO_MATCH)
-
-
-@command("export")
-@filter_options
-@format_option(("json", "jsonl", "csv"), "jsonl")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of stdout.")
-def export_cmd(fmt: str, output: Path | None, **kwargs: Any) -> None:
-    """Write every matching record in full, streaming (CSV is formula-injection safe).
-
-    \b
-    Examples:
-      newsidx export --format csv --provider scmp.com -o scmp.csv
-      newsidx export --since 2024 --format jsonl
-    """
-    records = _archive().export(take_filters(kwargs))  # checks the filters before any output
-    if output is None:
-        _export(records, _out(), fmt)
-        return
-    with _open_output(output) as out:
-        _export(records, out, fmt)
-
-
-def _export(records: Iterator[Article], out: TextIO, fmt: str) -> None:
-    from newsidx.hits import Hit
-
-    if fmt == "json":  # one array, still streamed record by record
-        from newsidx.cli.output import write_json_array
-
-        write_json_array(records, out)
-        return
-    from newsidx.render import write_hits
-
-    write_hits((Hit(record) for record in records), out, fmt=fmt, ranked=False)
-
-
-def _open_output(path: Path) -> TextIO:
-    try:
-        return path.open("w", encoding="utf-8", newline="")
-    except OSError as exc:
-        fail(f"{path}: cannot write: {exc.strerror or exc}")
 
 
 @command("reindex")
@@ -374,6 +260,8 @@ def check_cmd(repair: bool, wait: bool, fmt: str) -> None:
 
 
 # The commands kept in their own modules register themselves on import.
+from newsidx.cli import counts as _counts  # noqa: E402, F401
+from newsidx.cli import exporting as _exporting  # noqa: E402, F401
 from newsidx.cli import records as _records  # noqa: E402, F401
 from newsidx.cli import results as _results  # noqa: E402, F401
 

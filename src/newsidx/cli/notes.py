@@ -41,5 +41,20 @@ def note_undated(archive: Archive, query: str, filters: Filters, *, quiet: bool 
     return undated
 
 
+def note_query(archive: Archive, query: str) -> None:
+    """Say which words the query takes differently than written, and check its
+    ``provider:`` values as ``--provider`` is checked (UnknownProvider: exit 1, a hint)."""
+    if not query.strip():
+        return
+    from newsidx.filters import Filters
+    from newsidx.queryhints import notes, provider_values
+
+    for line in notes(query):
+        note(line)
+    providers = provider_values(query)
+    if providers and archive.generation:
+        archive.count("", Filters(providers=providers))
+
+
 def _matches(count: int) -> str:
     return "match" if count == 1 else "matches"

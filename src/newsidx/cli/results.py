@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from newsidx.cli import _LIST_FORMATS, _archive, _empty, _exit, _is_tty, _out, command
-from newsidx.cli.notes import note_undated
+from newsidx.cli.notes import note_query, note_undated
 from newsidx.cli.output import columns, note
 from newsidx.cli.querycmd import QueryCommand, query_argument, query_text
 from newsidx.errors import ExitCode
 from newsidx.options import filter_options, format_option, page_limit, page_options, take_filters
+from newsidx.queryhints import url_of
 
 if TYPE_CHECKING:
     from newsidx.api import Archive
@@ -104,6 +105,16 @@ def search_cmd(query: tuple[str, ...], limit: int | None, everything: bool, offs
     text = query_text(query)
     archive = _archive()
     filters = take_filters(kwargs)
+    note_query(archive, text)
+    url = url_of(text)
+    found = None if url is None else _by_url(archive, url)
+    if found is not None:
+        if count_only or quiet:
+            _out().write("" if quiet else "1\n")
+            return
+        _write(archive, found, fmt=fmt, query=None, offset=0, tty=_is_tty(sys.stdout),
+               nul=nul, ranked=False, filters=filters)
+        return
     if count_only or quiet:
         _just_count(archive, text, filters, quiet=quiet)
     tty = _is_tty(sys.stdout)
@@ -115,6 +126,19 @@ def search_cmd(query: tuple[str, ...], limit: int | None, everything: bool, offs
         stream = _explained(archive, text, filters, stream, sort, recency_weight, offset)
     _write(archive, stream, fmt=fmt, query=text, offset=offset, tty=tty, nul=nul,
            ranked=True, filters=filters)
+
+
+def _by_url(archive: Archive, url: str) -> ResultStream | None:
+    """The record with this URL as a one-hit stream; None (after a note) when none has it."""
+    from newsidx.errors import NotFoundError
+    from newsidx.hits import Hit, ResultStream
+
+    try:
+        record = archive.get(url)
+    except NotFoundError:
+        note("no record has this URL: searched as text")
+        return None
+    return ResultStream(iter([Hit(record)]), 1, f"url:{url}")
 
 
 def _explained(archive: Archive, text: str, filters: Filters, stream: ResultStream,
