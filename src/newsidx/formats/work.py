@@ -13,10 +13,20 @@ import os
 from typing import Any
 
 from newsidx.formats import Kind
-from newsidx.formats.dataset import open_dataset, read_dataset
+from newsidx.formats.dataset import open_dataset, overrides, read_dataset, set_overrides
 
 _EXPORT = ("a newsidx export (records with id, kind and sources): read it back by naming "
            "the file, `newsidx ingest FILE`")
+
+
+def init_worker(parent: int | None, lock_fd: int | None,
+                field_map: dict[str, tuple[str, ...] | None]) -> None:
+    """The pool initializer: :func:`newsidx.workers.init_worker`, then the parent's
+    ``--map`` overrides (a forkserver or spawned worker does not inherit them)."""
+    from newsidx.workers import init_worker as base
+
+    base(parent, lock_fd)
+    set_overrides(field_map)
 
 
 def file_sha256(path: str) -> str:
@@ -42,7 +52,7 @@ def work_many_articles(path: str, st: os.stat_result, old_sha: str | None, max_s
     if kind == "export":
         return ("skipped", _EXPORT)
     sha = file_sha256(path)
-    if sha == old_sha:
+    if sha == old_sha and (kind == "feed" or not overrides()):  # --map: read it again
         return ("same", sha, st.st_size, st.st_mtime_ns)
     if kind == "feed":
         try:
