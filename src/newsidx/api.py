@@ -29,6 +29,7 @@ from newsidx.timeline import PERIODS, auto_bucket, fill_gaps
 if TYPE_CHECKING:
     from newsidx.catalogue import Catalogue
     from newsidx.check import CheckReport
+    from newsidx.formats.dryrun import FilePlan
     from newsidx.index import SearchIndex
     from newsidx.ingest import IngestReport, ProgressEvent
     from newsidx.jsonl import JsonlResult
@@ -146,23 +147,51 @@ class Archive:
                jobs: int | None = None, max_size: int | None = None,
                progress: Callable[[ProgressEvent], None] | None = None,
                include: Sequence[str] = (), exclude: Sequence[str] = (),
-               no_ignore: bool = False) -> IngestReport:
+               no_ignore: bool = False,
+               field_map: Sequence[str] = ()) -> IngestReport:
         """Add or update the articles under ``paths`` (files or folders) and keep the index
         in step. Raises UsageError (missing path), LockedError (another writer, unless
         ``wait``), IngestFailed (``strict`` and a file failed: nothing written).
         ``include``/``exclude``: gitignore-style globs relative to each root;
-        ``no_ignore``: read files that ``.gitignore``/``.ignore`` files leave out."""
+        ``no_ignore``: read files that ``.gitignore``/``.ignore`` files leave out;
+        ``field_map``: ``FIELD=KEY.PATH`` overrides of the dataset mapping guesses (a
+        dataset given them is read again even when unchanged)."""
         from newsidx import ingest
+        from newsidx.formats import dataset
         from newsidx.freshness import index_sync
         from newsidx.selection import Selection
 
         catalogue = self.catalogue
-        return ingest.ingest(
-            _paths(paths), catalogue, prune=prune, hidden=hidden, strict=strict, wait=wait,
-            jobs=jobs, max_size=ingest.DEFAULT_MAX_SIZE if max_size is None else max_size,
-            progress=progress, index_sync=index_sync(catalogue),
-            selection=Selection(tuple(include), tuple(exclude), no_ignore),
-        )
+        before = dataset.overrides()
+        dataset.set_overrides(dataset.parse_overrides(field_map))
+        try:
+            return ingest.ingest(
+                _paths(paths), catalogue, prune=prune, hidden=hidden, strict=strict,
+                wait=wait, jobs=jobs,
+                max_size=ingest.DEFAULT_MAX_SIZE if max_size is None else max_size,
+                progress=progress, index_sync=index_sync(catalogue),
+                selection=Selection(tuple(include), tuple(exclude), no_ignore),
+            )
+        finally:
+            dataset.set_overrides(before)
+
+    def dry_run(self, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *,
+                field_map: Sequence[str] = (), max_size: int | None = None,
+                ) -> Iterator[FilePlan]:
+        """What :meth:`ingest` would make of each file under ``paths`` (its kind, a
+        dataset's mapping, unmapped keys and sample records), reading only; the catalogue
+        is not opened. Raises UsageError for a bad ``field_map``."""
+        from newsidx.formats import dataset, dryrun
+        from newsidx.parse import DEFAULT_MAX_SIZE
+
+        parsed = dataset.parse_overrides(field_map)
+        before = dataset.overrides()
+        dataset.set_overrides(parsed)
+        try:
+            yield from dryrun.plan(_paths(paths),
+                                   DEFAULT_MAX_SIZE if max_size is None else max_size)
+        finally:
+            dataset.set_overrides(before)
 
     def ingest_jsonl(self, files: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
                      *, wait: bool = False) -> JsonlResult:

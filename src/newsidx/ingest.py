@@ -39,7 +39,7 @@ from newsidx.selection import NOT_ARTICLE, Selection
 from newsidx.store import Catalogue, CatalogueWriter, FileState, Row, dump_line
 from newsidx.store.bookkeeping import Bookkeeping, Survey
 from newsidx.walk import walk
-from newsidx.workers import init_worker, worker_count
+from newsidx.workers import worker_count
 
 DEFAULT_MAX_SIZE = 10 * 1024 * 1024
 DEFAULT_BATCH_SIZE = 20_000
@@ -364,7 +364,10 @@ class _Parser:
         # a forked one also closes its copy of the writer lock.
         parent = None if method == "forkserver" else os.getpid()
         lock_fd = self.lock_fd if method == "fork" else None
-        return {"mp_context": ctx, "initializer": init_worker, "initargs": (parent, lock_fd)}
+        from newsidx.formats import dataset, work  # --map overrides reach the workers
+
+        return {"mp_context": ctx, "initializer": work.init_worker,
+                "initargs": (parent, lock_fd, dataset.overrides())}
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
@@ -688,6 +691,9 @@ def _survey(tops: list[str], hidden: bool, selection: Selection, book: Bookkeepi
     a run over a million unchanged files holds neither their paths nor their states."""
 
     not_articles: set[str] = set()
+    from newsidx.formats.dataset import overrides
+
+    remap = bool(overrides())  # --map: datasets read again (an impossible mtime), others hashed
 
     def walked() -> Iterator[tuple[str, int, int]]:
         for entry in walk(tops, hidden=hidden, exclude=(exclude,), select=selection.for_root):
@@ -699,7 +705,7 @@ def _survey(tops: list[str], hidden: bool, selection: Selection, book: Bookkeepi
             report.files_seen += 1
             if report.files_seen % 1000 == 0:
                 emit(ProgressEvent("walk", report.files_seen, 0))
-            yield entry.path, entry.size, entry.mtime_ns
+            yield entry.path, entry.size, -1 if remap else entry.mtime_ns
 
     survey = book.survey(walked())
     emit(ProgressEvent("walk", report.files_seen, report.files_seen))

@@ -156,6 +156,13 @@ def _no_empty_paths(ctx: click.Context, param: click.Parameter,
 @click.option("--from-jsonl", "jsonl", type=click.Path(dir_okay=False), callback=_no_empty_paths,
               multiple=True, help="Also read back a `newsidx export --format jsonl` file "
               "(a PATH that is one is recognised without it).")
+@click.option("--map", "field_map", multiple=True, metavar="FIELD=KEY.PATH",
+              help="Read a dataset's FIELD (title, url, published, provider, domain, "
+              "excerpt, body, topics, author, language, image) from KEY.PATH (dotted) "
+              "instead of the guess; FIELD= maps nothing (repeatable).")
+@click.option("--dry-run", is_flag=True,
+              help="Write nothing: print what each file is detected as, the dataset "
+              "mapping, the unmapped keys and three sample records.")
 @format_option(("text", "json"), "text")
 def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
                max_size: str, **options: Any) -> None:
@@ -175,6 +182,11 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
         limit = size_bytes(max_size)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--max-size") from None
+    if options.pop("dry_run"):
+        from newsidx.cli.plan import write_plans
+
+        plans = _archive().dry_run(paths, field_map=options["field_map"], max_size=limit)
+        _exit(ExitCode.FAILURES if write_plans(plans, _out(), fmt=fmt) else ExitCode.OK)
     from newsidx.formats import split_exports
 
     exports, paths = split_exports(paths)

@@ -2,8 +2,9 @@
 
 :func:`sniff_file` is the one place that decides whether a file is a **dataset** (a
 JSON array of objects, or JSON Lines, optionally gzip-compressed), **newsidx's own
-export** (JSON Lines of records with ``id``, ``kind`` and ``sources``), or neither: then
-it is one article file for :mod:`newsidx.parse` (front matter, a JSON object, text).
+export** (JSON Lines of records with ``id``, ``kind`` and ``sources``), a **feed** (an
+XML document whose root is ``<rss>``, ``<feed>`` or ``<rdf:RDF>``), or neither: then it is
+one article file for :mod:`newsidx.parse` (front matter, a JSON object, text).
 :func:`split_exports` picks out the export files named on the command line.
 Only the first bytes are read (more only while the first line of a ``{`` file is
 incomplete, up to the parser's line limit).
@@ -13,16 +14,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["jsonl", "array", "export"]
+Kind = Literal["jsonl", "array", "export", "feed"]
 
 _HEAD = 64 * 1024
 _GZIP = b"\x1f\x8b"
 _SPACE = b" \t\r\n"
+# the XML prolog, comments, processing instructions and a DOCTYPE, then the root element
+_FEED_ROOT = re.compile(
+    rb"(?:\s|<\?[^>]{0,2000}\?>|<!--.{0,20000}?-->|<!DOCTYPE[^\[>]{0,2000}"
+    rb"(?:\[.{0,60000}?\])?\s*>)*<(?:rss|feed|rdf:RDF)[\s>]", re.S | re.I)
 
 
 def sniff_file(path: str | os.PathLike[str], limit: int = 1024 * 1024) -> tuple[Kind, bool] | None:
@@ -63,6 +69,8 @@ def _open_first_line(head: bytes) -> bool:
 
 def sniff(head: bytes) -> Kind | None:
     """The kind of a file that starts with ``head`` (its first bytes), or None."""
+    if head[:1] == b"<" or head.lstrip(b"\xef\xbb\xbf" + _SPACE)[:1] == b"<":
+        return "feed" if _FEED_ROOT.match(head.lstrip(b"\xef\xbb\xbf")) else None
     if head[:1] not in (b"[", b"{", b"\xef") and head.lstrip(_SPACE)[:1] not in (b"[", b"{"):
         return None
     if head.startswith(b"\xef\xbb\xbf"):

@@ -15,7 +15,7 @@ import codecs
 import gzip
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import IO, Any
@@ -113,6 +113,91 @@ def _kind_of(value: Any) -> str:
 # -- mapping ------------------------------------------------------------------------
 
 
+# ``--map FIELD=KEY.PATH`` overrides for this process (a worker gets the parent's through
+# :func:`newsidx.formats.work.init_worker`): field -> path, or None to map nothing
+_OVERRIDES: dict[str, tuple[str, ...] | None] = {}
+_MAPPED = "\x00mapped:"  # the key an override's value is put under in a working copy
+
+
+def parse_overrides(specs: Iterable[str]) -> dict[str, tuple[str, ...] | None]:
+    """``["title=meta.headline", "image="]`` as overrides; UsageError naming a bad one."""
+    from newsidx.errors import UsageError
+
+    out: dict[str, tuple[str, ...] | None] = {}
+    for spec in specs:
+        name, eq, path = spec.partition("=")
+        name = name.strip().lower()
+        if not eq or name not in GUESSES:
+            raise UsageError(f"--map {spec!r}: expected FIELD=KEY.PATH with FIELD one of "
+                             f"{', '.join(GUESSES)}")
+        parts = tuple(p for p in path.strip().split(".")) if path.strip() else None
+        if parts is not None and not all(parts):
+            raise UsageError(f"--map {spec!r}: an empty key in the path {path!r}")
+        out[name] = parts
+    return out
+
+
+def set_overrides(overrides: Mapping[str, tuple[str, ...] | None]) -> None:
+    _OVERRIDES.clear()
+    _OVERRIDES.update(overrides)
+
+
+def overrides() -> dict[str, tuple[str, ...] | None]:
+    return dict(_OVERRIDES)
+
+
+def _take(item: Mapping[str, Any], path: tuple[str, ...]) -> tuple[Any, dict[str, Any]]:
+    """The value at the dotted ``path`` (keys matched exactly, else case-insensitively)
+    and a copy of ``item`` without it (containers emptied by that are dropped); the
+    value is None when the path leads nowhere."""
+    def key_in(mapping: Mapping[str, Any], key: str) -> str | None:
+        if key in mapping:
+            return key
+        low = key.lower()
+        return next((k for k in mapping if isinstance(k, str) and k.lower() == low), None)
+
+    key = key_in(item, path[0])
+    if key is None:
+        return None, dict(item)
+    rest = dict(item)
+    if len(path) == 1:
+        return rest.pop(key), rest
+    inner = item[key]
+    if not isinstance(inner, dict):
+        return None, rest
+    value, remaining = _take(inner, path[1:])
+    if remaining:
+        rest[key] = remaining
+    else:
+        rest.pop(key)
+    return value, rest
+
+
+def apply_overrides(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The item as mapped (override values under placeholder keys) and its mapping:
+    the guesses, with each ``--map`` field replaced (or removed, for ``FIELD=``)."""
+    if not _OVERRIDES:
+        return item, guess_mapping(item)
+    work = dict(item)
+    chosen: dict[str, str] = {}
+    for name, path in _OVERRIDES.items():
+        if path is None:
+            continue
+        value, work = _take(work, path)
+        if value not in (None, "", [], {}):
+            work[_MAPPED + name] = value
+            chosen[name] = _MAPPED + name
+    mapping = {name: key for name, key in guess_mapping(work).items()
+               if name not in _OVERRIDES and key not in chosen.values()}
+    mapping.update(chosen)
+    return work, mapping
+
+
+def _plain(key: str) -> str:
+    """An item key as kept in ``extra``: an override's placeholder by its field name."""
+    return key.removeprefix(_MAPPED)
+
+
 def guess_mapping(item: Mapping[str, Any]) -> dict[str, str]:
     """Field -> the item key it is read from, for the keys this item has."""
     best: dict[str, tuple[int, str]] = {}
@@ -127,10 +212,11 @@ def guess_mapping(item: Mapping[str, Any]) -> dict[str, str]:
 
 def item_record(item: dict[str, Any], path: str, where: Mapping[str, int]) -> Article | None:
     """One item as an article, or None when it has neither a title nor a URL."""
-    mapping = guess_mapping(item)
+    item, mapping = apply_overrides(item)
     if "title" not in mapping and "url" not in mapping:
         return None
     header = {k: v for k, v in item.items() if k not in mapping.values()}
+    competing = _competing(header) if _OVERRIDES else {}
     for name in ("title", "url", "published", "excerpt", "topics", "author", "language"):
         if name in mapping:
             header[name] = item[mapping[name]]
@@ -146,7 +232,7 @@ def item_record(item: dict[str, Any], path: str, where: Mapping[str, int]) -> Ar
     if "image" in mapping and isinstance(item[mapping["image"]], str):
         header["images"] = [item[mapping["image"]]]
     elif "image" in mapping:
-        header[mapping["image"]] = item[mapping["image"]]
+        header[_plain(mapping["image"])] = item[mapping["image"]]
     provider = _provider(item, mapping, header)
     if provider:
         header["provider"] = provider
@@ -157,11 +243,36 @@ def item_record(item: dict[str, Any], path: str, where: Mapping[str, int]) -> Ar
     from newsidx.parse import parse_mapping
 
     record = parse_mapping(header, path)
+    if competing:  # kept in extra, its strings cleaned as every record's are
+        from newsidx.model import from_json, to_json
+
+        record = from_json({**to_json(record), "extra": {**record.extra, **competing}})
     if record.published == _EPOCH:
         record = replace(record, published=None, published_offset=None, warnings=(
             *record.warnings,
             f"date {record.published_raw!r} is the epoch placeholder: left undated"))
     return record
+
+
+# the front-matter keys parse_mapping reads for each field (see docs/format.md)
+_FRONT_MATTER = {
+    "title": ("title",), "url": ("webUrl", "url", "link", "originalUrl"),
+    "published": ("publishedDateTime", "publishedAt", "published", "pubDate", "date"),
+    "excerpt": ("excerpt", "description", "summary"), "body": ("body", "content", "text"),
+    "topics": ("topics", "tags", "categories"), "provider": ("provider", "source", "publisher"),
+}
+
+
+def _competing(header: dict[str, Any]) -> dict[str, Any]:
+    """Under ``--map``, the item keys that parse_mapping would prefer to a mapped field's
+    value (``publishedAt`` over ``published``), taken out of ``header``, to keep in
+    ``extra``: the user's mapping decides, and ``FIELD=`` leaves the field empty."""
+    out: dict[str, Any] = {}
+    for name in _OVERRIDES:
+        for key in _FRONT_MATTER.get(name, ()):
+            if key in header:
+                out[key] = header.pop(key)
+    return out
 
 
 def _provider(item: Mapping[str, Any], mapping: Mapping[str, str],
@@ -177,7 +288,7 @@ def _provider(item: Mapping[str, Any], mapping: Mapping[str, str],
             if set(value) <= {"name", "domain"}:
                 header.pop(key, None)
             else:
-                header[key] = value  # its other keys (NewsAPI's source.id) stay in extra
+                header[_plain(key)] = value  # its other keys (NewsAPI's source.id) stay in extra
         elif _text(value):
             name = _text(value)
             header.pop(key, None)
