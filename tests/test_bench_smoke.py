@@ -63,6 +63,7 @@ def _records(archive: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in lines]
 
 
+@pytest.mark.slow
 def test_same_seed_gives_same_bytes_whatever_the_workers(out_dir: Path, shared: Path) -> None:
     one = _tree(_generate(out_dir, shared, jobs=1) / "files")
     two = _tree(_generate(out_dir, shared, jobs=2) / "files")
@@ -260,6 +261,7 @@ def test_corpus_queries_follow_the_rules(tmp_path: Path) -> None:
     assert json.loads(parsed.stdout)["articles"] == 5
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_ruby_lang_news_queries_have_a_date_filter(shared: Path) -> None:
     root = shared / "corpora" / "ruby-lang-news"

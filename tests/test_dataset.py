@@ -252,6 +252,7 @@ def test_newsapi_epoch_placeholder_is_undated_with_a_warning(shared: Path) -> No
                for w in result.warnings)
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_newsapi_file_over_the_per_file_limit_is_ingested(shared: Path, tmp_path: Path) -> None:
     path = shared / "feeds" / "newsapi-2023" / "nl.jsonl"

@@ -41,6 +41,7 @@ def test_every_command_shows_examples() -> None:
         assert sum(1 for e in examples if re.search(rf"\bnewsidx {name}\b", e)) >= 1, name
 
 
+@pytest.mark.slow
 def test_every_example_works_on_the_seeds(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
