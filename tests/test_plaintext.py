@@ -93,3 +93,9 @@ def test_snippets_on_the_shared_corpora_hold_no_markup(shared: Path, tmp_path: P
     assert len(snippets) >= 300
     marked = [s for s in snippets if MARKUP.search(s)]
     assert len(marked) / len(snippets) <= 0.01, [MARKUP.search(s) for s in marked[:8]]
+
+
+def test_markdown_at_the_edges_of_the_text() -> None:
+    text = body_text("```\ncode here\n```\n## Title ##\n[![logo](/l.png)](https://a.org)\n"
+                     "\n* * *\n\n- last")
+    assert text.split("\n") == ["code here", "", "Title", "logo", "", "last"]

@@ -14,7 +14,9 @@ ingest's parse workers call this when they build index documents.
 from __future__ import annotations
 
 import html
+import operator
 import re
+from collections.abc import Callable
 
 _SHORTCODE = re.compile(r"\{\{[<%].{0,2000}?[%>]\}\}|\{%.{0,2000}?%\}|\{\{.{0,2000}?\}\}",
                         re.S)
@@ -23,7 +25,8 @@ _MDX_LINE = re.compile(
     r"|export\s+(?:const|default|function|let)\b.*);?[ \t]*$",
     re.M,
 )
-_JSX_EXPR = re.compile(r"\{/\*.{0,2000}?\*/\}|=\{[^{}\n]{0,500}\}", re.S)
+_JSX_COMMENT = re.compile(r"\{/\*.{0,2000}?\*/\}", re.S)
+_JSX_ATTRIBUTE = re.compile(r"=\{[^{}\n]{0,500}\}")
 _JSX_SELF_CLOSING = re.compile(r"<[A-Z][\w.]*(?:\s[^<>]{0,2000})?/>")
 _DROP_ELEMENTS = re.compile(r"<(script|style|svg|template)\b.{0,100000}?</\1\s*>|<!--.*?-->",
                             re.S | re.I)
@@ -32,7 +35,7 @@ _BLOCK_TAG = re.compile(
     r"|figcaption|header|footer|dd|dt)\b[^>]*>", re.I)
 _TAG = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]{0,5000})?/?>|<![A-Za-z][^<>]{0,5000}>")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
-_SPACES = re.compile(r"[ \t]{2,}|\t")
+_SPACES = re.compile(r"   *")  # after tabs became spaces
 
 
 def _strip_html(text: str) -> str:
@@ -47,30 +50,42 @@ def inline_text(text: str) -> str:
     if not any(c in text for c in _STARTS):
         return text
     out = body_text(text)
-    return _SPACES.sub(" ", out.replace("\n", " ")).strip() or text.strip()
+    return _SPACES.sub(" ", out.replace("\n", " ").replace("\t", " ")).strip() or text.strip()
 
 
-_FENCE = re.compile(r"^[ \t]{0,3}(?:`{3,}|~{3,})[^\n]*$", re.M)
+# Every pattern starts with a literal or a character class, so that the regular-expression
+# engine scans for it in C: line rules match from the newline before the line (the text is
+# given one up front), never from ``^``, which is tried at every position.
+_FENCE = re.compile(r"\n[ \t]{0,3}(?:`{3,}|~{3,})[^\n]*")
 _BULLETS = ("\n- ", "\n* ", "\n+ ", "\n ", "\n\t")  # a line-start marker, or indentation
-_MD_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = tuple(
-    (guards, re.compile(pattern, re.M), repl) for guards, pattern, repl in (
-        (("]:",), r"^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S+.*$", ""),  # reference definitions
-        (("](",), r"!?\[((?:[^\[\]\n]|\[[^\[\]\n]*\])*)\]\((?:[^()\n]|\([^()\n]*\))*\)", r"\1"),
-        (("][",), r"!?\[([^\]\n]+)\]\[[^\]\n]*\]", r"\1"),  # reference links
-        (("<",), r"<(?:URL:)?((?:https?|mailto|ftp):[^<>\s]+)>", r"\1"),  # autolinks: the address
-        (("#",), r"^[ \t]{0,3}#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", r"\1"),  # headings
-        (("==", "--", "**", "__"), r"^[ \t]*(?:=+|(?:[-*_][ \t]*){3,})[ \t]*$", ""),  # rules
-        ((">",), r"^[ \t]*(?:>[ \t]?)+", ""),  # block quotes
-        (_BULLETS, r"^([ \t]*)[-*+][ \t]+(?:\[[ xX]\][ \t]+)?", r"\1"),  # bullets
-        (("|",), r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|)+(?:[ \t]*:?-{3,}:?[ \t]*)?\|?[ \t]*$",
-         ""),
-        (("`",), r"`+([^`\n]+?)`+", r"\1"),  # inline code
-        (("**", "__"), r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", r"\2"),  # strong
-        (("*",), r"(?<![\w*])\*(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![\w*])", r"\1"),  # emphasis
-        (("_",), r"(?<![\w_])_(?=[^\s_])([^_\n]+?)(?<=\S)_(?![\w_])", r"\1"),
-        (("~~",), r"~~(?=\S)(.+?)(?<=\S)~~", r"\1"),  # strikethrough
-        (("\\",), r"\\([!-/:-@\[-`{-~])", r"\1"),  # backslash escapes
-        (("|",), r"[ \t]*\|[ \t]*", " "),  # table cells
+_Repl = str | Callable[["re.Match[str]"], str]
+_GROUP1: _Repl = operator.itemgetter(1)  # in C: a template such as r"\1" costs a Python call
+# a link's text (one level of brackets inside) and its target (one level of parentheses)
+_LINK = r"\[((?:[^\[\]\n]++|\[[^\[\]\n]*+\])*+)\]\((?:[^()\n]++|\([^()\n]*+\))*+\)"
+_MD_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], _Repl], ...] = tuple(
+    (guards, re.compile(pattern), repl) for guards, pattern, repl in (
+        (("]:",), r"\n[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S[^\n]*", "\n"),  # reference definitions
+        # images before links, so that an image inside a link goes too
+        ((), "!" + _LINK, _GROUP1),
+        (("](",), _LINK, _GROUP1),
+        ((), r"!\[([^\]\n]+)\]\[[^\]\n]*\]", _GROUP1),  # reference images
+        (("][",), r"\[([^\]\n]+)\]\[[^\]\n]*\]", _GROUP1),  # reference links
+        (("<",), r"<(?:URL:)?((?:https?|mailto|ftp):[^<>\s]+)>", _GROUP1),  # autolinks
+        (("#",), r"\n[ \t]{0,3}+#{1,6}+[ \t]++([^\n]*?)(?:[ \t]++#++)?[ \t]*+(?=\n|\Z)",
+         lambda m: "\n" + m[1]),  # headings
+        ((), r"\n[ \t]*+(?:=+|(?:[-*_][ \t]*+){3,})(?=\n|\Z)", "\n"),  # rules
+        ((">",), r"\n[ \t]*+(?:>[ \t]?)+", "\n"),  # block quotes
+        ((), r"(\n[ \t]*+)[-*+][ \t]+(?:\[[ xX]\][ \t]+)?", _GROUP1),  # bullets
+        (("---",), r"\n[ \t]*+\|?(?:[ \t]*+:?-{3,}:?[ \t]*+\|)+(?:[ \t]*+:?-{3,}:?[ \t]*+)?"
+         r"\|?[ \t]*(?=\n|\Z)", "\n"),  # table rules
+        (("`",), r"`(?:`*)([^`\n]+?)`+", _GROUP1),  # inline code
+        ((), r"\*\*(?=\S)(.+?)(?<=\S)\*\*", _GROUP1),  # strong
+        ((), r"__(?=\S)(.+?)(?<=\S)__", _GROUP1),
+        (("*",), r"\*(?<![\w*]\*)(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![\w*])", _GROUP1),  # emphasis
+        (("_",), r"_(?<![\w_]_)(?=[^\s_])([^_\n]+?)(?<=\S)_(?![\w_])", _GROUP1),
+        ((), r"~~(?=\S)(.+?)(?<=\S)~~", _GROUP1),  # strikethrough
+        (("\\",), r"\\([!-/:-@\[-`{-~])", _GROUP1),  # backslash escapes
+        (("|",), r"\|[ \t]*", " "),  # table cells; the spaces before go with the others
     )
 )
 _STARTS = "<&[]{}*_`#|\\>~="
@@ -81,17 +96,17 @@ def _markdown(text: str) -> str:
     of headings, quotes, lists, tables and emphasis removed, links and images by their
     text. A full CommonMark parser (markdown-it-py) gave the same words at 13 times the
     cost of parsing the file, which would have slowed ingest threefold."""
-    parts = _FENCE.split(text)
+    parts = _FENCE.split("\n" + text) if "``" in text or "~~~" in text else ["\n" + text]
     out = []
     for i, part in enumerate(parts):
         if i % 2 == 0:
             for guards, pattern, repl in _MD_RULES:
-                if any(g in part for g in guards):
+                if not guards or any(g in part for g in guards):
                     part = pattern.sub(repl, part)
             if "<" in part or "&" in part:
                 part = _strip_html(part)
         out.append(part)
-    return "".join(out)
+    return "\n".join(out)[1:]  # each fence took its line's newline; the first is ours
 
 
 def body_text(body: str) -> str:
@@ -101,12 +116,15 @@ def body_text(body: str) -> str:
     text = body
     if "{" in text:
         text = _SHORTCODE.sub("", text)
-        text = _JSX_EXPR.sub("", text)
+        text = _JSX_COMMENT.sub("", text) if "{/*" in text else text
+        text = _JSX_ATTRIBUTE.sub("", text) if "={" in text else text
     if "import" in text or "export" in text:
         text = _MDX_LINE.sub("", text)
     if "<" in text:
         text = _JSX_SELF_CLOSING.sub("", text)
-    text = _markdown(("\n" + text) if text[:2] in ("- ", "* ", "+ ") else text)
-    if "  " in text or "\t" in text:
+    text = _markdown(text)
+    if "\t" in text:
+        text = text.replace("\t", " ")
+    if "  " in text:
         text = _SPACES.sub(" ", text)
     return _BLANK_LINES.sub("\n\n", text).strip()
