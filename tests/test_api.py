@@ -294,7 +294,8 @@ def test_facets(archive: Archive) -> None:
     assert sum(c.count for c in providers) == 12  # the plain-text article has no provider
     assert [c.key for c in archive.facets("provider", sort="name")] == sorted(
         c.key for c in providers)
-    assert archive.facets("topic") == (Count("AI", 2),)
+    # two seeds list topics AI; their single-string category (news) is a topic too
+    assert archive.facets("topic") == (Count("AI", 2), Count("news", 2))
     assert archive.facets("provider", "MiniMax") == (
         Count("benzinga.com", 1), Count("businesstimes.com.sg", 1))
 
@@ -323,7 +324,7 @@ def test_stats(archive: Archive) -> None:
     assert isinstance(stats, Stats)
     assert (stats.records, stats.articles, stats.related, stats.undated, stats.sources) == (
         13, 3, 10, 1, 3)
-    assert (stats.providers, stats.topics) == (11, 1)
+    assert (stats.providers, stats.topics) == (11, 2)  # AI, and category: news
     assert (stats.first_date, stats.last_date) == ("2023-10-17", "2024-03-05")
     assert stats.catalogue_bytes > 0 and stats.index_bytes > 0 and stats.generation == 1
 
@@ -363,7 +364,8 @@ def test_a_stale_index_is_rebuilt_once_with_a_note(fresh: tuple[Archive, list[st
     assert notes == ["the search index is missing or out of date; rebuilding it"]
     assert archive.count("quokka") == 1 and len(notes) == 1
     shutil.rmtree(archive.root / "index")
-    assert archive.facets("topic") == (Count("AI", 2),)
+    # two seeds list topics AI; their single-string category (news) is a topic too
+    assert archive.facets("topic") == (Count("AI", 2), Count("news", 2))
     assert len(notes) == 2
 
 

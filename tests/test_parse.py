@@ -56,7 +56,7 @@ def test_seed_002_field_by_field(seeds: Path) -> None:
     assert article.published == datetime(2024, 3, 5, 9, 10, tzinfo=UTC)
     assert article.published_raw == "2024-03-05T09:10:00Z"
     assert article.published_offset == "+00:00" and not article.published_zoneless
-    assert article.topics == ("AI",)
+    assert article.topics == ("AI", "news")  # category: news is a topic too
     assert article.web_url == web and article.original_url == web
     assert article.url == canonical_url(web)
     assert article.id == make_id(url=web)
@@ -86,7 +86,7 @@ def test_seed_004_nine_related(seeds: Path) -> None:
     article, *related = result.records
     assert article.provider == Provider("infotechlead", "infotechlead.com")
     assert article.published == datetime(2023, 10, 17, 16, 45, tzinfo=UTC)
-    assert article.quality == 13 and article.topics == ("AI",)
+    assert article.quality == 13 and article.topics == ("AI", "news")
     assert len(related) == 9 and len(article.related) == 9
     assert [r.id for r in article.related] == [r.id for r in related]
     assert len({r.id for r in related}) == 9
@@ -178,10 +178,14 @@ def test_date_keys_and_jekyll_fallback() -> None:
     assert any("unreadable date 'soon'" in w for w in both.warnings)
 
 
-def test_topics_forms_and_tags_fallback() -> None:
+def test_topics_forms_and_every_key() -> None:
     assert parse("---\ntopics: AI\n---\n").records[0].topics == ("AI",)
     article = parse("---\ntags: [a, b, a, '']\ncategories: [c]\n---\n").records[0]
-    assert article.topics == ("a", "b") and article.extra == {"categories": ["c"]}
+    assert article.topics == ("c", "a", "b") and article.extra == {}
+    every = parse("---\ncategory: Release\ntags: ruby, Releases ,release\nkeywords: [Ruby 3]\n"
+                  "section: news\ncategories: [Announcements]\n---\n").records[0]
+    assert every.topics == ("Announcements", "Release", "ruby", "Releases", "Ruby 3", "news")
+    assert every.category == "Release" and every.extra == {}
     odd = parse("---\ntopics: [x, {a: 1}, ~]\n---\n")
     assert odd.records[0].topics == ("x",)
     assert odd.records[0].extra == {"topics": ["x", {"a": 1}, None]}
@@ -285,3 +289,11 @@ def test_corpora_all_parse(shared: Path, capsys: pytest.CaptureFixture[str]) -> 
     with capsys.disabled():
         print(f"\ncorpora: {len(bbc)} bbc and {len(ruby)} ruby-lang posts parsed; all "
               f"ruby-lang posts dated, {from_name} of them from the file name")
+
+
+def test_toml_taxonomies_are_topics() -> None:
+    zola = parse_bytes(b'+++\ntitle = "Rust 1.88"\n[taxonomies]\ntags = ["Rust", "release"]\n'
+                       b'authors = "The Team"\n[extra]\nx = 1\n+++\nBody.\n', "p.md")
+    article = zola.records[0]
+    assert article.topics == ("Rust", "release", "The Team")
+    assert "taxonomies" not in article.extra

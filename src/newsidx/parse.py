@@ -404,7 +404,6 @@ _DATE_KEYS = ("publishedDateTime", "publishedAt", "published", "pubDate", "date"
 _URL_KEYS = (("webUrl", "web_url"), ("originalUrl", "original_url"),
              ("ampWebUrl", "amp_url"), ("cdnAmpWebUrl", "cdn_amp_url"))
 _EXCERPT_KEYS = ("excerpt", "description", "summary")
-_TOPIC_KEYS = ("topics", "tags", "categories")
 _PROVIDER_KEYS = ("provider", "source", "publisher")
 _BODY_KEYS = ("body", "content", "text")
 _HEADING = re.compile(r"^#{1,6}[ \t]", re.M)
@@ -687,29 +686,38 @@ def _provider(ctx: _Context, rest: dict[Any, Any], args: dict[str, Any],
 
 def _topics(ctx: _Context, rest: dict[Any, Any], args: dict[str, Any],
             extra: dict[str, JSONValue], prefix: str, warnings: list[str]) -> None:
-    for key in _TOPIC_KEYS:
-        value = rest.get(key)
-        if value is None:
-            continue
-        del rest[key]
-        items = value if isinstance(value, (list, tuple)) else [value]
-        topics: list[str] = []
-        dropped: list[Any] = []
-        for item in items:
-            text = _scalar_text(item) if item is not None else None
-            if text is None:
-                if item is not None:
-                    dropped.append(item)
-                continue
-            text = text.strip()
-            if text and text not in topics:
-                topics.append(text)
+    """Topics from every key sites use (:mod:`newsidx.topics`); ``category`` stays a field."""
+    from newsidx import topics as t
+
+    groups: list[list[str]] = []
+
+    def take(key: str, value: Any, keep: dict[str, JSONValue]) -> None:
+        found, dropped = t.values(value, _scalar_text)
+        groups.append(found)
         if dropped:
             warnings.append(f"{prefix}{key}: {len(dropped)} value(s) that are not text kept in "
                             f"extra")
-            extra[key] = ctx.jsonable(value)
-        args["topics"] = tuple(topics)
-        return
+            keep[key] = ctx.jsonable(value)
+
+    for key in t.TOPIC_KEYS:
+        if key == "category" and "category" in args:
+            groups.append([args["category"]])
+            continue
+        value = rest.pop(key, None)
+        if value is not None:
+            take(key, value, extra)
+    table = rest.get(t.TAXONOMIES)
+    names = t.taxonomy_keys(table)
+    if names and isinstance(table, dict):
+        kept: dict[str, JSONValue] = {}
+        for name in names:
+            take(name, table[name], kept)
+        others = {k: v for k, v in table.items() if k not in names}
+        del rest[t.TAXONOMIES]
+        if others or kept:
+            extra[t.TAXONOMIES] = ctx.jsonable({**others, **kept})
+    if groups:
+        args["topics"] = t.union(groups)
 
 
 def _images(ctx: _Context, value: Any, extra: dict[str, JSONValue], prefix: str,
