@@ -205,8 +205,11 @@ def test_bars_scale_to_the_largest_count() -> None:
 
 def test_timeline_text_lines() -> None:
     out = io.StringIO()
-    write_timeline([("2024-01", 2), ("2024-02", 4)], out, fmt="text", width=4)
-    assert out.getvalue() == "2024-01\t2\t██\n2024-02\t4\t████\n"
+    write_timeline([("2024-01", 2), ("2024-02", 4)], out, fmt="table", width=4, tty=True)
+    assert out.getvalue() == "2024-01  2  ██\n2024-02  4  ████\n"
+    piped = io.StringIO()
+    write_timeline([("2024-01", 2), ("2024-02", 0)], piped, fmt="table", width=4)
+    assert piped.getvalue() == "2024-01\t2\n2024-02\t0\n"
 
 
 def test_mapping_and_sizes() -> None:

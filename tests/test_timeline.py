@@ -46,3 +46,22 @@ def test_filled_days_are_consecutive_and_keep_every_count(days: list[date]) -> N
     assert keys[0] == days[0] and keys[-1] == days[-1]
     assert all(b - a == timedelta(days=1) for a, b in pairwise(keys))
     assert {k: n for k, n in filled if n} == dict(buckets)
+
+
+def test_a_placeholder_far_from_the_rest_is_an_outlier() -> None:
+    from newsidx.timeline import outliers
+
+    days = [("1970-01-01", 1), *((f"2024-03-{d:02d}", 5) for d in range(1, 21))]
+    assert outliers(days) == (1, 0)
+    assert outliers([*days[1:], ("2099-01-01", 1)]) == (0, 1)
+    assert outliers(days[1:]) == (0, 0)
+    # a busy far-off year is no outlier, nor is a short gap
+    assert outliers([("1970-01-01", 50), *days[1:]]) == (0, 0)
+    assert outliers([("2023-10-01", 1), *days[1:]]) == (0, 0)
+
+
+def test_runs_of_empty_periods_collapse() -> None:
+    from newsidx.timeline import collapse_empty
+
+    rows = collapse_empty([("a", 1), ("b", 0), ("c", 0), ("d", 2), ("e", 0), ("f", 3)])
+    assert rows == [("a", 1, 1), ("b–c", 0, 2), ("d", 2, 1), ("e", 0, 1), ("f", 3, 1)]

@@ -488,16 +488,26 @@ def bar(count: int, largest: int, width: int = 50) -> str:
 
 
 def write_timeline(
-    buckets: Sequence[tuple[str, int]], out: TextIO, *, fmt: str, width: int = 50
+    buckets: Sequence[tuple[str, int]], out: TextIO, *, fmt: str, width: int = 50,
+    tty: bool = False,
 ) -> int:
-    """A histogram: JSON/CSV rows, or ``BUCKET COUNT BAR`` lines of block characters."""
+    """A histogram: JSON/CSV rows; piped, plain ``BUCKET<TAB>COUNT`` lines, every period;
+    on a terminal, ``BUCKET COUNT BAR`` lines of block characters with each run of empty
+    periods shown as one ``first–last 0`` line."""
     if fmt in ("json", "csv"):
         return write_counts(buckets, out, fmt=fmt, name="bucket")
+    if not tty:
+        for key, n in buckets:
+            out.write(f"{_field(key)}\t{n}\n")
+        return len(buckets)
+    from newsidx.timeline import collapse_empty
+
+    rows = collapse_empty(buckets)
     largest = max((n for _, n in buckets), default=0)
-    label = max((len(key) for key, _ in buckets), default=0)
+    label = max((len(key) for key, _, _ in rows), default=0)
     digits = len(str(largest))
-    for key, n in buckets:
-        out.write(f"{key:<{label}}\t{n:>{digits}}\t{bar(n, largest, width)}".rstrip() + "\n")
+    for key, n, _ in rows:
+        out.write(f"{key:<{label}}  {n:>{digits}}  {bar(n, largest, width)}".rstrip() + "\n")
     return len(buckets)
 
 

@@ -73,3 +73,48 @@ def fill_gaps(buckets: Sequence[tuple[str, int]], by: str) -> list[tuple[str, in
         except (OverflowError, ValueError):
             break
     return [(k, counts.get(k, 0)) for k in keys]
+
+
+OUTLIER_GAP_DAYS = 730
+"""An end of the dates is an outlier only when two years or more from the rest."""
+
+
+def outliers(days: Sequence[tuple[str, int]]) -> tuple[int, int]:
+    """How many of the first and of the last non-empty ``(YYYY-MM-DD, count)`` days are
+    outliers: a few records (at most 1% of them, or one) at either end, separated from
+    the rest by a gap of over two years that is also longer than the rest's span, such as
+    a 1970-01-01 or 2099 placeholder date. A chart of them would be almost all empty."""
+    dated = [(date.fromisoformat(k), n) for k, n in days if n > 0]
+    total = sum(n for _, n in dated)
+    limit = max(1, total // 100)
+
+    def cut(seq: list[tuple[date, int]]) -> int:
+        best, held = 0, 0
+        for i in range(len(seq) - 1):
+            held += seq[i][1]
+            if held > limit:
+                break
+            gap = abs((seq[i + 1][0] - seq[i][0]).days)
+            span = abs((seq[-1][0] - seq[i + 1][0]).days)
+            if gap >= OUTLIER_GAP_DAYS and gap > span:
+                best = i + 1
+        return best
+
+    head = cut(dated)
+    tail = cut(list(reversed(dated[head:])))
+    return head, tail
+
+
+def collapse_empty(buckets: Sequence[tuple[str, int]]) -> list[tuple[str, int, int]]:
+    """``(key, count, run)`` rows where each run of two or more empty periods is one row
+    (``key`` its first period, ``run`` its length, later shown as ``first–last``)."""
+    rows: list[tuple[str, int, int]] = []
+    i = 0
+    while i < len(buckets):
+        key, n = buckets[i]
+        j = i
+        while n == 0 and j + 1 < len(buckets) and buckets[j + 1][1] == 0:
+            j += 1
+        rows.append((key if j == i else f"{key}–{buckets[j][0]}", n, j - i + 1))
+        i = j + 1
+    return rows

@@ -24,7 +24,6 @@ from newsidx.errors import ExitCode, NewsidxError
 from newsidx.options import (
     catalogue_option,
     catalogue_root,
-    format_option,
 )
 
 if TYPE_CHECKING:
@@ -32,6 +31,23 @@ if TYPE_CHECKING:
 
 ENVVAR = "NEWSIDX_CATALOGUE"
 _LIST_FORMATS = ("table", "json", "jsonl", "csv", "ids", "paths")
+
+
+class _HumanChoice(click.Choice):  # type: ignore[type-arg]
+    """``--format`` choices where ``text`` is taken as ``table``, the one name for the
+    human format across commands (``text`` is what older versions called it)."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        return super().convert("table" if value == "text" else value, param, ctx)
+
+
+def human_format_option(others: tuple[str, ...]) -> Callable[[Any], Any]:
+    """``--format table|OTHERS`` (``text`` accepted as ``table``), default ``table``."""
+    return click.option(
+        "--format", "fmt", type=_HumanChoice(("table", *others)), default="table",
+        show_default=True, help="Output format; 'table' is for people on a terminal and "
+        "plain text when piped ('text' is accepted too).")
 
 
 def fail(message: str, code: int = ExitCode.ERROR) -> NoReturn:
@@ -100,7 +116,7 @@ def _empty(archive: Archive) -> bool:
 
 @click.group(cls=NewsidxGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @catalogue_option(envvar=ENVVAR)
-@click.version_option(__version__, prog_name="newsidx")
+@click.version_option(__version__, "-V", "--version", prog_name="newsidx")
 def cli() -> None:
     """Index, search, list and count a folder of saved news articles.
 
@@ -163,7 +179,7 @@ def _no_empty_paths(ctx: click.Context, param: click.Parameter,
 @click.option("--dry-run", is_flag=True,
               help="Write nothing: print what each file is detected as, the dataset "
               "mapping, the unmapped keys and three sample records.")
-@format_option(("text", "json"), "text")
+@human_format_option(("json",))
 def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
                max_size: str, **options: Any) -> None:
     """Add or update the articles under PATHS (files or folders), incrementally.
@@ -220,7 +236,7 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
 
 
 @command("stats")
-@format_option(("text", "json"), "text")
+@human_format_option(("json",))
 def stats_cmd(fmt: str) -> None:
     """Totals: records, articles, related, providers, topics, dates, sizes on disk.
 
@@ -235,7 +251,7 @@ def stats_cmd(fmt: str) -> None:
     from newsidx.render import write_mapping
 
     stats = asdict(_archive().stats())
-    write_mapping(stats_mapping(stats, human=fmt == "text"), _out(), fmt=fmt)
+    write_mapping(stats_mapping(stats, human=fmt == "table"), _out(), fmt=fmt)
 
 
 @command("reindex")
@@ -255,7 +271,7 @@ def reindex_cmd(wait: bool) -> None:
 @click.option("--repair", is_flag=True,
               help="Rebuild the index, and the catalogue from its sources if it is damaged.")
 @click.option("--wait", is_flag=True, help="Wait for another ingest to finish instead of failing.")
-@format_option(("text", "json"), "text")
+@human_format_option(("json",))
 def check_cmd(repair: bool, wait: bool, fmt: str) -> None:
     """Check that the catalogue is intact and the index matches it; exit 1 if not.
 

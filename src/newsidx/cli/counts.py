@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from newsidx.cli import _archive, _empty, _exit, _is_tty, _out, command
+from newsidx.cli import _archive, _empty, _exit, _is_tty, _out, command, human_format_option
 from newsidx.cli.notes import note_query, note_undated, undated_matches
 from newsidx.cli.output import note
 from newsidx.cli.querycmd import QueryCommand, query_argument, query_text
@@ -178,10 +178,14 @@ def count_cmd(query: tuple[str, ...], by: str | None, limit: int | None, everyth
 @_limit_options
 @click.option("--by", type=click.Choice(["auto", *PERIODS]), default="auto",
               show_default=True, help="Bucket size; auto picks one from the span of dates.")
-@format_option(("text", "json", "csv"), "text")
+@click.option("--outliers", is_flag=True,
+              help="Also chart far-off dates, such as a 1970 placeholder (left out with a "
+              "note by default).")
+@human_format_option(("json", "csv"))
 def timeline_cmd(query: tuple[str, ...], by: str, limit: int | None, everything: bool,
-                 fmt: str, **kwargs: Any) -> None:
-    """Count matching records over time, as a bar chart or JSON/CSV.
+                 outliers: bool, fmt: str, **kwargs: Any) -> None:
+    """Count matching records over time: a bar chart on a terminal, BUCKET<TAB>COUNT
+    lines when piped, or JSON/CSV.
 
     \b
     Examples:
@@ -189,6 +193,7 @@ def timeline_cmd(query: tuple[str, ...], by: str, limit: int | None, everything:
       newsidx timeline --by month --format csv
     """
     from newsidx.cli.output import columns
+    from newsidx.cli.timelinecut import without_outliers
     from newsidx.render import write_timeline
 
     text, filters, archive = query_text(query), take_filters(kwargs), _archive()
@@ -196,11 +201,14 @@ def timeline_cmd(query: tuple[str, ...], by: str, limit: int | None, everything:
     timeline = archive.timeline(text, filters, by=by)
     if not timeline.buckets and _empty(archive):
         _exit(ExitCode.NO_MATCH)
+    if timeline.buckets and not outliers:
+        timeline = without_outliers(archive, text, filters, by, timeline)
     buckets = [(b.key, b.count) for b in timeline.buckets]
     if limit or everything:  # the most recent periods
         buckets = [tuple(b) for b in _shown(buckets, limit, everything, "json", "periods",
                                             latest=True)]
-    write_timeline(buckets, _out(), fmt=fmt, width=max(10, min(60, columns() - 30)))
+    write_timeline(buckets, _out(), fmt=fmt, width=max(10, min(60, columns() - 30)),
+                   tty=_is_tty(sys.stdout))
     if not buckets:
         note("no dated records match")
         note_undated(archive, text, filters)

@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from newsidx.cli import _archive, _exit, _is_tty, _out, command, fail
+from newsidx.cli import _archive, _exit, _is_tty, _out, command, fail, human_format_option
 from newsidx.cli.output import note
 from newsidx.errors import ExitCode, NotFoundError
-from newsidx.options import format_option
 
 if TYPE_CHECKING:
     from newsidx.api import Archive
@@ -53,7 +52,7 @@ def _found(archive: Archive, refs: list[str]) -> tuple[list[Article], int]:
 @click.option("--query", "query", metavar="QUERY", default=None,
               help="Highlight the words of this query (on a terminal).")
 @click.option("--no-pager", is_flag=True, help="Never page the output through $PAGER.")
-@format_option(("text", "json"), "text")
+@human_format_option(("json",))
 def show_cmd(refs: tuple[str, ...], query: str | None, no_pager: bool, fmt: str) -> None:
     """Show records by id, unique id prefix or URL (`-`: read ids from stdin), with their
     related records; exit 1 if one is not found.
@@ -77,7 +76,7 @@ def show_cmd(refs: tuple[str, ...], query: str | None, no_pager: bool, fmt: str)
     if fmt == "json" and len(wanted) > 1:
         _write_json_records(archive, records)
     else:
-        with paged(tty and fmt == "text" and not no_pager and bool(records)) as out:
+        with paged(tty and fmt == "table" and not no_pager and bool(records)) as out:
             for number, record in enumerate(records):
                 if number:
                     out.write("\n" + "\u2500" * 40 + "\n\n")
