@@ -31,10 +31,10 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
     seeds = Path(__file__).resolve().parent.parent / "seeds"
     first = newsidx("ingest", str(seeds), catalogue=catalogue)
     assert first.returncode == 0, first.stderr
-    assert "3 seen, 3 new" in first.stdout
+    assert "3 seen = 3 new" in first.stdout
     again = newsidx("ingest", str(seeds), catalogue=catalogue)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.startswith("nothing changed")
+    assert again.stdout.splitlines()[1].startswith("records: nothing changed")
     return catalogue
 
 

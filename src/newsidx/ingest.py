@@ -110,6 +110,7 @@ class IngestReport:
     records_updated: int = 0
     records_removed: int = 0
     records_total: int = 0
+    records_merged: int = 0  # records written from several files' copies, one kept
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generation_before: int = 0
     generation: int = 0
@@ -425,6 +426,7 @@ class _Batch:
         self.file_changes: dict[str, FileState | None] = {}
         self.produced: dict[str, tuple[str, ...]] = {}
         self.held = 0  # characters of shard lines and index text the batch holds
+        self.merged = 0  # written records that more than one file gave
 
     def set_file(
         self, path: str, state: FileState | None, records: Sequence[Prepared] | None
@@ -520,6 +522,9 @@ class _Batch:
             elif old.line != merged.row.line:
                 updated += 1
                 upserts.append(merged)
+            else:
+                continue
+            self.merged += len(paths) > 1
         return upserts, deletes, added, updated
 
     def _merge(self, rid: str, paths: list[str], old: _Stored | None) -> Prepared | None:
@@ -747,6 +752,7 @@ def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: i
     report.records_added += added
     report.records_updated += updated
     report.records_removed += len(deletes)
+    report.records_merged += batch.merged
     if index_sync is not None:
         index_sync(writer.catalogue, _drain(upserts), deletes, generation)
     emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))

@@ -88,19 +88,26 @@ def progress_bar(stream: TextIO) -> tuple[Callable[[ProgressEvent], None] | None
 
 
 def ingest_summary(report: IngestReport) -> dict[str, Any]:
-    """The counts a person (or ``--format json``) wants after an ingest."""
+    """The counts a person (or ``--format json``) wants after an ingest. Files add up:
+    ``files_seen`` = new + updated + unchanged + skipped + failed, each file counted once
+    (a dataset with some bad items is new or updated; ``items_failed`` counts those)."""
+    read = {*report.new, *report.updated}
+    failed_files = {p for p, _ in report.failed} - read
+    skipped = {p for p, _ in report.skipped}
     return {
-        "files_seen": report.files_seen,
+        "files_seen": len(read) + report.unchanged + len(skipped) + len(failed_files),
         "new": len(report.new),
         "updated": len(report.updated),
         "unchanged": report.unchanged,
-        "skipped": len(report.skipped),
-        "failed": len(report.failed),
+        "skipped": len(skipped),
+        "failed": len(failed_files),
+        "items_failed": sum(1 for p, _ in report.failed if p in read),
         "stale": len(report.stale),
         "pruned": len(report.pruned),
         "records_added": report.records_added,
         "records_updated": report.records_updated,
         "records_removed": report.records_removed,
+        "records_merged": report.records_merged,
         "records_total": report.records_total,
     }
 
@@ -143,16 +150,25 @@ def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
         }
         out.write(json_escape(json.dumps(data, ensure_ascii=False, indent=2)) + "\n")
         return
-    head = "nothing changed" if not report.changed else (
-        f"{s['records_added']} records added, {s['records_updated']} updated, "
-        f"{s['records_removed']} removed")
     why = ""
     if report.skipped:
         kinds = skipped_reasons(report, kinds=True)
         why = " (" + ", ".join(f"{n} {r}" for r, n in kinds.items()) + ")"
-    out.write(f"{head}; files: {s['files_seen']} seen, {s['new']} new, {s['updated']} updated, "
-              f"{s['unchanged']} unchanged, {s['skipped']} skipped{why}, {s['failed']} failed, "
-              f"{s['stale']} stale; {s['records_total']} records in the catalogue\n")
+    items = f", {s['items_failed']} bad items in read files" if s["items_failed"] else ""
+    out.write(f"files: {s['files_seen']} seen = {s['new']} new + {s['updated']} updated + "
+              f"{s['unchanged']} unchanged + {s['skipped']} skipped{why} + "
+              f"{s['failed']} failed{items}\n")
+    records = "nothing changed" if not report.changed else (
+        f"{s['records_added']} added, {s['records_updated']} updated, "
+        f"{s['records_removed']} removed")
+    merged = s["records_merged"]
+    if merged:
+        records += f" ({merged} of them merged from copies in several files)"
+    stale = s["stale"]
+    tail = (f"; {stale} stale file{'s' if stale != 1 else ''} kept (--prune drops "
+            "their records)") if stale else ""
+    pruned = f"; {s['pruned']} gone files pruned" if s["pruned"] else ""
+    out.write(f"records: {records}; {s['records_total']} in the catalogue{pruned}{tail}\n")
 
 
 def write_jsonl_result(result: JsonlResult, out: TextIO, *, fmt: str) -> None:
