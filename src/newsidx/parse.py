@@ -56,7 +56,7 @@ VALUE_BUDGET = 100_000
 MAX_MERGED_KEYS = 10_000
 _MIB = 1024 * 1024
 
-Format = Literal["yaml", "toml", "json", "text"]
+Format = Literal["yaml", "toml", "json", "text", "html"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -849,7 +849,8 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
     file that cannot become an article and ``SkippedFile`` for binary or empty files.
     """
     name = file_name if file_name is not None else PurePath(source).name
-    if len(data) > MAX_LINE:
+    page = _is_page(data)
+    if len(data) > MAX_LINE and not page:  # saved pages have minified lines
         _check_line_lengths(data, source)
     warnings: list[str] = []
     text = decode(data, source, warnings)
@@ -858,6 +859,11 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
         text = text.replace("\x00", "")
     if not text or text.isspace():
         raise SkippedFile(source, "empty file")
+    if page:
+        from .formats.page import read_page
+
+        article = read_page(text, source, warnings)
+        return ParseResult((article,), article.warnings, "html")
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     fmt, header, body, first = _split(text, source, warnings)
@@ -885,6 +891,15 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
     for record in related:
         all_warnings.extend(record.warnings)
     return ParseResult((article, *related), tuple(all_warnings), fmt)
+
+
+def _is_page(data: bytes) -> bool:
+    """A saved HTML page (:mod:`newsidx.formats.page`), told by its first bytes."""
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] != b"<":
+        return False
+    from .formats.page import is_page
+
+    return is_page(data)
 
 
 def parse_mapping(data: Mapping[str, Any], source: str) -> Article:
