@@ -212,7 +212,7 @@ def test_search_options(archive: Archive) -> None:
     (lambda a: a.search("x", limit=-1), "limit"),
     (lambda a: a.list(sort="relevance"), "unknown sort"),
     (lambda a: a.list(offset=-1), "offset"),
-    (lambda a: a.facets("kind"), "provider or topic"),
+    (lambda a: a.facets("kind"), "provider, topic, author, lang or folder"),
     (lambda a: a.facets("topic", sort="size"), "unknown sort"),
     (lambda a: a.timeline(by="hour"), "unknown period"),
 ])

@@ -51,7 +51,7 @@ def test_rss2_items_with_offsets_cdata_categories_and_content(tmp_path: Path) ->
     assert chips.web_url == "https://www.harbour-gazette.example/2024/05/fish-and-chips"
     assert chips.extra["guid"] == "hg-1001"
     assert chips.topics == ("Business", "Food")
-    assert chips.extra["author"] == "Maren Okafor"
+    assert chips.authors == ("Maren Okafor",) and "author" not in chips.extra
     assert chips.excerpt == "Vendors blame the cost of cod."
     assert chips.body == ("Vendors at the quay blame the cost of cod.\n\n"
                           "Prices went up €1 on Monday.")  # the script element dropped
@@ -76,7 +76,7 @@ def test_atom_published_else_updated_and_rdf(tmp_path: Path) -> None:
     assert dam.published_raw == "2024-03-01T08:45:00+05:30"  # published, not updated
     assert dam.published_offset == "+05:30"
     assert dam.body == "Levels are the highest since 2014, engineers said."
-    assert dam.extra["author"] == "Priya Nair" and dam.topics == ("Environment",)
+    assert dam.authors == ("Priya Nair",) and dam.topics == ("Environment",)
     market = got["Market opens on Sundays"]
     assert market.published_raw == "2024-02-28T17:20:00-03:00"  # only updated given
     assert market.published == datetime(2024, 2, 28, 20, 20, tzinfo=timezone.utc)

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 SEARCH_SORTS = ("relevance", "newest", "oldest")
 LIST_SORTS = ("newest", "oldest", "provider", "title")
-FacetField = Literal["provider", "topic"]
+FacetField = Literal["provider", "topic", "author", "lang", "folder"]
 CountSort = Literal["count", "name"]
 _Row = TypeVar("_Row")
 
@@ -309,10 +309,11 @@ class Archive:
 
     def facets(self, field: FacetField, query: str = "", filters: Filters | None = None, *,
                sort: CountSort = "count") -> tuple[Count, ...]:
-        """Matching records per provider key or per topic (topics differing only in case
-        count as one), most first or by name."""
-        if field not in ("provider", "topic"):
-            raise QueryError(f"cannot count by {field!r}: use provider or topic")
+        """Matching records per provider key, topic, author, language or folder (topics and
+        authors differing only in case count as one), most first or by name."""
+        if field not in ("provider", "topic", "author", "lang", "folder"):
+            raise QueryError(f"cannot count by {field!r}: use provider, topic, author, lang "
+                             "or folder")
         filters = filters or NO_FILTERS
         request = to_request(filters, query)
         index = self._index(filters)

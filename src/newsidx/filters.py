@@ -1,4 +1,5 @@
-"""The one record filter: providers, topics, kind and a date range, as a frozen value.
+"""The one record filter: providers, topics, kind, a date range, authors, languages and
+folders, as a frozen value.
 
 :class:`Filters` is what a library user, the command line and every reader share.
 The index turns it into tantivy clauses (:func:`to_request`); ``export`` streams the
@@ -51,9 +52,12 @@ class Filters:
     ``kind`` (``article`` or ``related``), published from ``since`` up to ``until``.
     Every given filter must hold; an empty one keeps everything.
 
-    ``providers`` and ``topics`` take one string or several. ``since``/``until`` take a
-    date expression, whose whole span counts (``"2024"``, ``"2024-03-05"``, ``"last
-    week"``), or a datetime (naive means UTC; ``until`` then excludes the instant).
+    ``authors`` (any name of a record's), ``langs`` (``zh_cn`` = ``zh-CN``) and ``folders``
+    (the folder relative to the ingest root, or one above it: ``en`` keeps ``en/news``)
+    are keyword-only; like ``providers`` and ``topics`` each takes one string or several.
+    ``since``/``until`` take a date expression, whose whole span counts (``"2024"``,
+    ``"2024-03-05"``, ``"last week"``), or a datetime (naive means UTC; ``until`` then
+    excludes the instant).
     """
 
     providers: tuple[str, ...]
@@ -61,10 +65,14 @@ class Filters:
     kind: str | None
     since: str | datetime | None
     until: str | datetime | None
+    authors: tuple[str, ...]
+    langs: tuple[str, ...]
+    folders: tuple[str, ...]
 
     def __init__(self, providers: str | Iterable[str] = (), topics: str | Iterable[str] = (),
                  kind: str | None = None, since: str | datetime | None = None,
-                 until: str | datetime | None = None) -> None:
+                 until: str | datetime | None = None, *, authors: str | Iterable[str] = (),
+                 langs: str | Iterable[str] = (), folders: str | Iterable[str] = ()) -> None:
         if kind is not None and kind not in KINDS:
             raise QueryError(f"unknown kind {kind!r}: use article or related")
         for name, value in (("since", since), ("until", until)):
@@ -77,6 +85,9 @@ class Filters:
         object.__setattr__(self, "kind", kind)
         object.__setattr__(self, "since", since)
         object.__setattr__(self, "until", until)
+        object.__setattr__(self, "authors", _strings(authors, "authors"))
+        object.__setattr__(self, "langs", _strings(langs, "langs"))
+        object.__setattr__(self, "folders", _strings(folders, "folders"))
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """``[since, until)`` as aware UTC instants; QueryError for an unreadable date."""
@@ -112,7 +123,8 @@ def to_request(filters: Filters, text: str = "", **page: Any) -> SearchRequest:
     since, until = filters.bounds()
     return SearchRequest(
         text=text, providers=filters.providers, topics=filters.topics, kind=filters.kind,
-        since=since, until=until, **{k: v for k, v in page.items() if v is not None},
+        authors=filters.authors, langs=filters.langs, folders=filters.folders, since=since,
+        until=until, **{k: v for k, v in page.items() if v is not None},
     )
 
 
@@ -123,6 +135,11 @@ def matches(filters: Filters) -> Callable[[Article], bool]:
     topics = {_keyword(t) for t in filters.topics}
     since, until = filters.bounds()
     kind = filters.kind
+    from newsidx import fieldterms
+
+    wanted = {field: {fieldterms.value_key(field, v) for v in values}
+              for field, values in (("author", filters.authors), ("lang", filters.langs),
+                                    ("folder", filters.folders)) if values}
 
     def keep(r: Article) -> bool:
         if kind and r.kind != kind:
@@ -132,6 +149,10 @@ def matches(filters: Filters) -> Callable[[Article], bool]:
             return False
         if topics and not {_keyword(t) for t in r.topics} & topics:
             return False
+        if wanted:
+            have = fieldterms.record_values(r)
+            if any(not have[field] & keys for field, keys in wanted.items()):
+                return False
         if since is not None and (r.published is None or r.published < since):
             return False
         return until is None or (r.published is not None and r.published < until)

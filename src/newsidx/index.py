@@ -24,13 +24,14 @@ from typing import Any, NamedTuple
 
 import tantivy
 
-from newsidx import analysis, indexdirs, plaintext
+from newsidx import analysis, fieldterms, indexdirs, plaintext
 from newsidx import query as q
 from newsidx.errors import CatalogueError, QueryError
 from newsidx.hits import Hit, ResultStream, SearchResults
 from newsidx.model import Article, from_json, to_json
 
-SCHEMA_VERSION = 5  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text
+SCHEMA_VERSION = 6  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text;
+# 6: author, lang, folder (newsidx.fieldterms)
 STATE_FILE = "state.json"
 DEFAULT_RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 30.0
@@ -54,6 +55,9 @@ class SearchRequest(NamedTuple):
     providers: tuple[str, ...] = ()
     topics: tuple[str, ...] = ()
     kind: str | None = None
+    authors: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 20
@@ -73,7 +77,7 @@ def _schema() -> tantivy.Schema:
     for name in _TEXT:
         sb.add_text_field(name + q.CJK_SUFFIX, tokenizer_name=analysis.CJK)
     for name in ("provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
-                 "title_sort"):
+                 "title_sort", *fieldterms.FIELDS):
         sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_date_field("published", indexed=True, fast=True)
     sb.add_integer_field("t_new", fast=True)
@@ -89,7 +93,7 @@ def _field_names() -> list[str]:
     names += list(_TEXT) + [n + q.EXACT_SUFFIX for n in q.EXACT_FIELDS]
     names += [n + q.CJK_SUFFIX for n in _TEXT]
     names += ["provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
-              "title_sort"]
+              "title_sort", *fieldterms.FIELDS]
     return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS] + ["plain"]
 
 
@@ -127,6 +131,7 @@ def document_fields(record: Article) -> list[DocField]:
     for topic in dict.fromkeys(t.strip() for t in record.topics if t.strip()):
         out.append(("t", "topic", analysis.keyword(topic)))
         out.append(("t", "topic_display", topic))
+    out.extend(fieldterms.document_fields(record))
     out.append(("t", "kind", record.kind))
     out.append(("t", "title_sort", analysis.keyword(record.title)[:200]))
     if record.published is not None:
@@ -374,6 +379,7 @@ class SearchIndex:
                     "topic:" + "|".join(analysis.keyword(t) for t in request.topics),
                 )
             )
+        filters.extend(fieldterms.filters(schema, request))
         if request.kind is not None:
             if request.kind not in ("article", "related"):
                 raise QueryError(f"unknown kind {request.kind!r}: use article or related")
@@ -578,13 +584,16 @@ class SearchIndex:
         """
         if field == "provider":
             pairs = self._terms("provider_key", request)
+        elif field in fieldterms.FACETS:
+            pairs = fieldterms.facet(field, self._terms(fieldterms.FACETS[field], request))
         elif field == "topic":
             merged: dict[str, list[tuple[int, str]]] = {}
             for name, n in self._terms("topic_display", request):
                 merged.setdefault(name.lower(), []).append((n, name))
             pairs = [(max(v)[1], sum(n for n, _ in v)) for v in merged.values()]
         else:
-            raise QueryError(f"cannot facet on {field!r}: use provider or topic")
+            raise QueryError(f"cannot facet on {field!r}: use provider, topic, "
+                             "author, lang or folder")
         return sorted(pairs, key=lambda p: (-p[1], p[0]))
 
     def unknown_providers(self, providers: Iterable[str]) -> list[str]:
@@ -686,6 +695,7 @@ def _has_filters(request: SearchRequest) -> bool:
     return bool(
         request.providers
         or request.topics
+        or request.authors or request.langs or request.folders
         or request.kind
         or request.since is not None
         or request.until is not None

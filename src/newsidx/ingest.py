@@ -242,7 +242,9 @@ def work(task: tuple[str, str | None, int]) -> _Outcome:
         return ("failed", f"{path}: too large to read")
     except Exception as exc:  # a parser bug must not end the run or lose other files
         return ("failed", f"{path}: internal error: {type(exc).__name__}: {exc}")
-    items = [Prepared.of(r) for r in _dedup(result.records).values()]
+    from newsidx.placement import place
+
+    items = [Prepared.of(r) for r in place(_dedup(result.records).values(), path)]
     return ("ok", sha, st.st_size, st.st_mtime_ns, items, list(result.warnings))
 
 
@@ -365,10 +367,11 @@ class _Parser:
         # a forked one also closes its copy of the writer lock.
         parent = None if method == "forkserver" else os.getpid()
         lock_fd = self.lock_fd if method == "fork" else None
-        from newsidx.formats import dataset, work  # --map overrides reach the workers
+        from newsidx import placement
+        from newsidx.formats import dataset, work  # --map overrides and roots reach workers
 
         return {"mp_context": ctx, "initializer": work.init_worker,
-                "initargs": (parent, lock_fd, dataset.overrides())}
+                "initargs": (parent, lock_fd, dataset.overrides(), placement.roots())}
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
@@ -636,6 +639,9 @@ def ingest(
     for top in tops:
         if not os.path.lexists(top):
             raise UsageError(f"{top}: no such file or folder")
+    from newsidx.placement import set_roots
+
+    set_roots(tops)  # records' folder and folder language (newsidx.placement)
     emit = progress or (lambda event: None)
     report = IngestReport()
     with catalogue.writer(wait=wait) as writer:

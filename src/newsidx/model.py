@@ -75,6 +75,9 @@ class Article:
     is true when the source gave no zone and UTC was assumed. ``sources`` are the
     files the record came from; ``parents`` the ids of articles citing a related record.
     ``extra`` keeps every front-matter key that is not modelled, never dropping one.
+    ``authors`` are names as written; ``lang`` a lower-case language code (``en``,
+    ``zh-cn``); ``folder`` the source file's folder relative to the ingest root (``""`` at
+    the root, None when unknown).
     """
 
     id: str
@@ -103,6 +106,9 @@ class Article:
     parents: tuple[str, ...] = ()
     extra: Mapping[str, JSONValue] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    lang: str | None = None
+    folder: str | None = None
 
     @property
     def provider_key(self) -> str | None:
@@ -242,10 +248,13 @@ def to_json(record: Article) -> dict[str, JSONValue]:
         "parents": list(record.parents),
         "extra": dict(record.extra),
         "warnings": list(record.warnings),
+        "authors": list(record.authors),
+        "lang": record.lang,
+        "folder": record.folder,
     }
 
 
-_LISTS_OF_TEXT = ("topics", "sources", "parents", "warnings")
+_LISTS_OF_TEXT = ("topics", "sources", "parents", "warnings", "authors")
 _TEXTS = ("title", "excerpt", "body")
 _EMPTY: list[Any] = []
 _is_str = str.__instancecheck__  # isinstance(x, str) as a function map() calls in C
@@ -268,6 +277,9 @@ def record_problem(data: Any) -> str | None:
         value = data.get(key, _EMPTY)
         if not isinstance(value, list) or (value and not all(map(_is_str, value))):
             return f"{key!r} must be a list of strings"
+    for key in ("lang", "folder"):
+        if not isinstance(data.get(key, ""), str | None):
+            return f"{key!r} must be a string or null"
     provider = data.get("provider")
     if provider is not None and not isinstance(provider, dict):
         return "'provider' must be an object or null"
@@ -340,6 +352,9 @@ def _build(data: Mapping[str, Any]) -> Article:
         parents=tuple(data.get("parents", ())),
         extra=dict(data.get("extra") or {}),
         warnings=tuple(data.get("warnings", ())),
+        authors=tuple(data.get("authors", ())),
+        lang=data.get("lang"),
+        folder=data.get("folder"),
     )
 
 

@@ -92,7 +92,8 @@ complete_topic = _completer("topics")
 
 
 def filter_options(func: F) -> F:
-    """``--provider``/``--topic`` (repeatable), ``--kind``, ``--since``, ``--until``."""
+    """``--provider``/``--topic``/``--author``/``--lang``/``--folder`` (repeatable),
+    ``--kind``, ``--since``, ``--until``."""
     decorators = (
         click.option("--provider", "providers", multiple=True, metavar="DOMAIN",
                      shell_complete=complete_provider,
@@ -100,6 +101,14 @@ def filter_options(func: F) -> F:
         click.option("--topic", "topics", multiple=True, metavar="TOPIC",
                      shell_complete=complete_topic,
                      help="Only records with this topic; repeat for any of several."),
+        click.option("--author", "authors", multiple=True, metavar="NAME",
+                     help="Only records by this author (any case); repeat for any of several."),
+        click.option("--lang", "langs", multiple=True, metavar="CODE",
+                     help="Only records in this language (en, zh-cn = zh_CN); repeat for any "
+                          "of several."),
+        click.option("--folder", "folders", multiple=True, metavar="DIR",
+                     help="Only records from files in this folder (relative to the ingest "
+                          "root) or below it; repeat for any of several."),
         click.option("--kind", type=click.Choice(["article", "related"]),
                      help="Only full articles or only related records."),
         click.option("--since", metavar="DATE",
@@ -122,6 +131,9 @@ def take_filters(kwargs: dict[str, Any]) -> Filters:
         kind=kwargs.pop("kind", None),
         since=kwargs.pop("since", None),
         until=kwargs.pop("until", None),
+        authors=tuple(kwargs.pop("authors", ())),
+        langs=tuple(kwargs.pop("langs", ())),
+        folders=tuple(kwargs.pop("folders", ())),
     )
 
 

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from . import dates
+from . import attribution, dates
 from .clean import fold_title, is_web_url
 from .decode import decode
 from .errors import ParseError, SkippedFile
@@ -621,6 +621,7 @@ def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[
     _date(ctx, rest, args, prefix, warnings, file_name)
     _provider(ctx, rest, args, extra, prefix, warnings)
     _topics(ctx, rest, args, extra, prefix, warnings)
+    attribution.take(rest, args, _scalar_text)
     if "images" in rest:
         args["images"] = _images(ctx, rest.pop("images"), extra, prefix, warnings)
     for key in _BODY_KEYS:

@@ -44,7 +44,7 @@ and ``prefix*``. Bodies hold stemmed words only: an unstemmed copy of every body
 the indexing rate, so in bodies ``=word`` matches every form of the word and
 ``prefix*`` matches stems that begin with the prefix or with its stem."""
 CJK_SUFFIX = "_cjk"
-FILTER_FIELDS = ("provider", "topic", "kind")
+FILTER_FIELDS = ("provider", "topic", "kind", "author", "lang", "folder")
 DATE_OPS = ("after", "before", "on")
 MAX_DEPTH = 100
 _FIELD_PREFIX = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
@@ -63,9 +63,10 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """``provider:``, ``topic:`` or ``kind:``: an exact keyword, case-insensitive."""
+    """``provider:``, ``topic:``, ``kind:``, ``author:``, ``lang:`` or ``folder:``: an exact
+    keyword, case-insensitive (a folder also matches the folders under it)."""
 
-    field: Literal["provider", "topic", "kind"]
+    field: Literal["provider", "topic", "kind", "author", "lang", "folder"]
     value: str
 
 
@@ -249,9 +250,11 @@ class _Parser:
         if fld is not None and fld not in (*FILTER_FIELDS, *DATE_OPS, "title"):
             return Text(raw, phrase=False)
         if fld in FILTER_FIELDS:
+            from newsidx.fieldterms import value_key
             from newsidx.filters import provider_value
 
-            value = keyword(provider_value(body) if fld == "provider" else body)
+            value = (keyword(provider_value(body)) if fld == "provider"
+                     else value_key(fld, body) if fld in ("lang", "folder") else keyword(body))
             if fld == "kind" and value not in KINDS:
                 raise QueryError(
                     f"unknown kind {body!r} in {raw!r}: use kind:article or kind:related"

@@ -1,6 +1,6 @@
 """What a query's words might not mean as written: the notes that keep it from being silent.
 
-* ``author:smith`` when ``author`` is not a field: searched as text; the note names
+* ``writer:smith`` when ``writer`` is not a field: searched as text; the note names
   the known fields.
 * ``iraq or syria``: a lower-case ``or``/``and``/``not`` between words is a word; the
   note asks "did you mean OR?".

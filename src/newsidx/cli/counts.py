@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from newsidx.api import Archive
     from newsidx.filters import Filters
 
-FIELDS = ("provider", "topic")
+FIELDS = ("provider", "topic", "author", "lang", "folder")
 PERIODS = ("day", "week", "month", "year")
 Row = tuple[Any, ...]
 
@@ -126,7 +126,8 @@ def topics_cmd(query: tuple[str, ...], limit: int | None, everything: bool,
 @command("count", cls=QueryCommand)
 @_count_options
 @click.option("--by", type=click.Choice([*FIELDS, *PERIODS]), default=None,
-              help="Count per provider, topic or period instead of in all.")
+              help="Count per provider, topic, author, language, folder or period instead of in "
+                   "all.")
 def count_cmd(query: tuple[str, ...], by: str | None, limit: int | None, everything: bool,
               sort: str | None, fmt: str, **kwargs: Any) -> None:
     """Count the records matching QUERY and the filters, in all or per provider, topic or
@@ -162,11 +163,13 @@ def count_cmd(query: tuple[str, ...], by: str | None, limit: int | None, everyth
         if not rows:
             _exit(ExitCode.NO_MATCH)
     else:
-        facets = archive.facets("provider" if by == "provider" else "topic", text, filters)
+        facets = archive.facets(by, text, filters)  # type: ignore[arg-type]
         rows = _order([(c.key, c.count) for c in facets], sort, "count")
         left = total - sum(int(r[1]) for r in rows)
-        if by == "provider" and left > 0:
-            note(f"{left} {'match has' if left == 1 else 'matches have'} no provider")
+        if by in ("provider", "lang", "folder") and left > 0:
+            what = {"provider": "no provider", "lang": "no language",
+                    "folder": "no folder (at the ingest root)"}[by]
+            note(f"{left} {'match has' if left == 1 else 'matches have'} {what}")
         note_undated(archive, text, filters)
     name = "bucket" if by in PERIODS else by
     _write(_shown(rows, limit, everything, fmt, "rows", latest=False), fmt, name)

@@ -5,6 +5,7 @@ Each costs two index counts, and only when there is something to say it about.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -19,14 +20,11 @@ EARLIEST = datetime(1, 1, 2, tzinfo=timezone.utc)
 
 def undated_matches(archive: Archive, query: str, filters: Filters) -> int:
     """How many records match ``query`` and ``filters``' other filters but have no date."""
-    from newsidx.filters import Filters
-
-    base = Filters(filters.providers, filters.topics, filters.kind)
+    base = replace(filters, since=None, until=None)
     everything = archive.count(query, base)
     if not everything:
         return 0
-    dated = archive.count(query, Filters(filters.providers, filters.topics, filters.kind,
-                                         since=EARLIEST))
+    dated = archive.count(query, replace(base, since=EARLIEST))
     return max(0, everything - dated)
 
 

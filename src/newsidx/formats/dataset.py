@@ -260,6 +260,7 @@ _FRONT_MATTER = {
     "published": ("publishedDateTime", "publishedAt", "published", "pubDate", "date"),
     "excerpt": ("excerpt", "description", "summary"), "body": ("body", "content", "text"),
     "topics": ("topics", "tags", "categories"), "provider": ("provider", "source", "publisher"),
+    "author": ("author", "authors", "byline", "creator"), "language": ("lang", "language"),
 }
 
 

@@ -20,13 +20,16 @@ _EXPORT = ("a newsidx export (records with id, kind and sources): read it back b
 
 
 def init_worker(parent: int | None, lock_fd: int | None,
-                field_map: dict[str, tuple[str, ...] | None]) -> None:
+                field_map: dict[str, tuple[str, ...] | None], roots: list[str]) -> None:
     """The pool initializer: :func:`newsidx.workers.init_worker`, then the parent's
-    ``--map`` overrides (a forkserver or spawned worker does not inherit them)."""
+    ``--map`` overrides and ingest roots (a forkserver or spawned worker does not inherit
+    them)."""
+    from newsidx.placement import set_roots
     from newsidx.workers import init_worker as base
 
     base(parent, lock_fd)
     set_overrides(field_map)
+    set_roots(roots)
 
 
 def file_sha256(path: str) -> str:
@@ -73,6 +76,8 @@ def work_many_articles(path: str, st: os.stat_result, old_sha: str | None, max_s
             return ("failed", result.failures[0] + (f" (and {more:,} more bad items)"
                                                     if more else ""))
         return ("skipped", f"empty {'feed' if kind == 'feed' else 'dataset'}: no items")
-    items = [Prepared.of(record) for record in result.records]
+    from newsidx.placement import place
+
+    items = [Prepared.of(record) for record in place(result.records, path)]
     return ("ok", sha, st.st_size, st.st_mtime_ns, items, result.warnings, True,
             result.failures)
