@@ -243,22 +243,26 @@ def bench_search(cfg: Config, cat: Path, env: dict[str, str],
 
 
 def bench_listing(cfg: Config, env: dict[str, str], queries: dict[str, Any],
-                  dated: bool = True) -> dict[str, Any]:
+                  dated: bool = True, providers: bool = True) -> dict[str, Any]:
     """``list`` (with ``--provider``/``--since`` when the queries have them), ``providers``
     and ``timeline``; ``timeline`` exits 1 ("no dated records match") on an undated
-    corpus, which is then its expected answer."""
+    corpus, and ``providers`` on one whose records name no provider, which is then
+    their expected answer."""
     log("  list / providers / timeline")
     listing = [*cfg.newsidx, "list"]
     for key in ("provider", "since"):
         if queries.get(f"list_{key}"):
             listing += [f"--{key}", queries[f"list_{key}"]]
     out = {"list": series(listing, env, cfg.search_runs),
-           "providers": series([*cfg.newsidx, "providers"], env, cfg.search_runs),
+           "providers": series([*cfg.newsidx, "providers"], env, cfg.search_runs,
+                               ok_codes=(0,) if providers else (0, 1)),
            "timeline": series([*cfg.newsidx, "timeline"], env, cfg.search_runs,
                               ok_codes=(0,) if dated else (0, 1))}
     out["list"]["command"] = " ".join(["newsidx", *listing[len(cfg.newsidx):]])
     if not dated:
         out["timeline"]["note"] = "no dated records: exit 1 expected"
+    if not providers:
+        out["providers"]["note"] = "no providers: exit 1 expected"
     return out
 
 
@@ -525,7 +529,8 @@ def bench_corpus(cfg: Config, root: Path) -> dict[str, Any]:
             lambda: _copy_and_edit(cfg, root, paths, files, work, env))
         result["parse_limit"] = bench_parse_limit(cfg, paths, env, size)
         result["search"] = bench_search(cfg, cat, env, specs, work)
-        result["listing"] = bench_listing(cfg, env, picked, dated=picked["how"]["dated"])
+        result["listing"] = bench_listing(cfg, env, picked, dated=picked["how"]["dated"],
+                                          providers=bool(picked["how"].get("providers")))
         records = work / "records.jsonl"
         log("  export records for the peers")
         result["export"] = series([*cfg.newsidx, "export", "--format", "jsonl", "-o",

@@ -180,3 +180,18 @@ def test_export_sqlite_needs_a_file(archive: Path, tmp_path: Path) -> None:
     missing = run(archive, "export", "--format", "sqlite", "-o", str(tmp_path / "no" / "x.db"))
     assert missing.returncode == 2 and "x.db" in missing.stderr
     assert len(missing.stderr.strip().splitlines()) == 1
+
+
+def test_providers_of_records_without_one_say_so(tmp_path: Path) -> None:
+    """Records that match but name no provider are not "no records match"."""
+    news = tmp_path / "news"
+    news.mkdir()
+    for n in range(2):
+        (news / f"{n}.txt").write_text(f"Headline {n}\n\nBody text {n}.\n")
+    cat = tmp_path / "cat"
+    base = [sys.executable, "-m", "newsidx", "--catalogue", str(cat)]
+    assert subprocess.run([*base, "ingest", str(news)], capture_output=True,
+                          check=False).returncode == 0
+    done = subprocess.run([*base, "providers"], capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "2 record(s) match, and none names a provider" in done.stderr

@@ -66,11 +66,16 @@ def _write(rows: Sequence[Row], fmt: str, name: str, extra: Sequence[str] = ()) 
     write_counts(rows, _out(), fmt=fmt, name=name, tty=_is_tty(sys.stdout), extra=extra)
 
 
-def _nothing(archive: Archive, query: str, filters: Filters) -> None:
-    """Exit 1 with a reason when nothing matched."""
+def _nothing(archive: Archive, query: str, filters: Filters, lacking: str = "") -> None:
+    """Exit 1 with a reason when nothing matched, or (``lacking``: "names a provider",
+    "has a topic") when records match but none has what is counted."""
     if not _empty(archive):
-        note("no records match")
-        note_undated(archive, query, filters)
+        matched = archive.count(query, filters) if lacking else 0
+        if matched:
+            note(f"{matched} record(s) match, and none {lacking}")
+        else:
+            note("no records match")
+            note_undated(archive, query, filters)
     _exit(ExitCode.NO_MATCH)
 
 
@@ -96,7 +101,7 @@ def providers_cmd(query: tuple[str, ...], limit: int | None, everything: bool,
     found = archive.providers(text, filters, sort="name" if sort == "name" else "count")
     rows = [(p.key, p.count, p.name, p.first, p.last) for p in found]
     if not rows:
-        _nothing(archive, text, filters)
+        _nothing(archive, text, filters, "names a provider")
     _write(_shown(rows, limit, everything, fmt, "providers"), fmt, "provider",
            ("name", "first", "last"))
     note_undated(archive, text, filters)
@@ -118,7 +123,7 @@ def topics_cmd(query: tuple[str, ...], limit: int | None, everything: bool,
     found = archive.facets("topic", text, filters, sort="name" if sort == "name" else "count")
     rows = [(c.key, c.count) for c in found]
     if not rows:
-        _nothing(archive, text, filters)
+        _nothing(archive, text, filters, "has a topic")
     _write(_shown(rows, limit, everything, fmt, "topics"), fmt, "topic")
     note_undated(archive, text, filters)
 
