@@ -56,7 +56,7 @@ def test_saved_page_fields_and_main_text_only() -> None:
     assert page.published_raw == "2024-02-19T07:45:00+01:00"
     assert page.published_offset == "+01:00"
     assert page.published == datetime(2024, 2, 19, 6, 45, tzinfo=timezone.utc)
-    assert page.extra["author"] == "Maren Holt"
+    assert page.authors == ("Maren Holt",)
     assert page.provider is not None
     assert (page.provider.name, page.provider.domain) == ("The Coastal Ledger",
                                                           "coastal-ledger.example")
@@ -75,7 +75,7 @@ def test_date_only_in_json_ld_and_provider_from_the_canonical_host() -> None:
     assert page.published_raw == "2023-05-02T18:20:00-04:00"
     assert page.published_offset == "-04:00"
     assert page.published == datetime(2023, 5, 2, 22, 20, tzinfo=timezone.utc)
-    assert page.extra["author"] == "Tomas Reyes"  # JSON-LD @graph, author list
+    assert page.authors == ("Tomas Reyes",)  # JSON-LD @graph, author list
     assert page.provider is not None
     assert (page.provider.name, page.provider.domain) == ("valley-post.example",
                                                           "valley-post.example")
@@ -138,7 +138,7 @@ def test_cli_ingests_pages_and_counts_the_skipped_one(tmp_path: Path) -> None:
                           str(catalogue), str(folder)],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert "2 records added" in run.stdout + run.stderr
+    assert "records: 2 added" in run.stdout + run.stderr
     assert f"1 {NO_TEXT}" in run.stdout + run.stderr  # the summary counts the reason
     export = subprocess.run([sys.executable, "-m", "newsidx", "export", "--catalogue",
                              str(catalogue), "--format", "jsonl"],
