@@ -11,6 +11,16 @@ SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Write newsidx's bytecode once, in the controlling process: with
+    PYTHONDONTWRITEBYTECODE set (as on the project's machines) every `python -m newsidx`
+    a test starts would otherwise compile the whole package again."""
+    if not hasattr(config, "workerinput"):
+        import compileall
+
+        compileall.compile_dir(ROOT / "src" / "newsidx", quiet=1)
+
+
 @pytest.fixture(autouse=True)
 def _hermetic_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

@@ -117,4 +117,9 @@ def open_data(folder: Path) -> tantivy.Index:
         raise CatalogueError(f"{folder}: cannot read the search index: "
                              f"{exc.strerror or exc}") from None
     finally:
-        shutil.rmtree(shadow, ignore_errors=True)
+        # tantivy's threads may still create a lock file in the shadow while it is being
+        # removed (rmdir then fails, unseen): try again until it is gone.
+        for _ in range(5):
+            shutil.rmtree(shadow, ignore_errors=True)
+            if not os.path.lexists(shadow):
+                break
