@@ -11,15 +11,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import pty
 import re
 import subprocess
 import sys
-import termios
 from pathlib import Path
 
 import pytest
+from ptyrun import run_on_pty
 
 from newsidx.render import dumps
 from newsidx.safetext import is_safe, json_escape
@@ -53,27 +51,10 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def on_terminal(cat: Path, *args: str) -> str:
     """stdout of ``newsidx args`` written to a pseudo-terminal, as the terminal got it."""
-    master, slave = pty.openpty()
-    attrs = termios.tcgetattr(slave)
-    attrs[1] &= ~termios.OPOST  # no LF -> CRLF: a CR read back was written by newsidx
-    termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    with subprocess.Popen([*NEWSIDX, "--catalogue", str(cat), *args], stdin=subprocess.DEVNULL,
-                          stdout=slave, stderr=subprocess.PIPE) as proc:
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: every writer closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        os.close(master)
-        assert proc.stderr is not None
-        err = proc.stderr.read().decode()
-        assert proc.wait(timeout=60) == 0, err
-    return b"".join(chunks).decode("utf-8")
+    code, out, err = run_on_pty([*NEWSIDX, "--catalogue", str(cat), *args], raw=True)
+    assert code == 0, err
+    return out
+
 
 
 def piped(cat: Path, *args: str) -> str:

@@ -3,14 +3,13 @@ collapsed and bars on a terminal, a 1970 placeholder left out with a note."""
 
 from __future__ import annotations
 
-import os
-import pty
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from ptyrun import run_on_pty
 
 NEWSIDX = [sys.executable, "-m", "newsidx"]
 DAYS = (1, 2, 20)  # March 2024: a run of empty days between the 2nd and the 20th
@@ -41,25 +40,8 @@ def run(cat: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def on_terminal(cat: Path, *args: str) -> tuple[int, str, str]:
-    master, slave = pty.openpty()
-    env = {**os.environ, "COLUMNS": "100"}
-    with subprocess.Popen([*NEWSIDX, "--catalogue", str(cat), *args], stdin=subprocess.DEVNULL,
-                          stdout=slave, stderr=subprocess.PIPE, env=env) as proc:
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        os.close(master)
-        assert proc.stderr is not None
-        err = proc.stderr.read().decode()
-        code = proc.wait(timeout=60)
-    return code, b"".join(chunks).decode("utf-8"), err
+    return run_on_pty([*NEWSIDX, "--catalogue", str(cat), *args])
+
 
 
 def test_piped_is_plain_bucket_tab_count_and_every_period(archive: Path) -> None:

@@ -10,14 +10,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import pty
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from ptyrun import run_on_pty
 
 NEWSIDX = [sys.executable, "-m", "newsidx"]
 STORIES = 30  # more than a terminal page
@@ -49,25 +48,8 @@ def run(cat: Path, *args: str, stdin: str | None = None) -> subprocess.Completed
 def on_terminal(cat: Path, *args: str, env: dict[str, str] | None = None,
                 ) -> tuple[int, str, str]:
     """(exit code, stdout as the terminal got it, stderr) with stdout on a pty."""
-    master, slave = pty.openpty()
-    full_env = {**os.environ, "COLUMNS": "100", **(env or {})}
-    with subprocess.Popen([*NEWSIDX, "--catalogue", str(cat), *args], stdin=subprocess.DEVNULL,
-                          stdout=slave, stderr=subprocess.PIPE, env=full_env) as proc:
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: every writer closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        os.close(master)
-        assert proc.stderr is not None
-        err = proc.stderr.read().decode()
-        code = proc.wait(timeout=60)
-    return code, b"".join(chunks).decode("utf-8"), err
+    return run_on_pty([*NEWSIDX, "--catalogue", str(cat), *args], env=env)
+
 
 
 def lines(text: str) -> list[str]:
