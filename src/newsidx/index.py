@@ -415,16 +415,8 @@ class SearchIndex:
         """
         if request.sort not in SORTS:
             raise QueryError(f"unknown sort {request.sort!r}: use {', '.join(SORTS)}")
-        _check_page(request)
-        index, searcher = self._searcher()
-        request = _fit_page(request, int(searcher.num_docs))
-        query, understood, highlights = self._compile(index, request)
-        if request.limit == 0:
-            return SearchResults((), _count(searcher.search(query, 1)), understood)
-        if request.sort == "relevance":
-            page, total = self._ranked(searcher, query, request)
-        else:
-            page, total = self._ordered(searcher, query, request, request.sort)
+        searcher, query, understood, highlights, page, total = self._page(
+            request, request.sort, ranked=request.sort == "relevance")
         hits = tuple(
             self._hit(searcher, query, highlights, score, address, explain, snippets)
             for score, address in page
@@ -439,22 +431,32 @@ class SearchIndex:
         made only as the caller iterates; only the page's addresses are held up front."""
         if request.sort not in (SELECT_SORTS if listing else SORTS):
             raise QueryError(f"unknown sort {request.sort!r}")
-        _check_page(request)
-        index, searcher = self._searcher()
-        request = _fit_page(request, int(searcher.num_docs))
-        query, understood, highlights = self._compile(index, request)
-        if request.limit == 0:
-            return ResultStream(iter(()), _count(searcher.search(query, 1)), understood)
-        if request.sort == "relevance" and not listing:
-            page, total = self._ranked(searcher, query, request)
-        else:
-            page, total = self._ordered(searcher, query, request, request.sort)
+        searcher, query, understood, highlights, page, total = self._page(
+            request, request.sort, ranked=request.sort == "relevance" and not listing)
         show = snippets and not listing
         hits = (
             self._hit(searcher, query, highlights, score, address, False, show)
             for score, address in page
         )
         return ResultStream(hits, total, understood)
+
+    def _page(
+        self, request: SearchRequest, sort: str, *, ranked: bool,
+    ) -> tuple[tantivy.Searcher, tantivy.Query, str, q.Highlights, list[tuple[float, Any]], int]:
+        """What search, stream and select share: the request checked and fitted to the
+        index, compiled, and the addresses of its page (none for ``limit=0``) with the
+        number of matches."""
+        _check_page(request)
+        index, searcher = self._searcher()
+        request = _fit_page(request, int(searcher.num_docs))
+        query, understood, highlights = self._compile(index, request)
+        if request.limit == 0:
+            return searcher, query, understood, highlights, [], _count(searcher.search(query, 1))
+        if ranked:
+            page, total = self._ranked(searcher, query, request)
+        else:
+            page, total = self._ordered(searcher, query, request, sort)
+        return searcher, query, understood, highlights, page, total
 
     def _hit(
         self,
@@ -560,13 +562,7 @@ class SearchIndex:
         sort = "newest" if request.sort == "relevance" else request.sort
         if sort not in SELECT_SORTS:
             raise QueryError(f"unknown sort {request.sort!r}: use {', '.join(SELECT_SORTS)}")
-        _check_page(request)
-        index, searcher = self._searcher()
-        request = _fit_page(request, int(searcher.num_docs))
-        query, understood, _ = self._compile(index, request)
-        if request.limit == 0:
-            return SearchResults((), _count(searcher.search(query, 1)), understood)
-        page, total = self._ordered(searcher, query, request, sort)
+        searcher, _, understood, _, page, total = self._page(request, sort, ranked=False)
         hits = tuple(Hit(self._record(searcher, a), 0.0, (), None) for _, a in page)
         return SearchResults(hits, total, understood)
 
