@@ -300,26 +300,6 @@ def test_auto_bucket_follows_the_span() -> None:
     assert auto_bucket(None, None) == "day"
 
 
-def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsidx.cli.output import progress_bar as _progress
-    from newsidx.ingest import ProgressEvent
-
-    class Tty(io.StringIO):
-        def isatty(self) -> bool:
-            return True
-
-    assert _progress(io.StringIO()) == (None, None)
-    stream = Tty()
-    update, bar = _progress(stream)
-    assert update is not None
-    bar.start()
-    for event in (ProgressEvent("walk", 5, 5), ProgressEvent("file", 3, 5, path="a"),
-                  ProgressEvent("commit", 5, 5)):
-        update(event)
-    assert bar.tasks[0].completed == 3
-    bar.stop()
-
-
 def test_catalogue_that_is_a_file_gives_one_line(tmp_path: Path) -> None:
     path = tmp_path / "file"
     path.write_text("x")

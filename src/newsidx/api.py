@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from newsidx.ingest import IngestReport, ProgressEvent
     from newsidx.jsonl import JsonlResult
     from newsidx.model import Article
+    from newsidx.progress import OnStep
 
 SEARCH_SORTS = ("relevance", "newest", "oldest")
 LIST_SORTS = ("newest", "oldest", "provider", "title")
@@ -201,16 +202,19 @@ class Archive:
 
         return ingest_jsonl(self.catalogue, [Path(f) for f in _paths(files)], wait=wait)
 
-    def reindex(self, *, wait: bool = False) -> int:
-        """Rebuild the search index from the catalogue; returns the records indexed."""
-        return rebuild(self.catalogue, wait=wait)
+    def reindex(self, *, wait: bool = False, progress: OnStep | None = None) -> int:
+        """Rebuild the search index from the catalogue; returns the records indexed.
+        ``progress`` receives a :class:`~newsidx.progress.Step` as the work goes on."""
+        return rebuild(self.catalogue, wait=wait, progress=progress)
 
-    def check(self, *, repair: bool = False, wait: bool = False) -> CheckReport:
+    def check(self, *, repair: bool = False, wait: bool = False,
+              progress: OnStep | None = None) -> CheckReport:
         """Check that the catalogue is intact and the index matches it; with ``repair``,
-        rebuild what can be rebuilt. ``report.ok`` says whether anything remains wrong."""
+        rebuild what can be rebuilt. ``report.ok`` says whether anything remains wrong.
+        ``progress`` receives a :class:`~newsidx.progress.Step` as the work goes on."""
         from newsidx.check import check
 
-        return check(self.catalogue, repair=repair, wait=wait)
+        return check(self.catalogue, repair=repair, wait=wait, progress=progress)
 
     # -- one record -------------------------------------------------------------------
 

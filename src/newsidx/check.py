@@ -26,6 +26,7 @@ from typing import Any
 
 from newsidx.errors import CatalogueError
 from newsidx.model import Article, from_json, to_json
+from newsidx.progress import OnStep, counted, step
 from newsidx.store import MANIFEST, RECORDS_DIR, Catalogue, CatalogueWriter, FileState
 from newsidx.store.layout import LEGACY_FILES_DIR
 
@@ -70,8 +71,10 @@ class CheckReport:
         }
 
 
-def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False) -> CheckReport:
+def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False,
+          progress: OnStep | None = None) -> CheckReport:
     """Check ``catalogue`` and its index; with ``repair``, fix what can be fixed.
+    ``progress`` hears each phase (:mod:`newsidx.progress`).
 
     Raises LockedError when ``repair`` and another process writes (unless ``wait``).
     """
@@ -81,10 +84,11 @@ def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False) -> 
     for name in index_for(catalogue).remove_orphans():
         report.repaired.append(f"removed index/{name}, left by a crashed index rebuild")
     catalogue.reload()
+    step(progress, "reading the catalogue back")
     damage = catalogue_problems(catalogue)
     report.problems.extend(damage)
     if not damage:
-        report.problems.extend(index_problems(catalogue))
+        report.problems.extend(index_problems(catalogue, progress))
     if not repair or not report.problems:
         report.remaining = list(report.problems)
         _fill_totals(report, catalogue, damaged=bool(damage))
@@ -93,15 +97,17 @@ def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False) -> 
         catalogue.reload()
         damage = catalogue_problems(catalogue)
         if damage:
+            step(progress, "rebuilding the catalogue from its sources")
             _rebuild_catalogue(catalogue, writer, report)
             catalogue.reload()
+            step(progress, "reading the catalogue back")
             damage = catalogue_problems(catalogue)
         if not damage:
-            _rebuild_index(catalogue)
+            _rebuild_index(catalogue, progress)
             report.repaired.append(
                 f"rebuilt the search index from the catalogue ({len(catalogue)} records)"
             )
-        report.remaining = damage + (index_problems(catalogue) if not damage else [])
+        report.remaining = damage + (index_problems(catalogue, progress) if not damage else [])
     _fill_totals(report, catalogue, damaged=bool(damage))
     return report
 
@@ -146,7 +152,7 @@ def _digest(data: Any) -> str:
     return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def index_problems(catalogue: Catalogue) -> list[str]:
+def index_problems(catalogue: Catalogue, progress: OnStep | None = None) -> list[str]:
     """Differences between a consistent catalogue and its index: generation, ids, content."""
     from newsidx.freshness import index_for
 
@@ -157,12 +163,15 @@ def index_problems(catalogue: Catalogue) -> list[str]:
         return [] if generation == 0 else ["the search index is missing or unreadable"]
     if have != generation:
         return [f"the search index reflects generation {have}, the catalogue is at {generation}"]
+    total = len(catalogue)
     try:
-        stored = _index_digests(index)
+        stored = _index_digests(index, progress, total)
     except Exception as exc:  # any failure to read the index is a finding, not a crash
         return [f"the search index cannot be read: {_one_line(exc)}"]
     problems: list[str] = []
-    wanted = {r.id: _digest(to_json(r)) for r in catalogue.iter_records()}
+    records = counted(catalogue.iter_records(), progress, "comparing with the catalogue",
+                      total=total)
+    wanted = {r.id: _digest(to_json(r)) for r in records}
     duplicates = sorted(i for i, digests in stored.items() if len(digests) > 1)
     missing = sorted(wanted.keys() - stored.keys())
     extra = sorted(stored.keys() - wanted.keys())
@@ -182,10 +191,12 @@ def _sample(ids: list[str]) -> str:
     return ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
 
 
-def _index_digests(index: Any) -> dict[str, list[str]]:
+def _index_digests(index: Any, progress: OnStep | None = None,
+                   total: int | None = None) -> dict[str, list[str]]:
     """Record id -> digests of every indexed copy of it, read from the stored JSON."""
     found: dict[str, list[str]] = {}
-    for record_id, data in index.iter_docs():
+    for record_id, data in counted(index.iter_docs(), progress, "reading the index",
+                                   total=total):
         found.setdefault(record_id, []).append(_digest(data))
     return found
 
@@ -193,11 +204,12 @@ def _index_digests(index: Any) -> dict[str, list[str]]:
 # -- repairing ----------------------------------------------------------------------
 
 
-def _rebuild_index(catalogue: Catalogue) -> None:
+def _rebuild_index(catalogue: Catalogue, progress: OnStep | None = None) -> None:
     from newsidx.freshness import index_for
 
-    index_for(catalogue).rebuild(catalogue.iter_records(),
-                                                     catalogue.generation)
+    records = counted(catalogue.iter_records(), progress, "rebuilding the index",
+                      total=len(catalogue), then="writing the index")
+    index_for(catalogue).rebuild(records, catalogue.generation)
 
 
 def _generation_of(name: str) -> int:

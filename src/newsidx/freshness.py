@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from newsidx.catalogue import Catalogue
     from newsidx.index import SearchIndex
     from newsidx.ingest import IndexSyncer
+    from newsidx.progress import OnStep
 
 Notify = Callable[[str], None]
 """Receives one line for a person (``the search index ... rebuilding it``)."""
@@ -86,8 +87,14 @@ def fresh_index(catalogue: Catalogue, *, generation: int | None = None,
     return index
 
 
-def rebuild(catalogue: Catalogue, *, wait: bool = False) -> int:
-    """Rebuild the index from scratch under the writer lock; returns the records indexed."""
+def rebuild(catalogue: Catalogue, *, wait: bool = False,
+            progress: OnStep | None = None) -> int:
+    """Rebuild the index from scratch under the writer lock; returns the records indexed.
+    ``progress`` hears "indexing" (records of the total), then "writing the index"."""
+    from newsidx.progress import counted
+
     with catalogue.writer(wait=wait):
-        index_for(catalogue).rebuild(catalogue.iter_records(), catalogue.generation)
+        records = counted(catalogue.iter_records(), progress, "indexing",
+                          total=len(catalogue), then="writing the index")
+        index_for(catalogue).rebuild(records, catalogue.generation)
         return len(catalogue)

@@ -34,6 +34,7 @@ from newsidx.errors import IngestFailed as IngestFailed  # re-exported: defined 
 from newsidx.errors import ParseError, SkippedFile
 from newsidx.errors import UsageError as UsageError  # re-exported: defined in errors
 from newsidx.index import DocField, build_document, document_fields
+from newsidx.interrupts import held, ingest_interrupted
 from newsidx.model import Article, from_json
 from newsidx.selection import NOT_ARTICLE, Selection
 from newsidx.store import Catalogue, CatalogueWriter, FileState, Row, dump_line
@@ -48,7 +49,7 @@ _PARALLEL_THRESHOLD = 32
 _CHUNK = 64  # files per worker round trip
 _WINDOW = 8  # chunks in flight per worker
 
-Stage = Literal["walk", "file", "commit"]
+Stage = Literal["walk", "file", "save", "fold", "index", "commit", "finish"]
 
 
 class Prepared(NamedTuple):
@@ -84,7 +85,10 @@ IndexSync = Callable[[Catalogue, Iterable[Prepared], Sequence[str], int], None]
 @dataclass(frozen=True, slots=True)
 class ProgressEvent:
     """One step of an ingest: ``walk`` (files found so far), ``file`` (one file done,
-    ``status`` new/updated/unchanged/skipped/failed) or ``commit`` (a batch committed)."""
+    ``status`` new/updated/unchanged/skipped/failed), ``save`` (a batch being written to
+    the catalogue; ``fold`` for the last one, which folds the shards), ``index`` (its
+    records being indexed, ``done`` of ``total``), ``commit`` (the batch committed) or
+    ``finish`` (waiting for the index's last merges)."""
 
     stage: Stage
     done: int
@@ -115,6 +119,7 @@ class IngestReport:
     generation_before: int = 0
     generation: int = 0
     commits: int = 0
+    files_committed: int = 0  # file states saved by the commits so far
 
     @property
     def changed(self) -> bool:
@@ -322,7 +327,7 @@ class _Parser:
         def submit() -> None:
             start = next(starts, None)
             if start is not None:
-                pending.append((start, self._pool().submit(work_many, tasks[start:start + chunk])))
+                pending.append((start, self._submit(work_many, tasks[start:start + chunk])))
 
         done = 0
         try:
@@ -347,7 +352,9 @@ class _Parser:
     def _isolated(self, task: tuple[str, str | None, int]) -> _Outcome:
         with ProcessPoolExecutor(1, **self._pool_args()) as pool:
             try:
-                return pool.submit(work, task).result()
+                with held():  # the worker forks here; see newsidx.interrupts
+                    future = pool.submit(work, task)
+                return future.result()
             except BrokenProcessPool:
                 return ("failed", f"{task[0]}: the parser crashed on this file")
 
@@ -355,7 +362,13 @@ class _Parser:
         """Start the pool now (when parallel): every worker forks at once, from a parent
         that holds no walk (the survey lives in SQLite), so each copies little."""
         if self.jobs > 1:
-            self._pool().submit(int).result()  # the first task forks every worker
+            self._submit(int, 0).result()  # the first task forks every worker
+
+    def _submit(self, fn: Callable[[Any], Any], arg: Any) -> Future[Any]:
+        """Submit to the pool with SIGINT held, since a submit may fork workers, which
+        must ignore it before they can take it (:mod:`newsidx.interrupts`)."""
+        with held():
+            return self._pool().submit(fn, arg)
 
     def _chunk(self, n: int) -> int:
         return max(1, min(_CHUNK, n // (self.jobs * 8)))
@@ -682,10 +695,13 @@ def ingest(
             if batch.file_changes or writer.needs_fold():
                 # The last commit of the run folds each shard back into one plain file.
                 _commit(batch, writer, parser, max_size, report, emit, index_sync, compact=True)
+        except KeyboardInterrupt:
+            raise ingest_interrupted(report, writer.catalogue.peek_generation()) from None
         finally:
             parser.close()
             close = getattr(index_sync, "close", None)
             if close is not None:
+                emit(ProgressEvent("finish", 0, 0))
                 close()
         report.records_total = writer.record_count()
     return report
@@ -718,6 +734,7 @@ def _survey(tops: list[str], hidden: bool, selection: Selection, book: Bookkeepi
                 emit(ProgressEvent("walk", report.files_seen, 0))
             yield entry.path, entry.size, -1 if remap else entry.mtime_ns
 
+    emit(ProgressEvent("walk", 0, 0))
     survey = book.survey(walked())
     emit(ProgressEvent("walk", report.files_seen, report.files_seen))
     report.unchanged = survey.seen - survey.todo
@@ -749,6 +766,7 @@ def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: i
             for path, outcome in zip(paths, parser.map(tasks), strict=True)
         }
 
+    emit(ProgressEvent("fold" if compact else "save", 0, 0))
     upserts, deletes, added, updated = batch.resolve(reparse)
     batch.contributions.clear()  # the upserts are now the only copy of the parsed records
     generation = writer.commit(upserts=[p.row for p in upserts], deletes=deletes,
@@ -759,17 +777,26 @@ def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: i
     report.records_updated += updated
     report.records_removed += len(deletes)
     report.records_merged += batch.merged
+    report.files_committed += len(batch.file_changes)
     if index_sync is not None:
-        index_sync(writer.catalogue, _drain(upserts), deletes, generation)
+        index_sync(writer.catalogue, _drain(upserts, emit), deletes, generation)
     emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))
 
 
-def _drain(items: list[Prepared]) -> Iterator[Prepared]:
+def _drain(items: list[Prepared], emit: Callable[[ProgressEvent], None]
+           ) -> Iterator[Prepared]:
     """``items`` first to last, each dropped from the list once handed over: tantivy
-    queues thousands of documents, and the batch's records need not be held beside them."""
+    queues thousands of documents, and the batch's records need not be held beside them.
+    Reports ``index`` progress every 500 records."""
+    total = len(items)
     items.reverse()
+    emit(ProgressEvent("index", 0, total))
     while items:
         yield items.pop()
+        done = total - len(items)
+        if done % 500 == 0:
+            emit(ProgressEvent("index", done, total))
+    emit(ProgressEvent("index", total, total))
 
 
 def _release_memory() -> None:

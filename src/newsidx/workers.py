@@ -46,11 +46,21 @@ def init_worker(parent: int | None, lock_fd: int | None) -> None:
     breaks the pool). ``parent`` is the pid that starts the workers (None under
     ``forkserver``, whose server is their parent); ``lock_fd`` an inherited descriptor
     to close (the catalogue's writer lock, under ``fork``)."""
+    ignore_interrupts()
     if lock_fd is not None:
         with contextlib.suppress(OSError):
             os.close(lock_fd)
     die_with_parent(parent)
     detach_stdio()
+
+
+def ignore_interrupts() -> None:
+    """Ignore SIGINT: Ctrl-C reaches the whole process group, and a worker that raised
+    KeyboardInterrupt mid-task would break the pool and print a traceback; the parent
+    ends the workers (:mod:`newsidx.interrupts`)."""
+    from newsidx.interrupts import ignore_in_worker
+
+    ignore_in_worker()
 
 
 def die_with_parent(parent: int | None) -> None:

@@ -10,7 +10,9 @@ that use them; :mod:`newsidx.cli.output` holds what is said besides the results.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -69,8 +71,11 @@ class NewsidxGroup(click.Group):
             # and succeed, as ``seq 1000000 | head -1`` does.
             _quiet_stdout()
             raise SystemExit(ExitCode.OK) from None
-        except KeyboardInterrupt:
-            note("interrupted")
+        except KeyboardInterrupt as exc:
+            # one line (an interrupted ingest says what stays); a second Ctrl-C while
+            # the interpreter exits must not print a traceback either
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            note(str(exc) or "interrupted")
             raise SystemExit(ExitCode.INTERRUPTED) from None
 
 
@@ -100,6 +105,11 @@ def _archive() -> Archive:
     from newsidx.api import Archive
 
     return Archive(catalogue_root(), notify=note)
+
+
+def _nothing() -> contextlib.AbstractContextManager[None]:
+    """The context to use when no progress bar is shown."""
+    return contextlib.nullcontext()
 
 
 def _exit(code: int) -> NoReturn:
@@ -189,7 +199,8 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
       newsidx ingest seeds/
       newsidx ingest seeds/ --prune --format json
     """
-    from newsidx.cli.output import note_files, progress_bar, size_bytes, write_ingest
+    from newsidx.cli.output import note_files, size_bytes, write_ingest
+    from newsidx.cli.progress import bar_for
     from newsidx.errors import IngestFailed
 
     if not paths and not jsonl:
@@ -216,17 +227,14 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
         write_jsonl_result(archive.ingest_jsonl(jsonl, wait=options["wait"]), _out(), fmt=fmt)
         if not paths:
             return
-    progress, bar = progress_bar(sys.stderr)
+    bar = bar_for(sys.stderr)
     try:
-        if bar is not None:
-            bar.start()
-        report = archive.ingest(paths, max_size=limit, progress=progress, **options)
+        with bar or _nothing():
+            report = archive.ingest(paths, max_size=limit,
+                                    progress=bar.ingest if bar else None, **options)
     except IngestFailed as exc:
         note_files(exc.report)
         raise
-    finally:
-        if bar is not None:
-            bar.stop()
     note_files(report)
     write_ingest(report, _out(), fmt=fmt)
     _exit(ExitCode.FAILURES if report.failed else ExitCode.OK)
@@ -263,7 +271,11 @@ def reindex_cmd(wait: bool) -> None:
     Examples:
       newsidx reindex
     """
-    count = _archive().reindex(wait=wait)
+    from newsidx.cli.progress import bar_for
+
+    bar = bar_for(sys.stderr)
+    with bar or _nothing():
+        count = _archive().reindex(wait=wait, progress=bar.step if bar else None)
     note(f"indexed {count} records")
 
 
@@ -281,8 +293,12 @@ def check_cmd(repair: bool, wait: bool, fmt: str) -> None:
       newsidx check --repair --format json
     """
     from newsidx.cli.output import write_check
+    from newsidx.cli.progress import bar_for
 
-    report = _archive().check(repair=repair, wait=wait)
+    bar = bar_for(sys.stderr)
+    with bar or _nothing():
+        report = _archive().check(repair=repair, wait=wait,
+                                  progress=bar.step if bar else None)
     write_check(report, _out(), fmt=fmt)
     _exit(ExitCode.OK if report.ok else ExitCode.FAILURES)
 

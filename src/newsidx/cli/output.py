@@ -1,8 +1,8 @@
-"""What the command line says besides its results: notes on stderr, the ingest progress
-bar and summary, JSON envelopes, the terminal width, ``--max-size`` values.
+"""What the command line says besides its results: notes on stderr, the ingest summary,
+JSON envelopes, the terminal width, ``--max-size`` values.
 
-Kept apart from the click commands (:mod:`newsidx.cli`) and from the record renderers
-(:mod:`newsidx.render`). rich is imported only when a progress bar is shown.
+Kept apart from the click commands (:mod:`newsidx.cli`), the record renderers
+(:mod:`newsidx.render`) and the progress bar (:mod:`newsidx.cli.progress`).
 """
 
 from __future__ import annotations
@@ -11,16 +11,14 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TextIO
 
 from newsidx.safetext import escape_name, json_escape
 
 if TYPE_CHECKING:
-    from rich.progress import Progress
-
     from newsidx.check import CheckReport
-    from newsidx.ingest import IngestReport, ProgressEvent
+    from newsidx.ingest import IngestReport
     from newsidx.jsonl import JsonlResult
     from newsidx.model import Article
 
@@ -60,31 +58,6 @@ def columns() -> int:
 
 
 # ----------------------------------------------------------------- ingest
-
-
-def progress_bar(stream: TextIO) -> tuple[Callable[[ProgressEvent], None] | None,
-                                          Progress | None]:
-    """A rich progress bar on a terminal's stderr and the callback that drives it, else
-    ``(None, None)``."""
-    if not stream.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   console=Console(file=stream), transient=True)
-    task = bar.add_task("reading", total=None)
-
-    def update(event: ProgressEvent) -> None:
-        if event.stage == "walk":
-            bar.update(task, description="finding files", completed=event.done,
-                       total=event.total or None)
-        elif event.stage == "file":
-            bar.update(task, description="reading", completed=event.done, total=event.total)
-        else:
-            bar.update(task, description="saving")
-
-    return update, bar
 
 
 def ingest_summary(report: IngestReport) -> dict[str, Any]:
