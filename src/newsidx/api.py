@@ -358,6 +358,8 @@ class Archive:
         the index, the counts come from the catalogue manifest instead."""
         catalogue = self.catalogue
         generation = catalogue.peek_generation()
+        if not generation:
+            _refuse_if_first_write(catalogue)
         totals: Mapping[str, int] = catalogue.head()["totals"] if generation else {}
         providers = topics = 0
         first = last = None
@@ -398,6 +400,8 @@ class Archive:
             hits = self.iter_search(query, filters, snippets=False)
             return (hit.record for hit in hits)
         catalogue = self.catalogue
+        if not catalogue.peek_generation():
+            _refuse_if_first_write(catalogue)
         if filters.providers:
             _check_providers_in_manifest(catalogue.manifest(), filters.providers)
         keep = matches(filters)
@@ -422,6 +426,7 @@ class Archive:
         catalogue = self.catalogue
         generation = catalogue.peek_generation()
         if not generation:
+            _refuse_if_first_write(catalogue)
             return None
         index = fresh_index(catalogue, generation=generation, notify=self._notify)
         if filters.providers:
@@ -429,6 +434,19 @@ class Archive:
             if unknown:
                 _unknown_provider(unknown[0], {k: k for k in index.provider_keywords()})
         return index
+
+
+def _refuse_if_first_write(catalogue: Catalogue) -> None:
+    """An archive with nothing committed is empty, unless its first ingest is running:
+    then it is not empty but unfinished, and saying "empty" would send people to start
+    a second ingest. Raises CatalogueError (exit 2) naming the writer."""
+    from newsidx.store.holder import writer_pid
+
+    pid = writer_pid(catalogue.root)
+    if pid is not None:
+        raise CatalogueError(
+            f"catalogue {catalogue.root} is being written by another newsidx process "
+            f"(pid {pid}) and has nothing committed yet; retry when its ingest finishes")
 
 
 def _paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
