@@ -10,6 +10,7 @@ is the only one that draws them. rich is imported only when a bar is shown.
 
 from __future__ import annotations
 
+import contextlib
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -60,9 +61,11 @@ class Bar:
         its own rate and time."""
         total = total or None
         if phase != self.phase:  # a new task: rich cannot set a known total back to None
-            self.phase = phase
-            self.bar.remove_task(self.task)
+            # the new task first: a Ctrl-C between the two calls leaves a task to update
+            old, self.phase = self.task, phase
             self.task = self.bar.add_task(phase, total=total, completed=done)
+            with contextlib.suppress(KeyError):
+                self.bar.remove_task(old)
         else:
             self.bar.update(self.task, completed=done, total=total)
 
