@@ -229,9 +229,10 @@ def test_newsapi_rows_field_by_field(shared: Path, name: str) -> None:
             assert record.body == (body[:cut] if cut >= 0 else body).strip()
             assert record.extra.get("truncated", False) is (cut >= 0)
         if raw["publishedAt"].startswith("1970"):
-            assert record.published is None
+            assert record.published is None and record.date_source is None
         else:
             assert record.published_raw == raw["publishedAt"]
+            assert record.date_source == "publishedAt"
             assert record.published is not None
         assert [i.url for i in record.images] == ([raw["urlToImage"]] if raw["urlToImage"]
                                                   else [])

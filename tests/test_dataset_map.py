@@ -47,6 +47,7 @@ def test_map_overrides_guesses_with_dotted_paths(tmp_path: Path) -> None:
     two = records["Real headline 2"]
     assert two.web_url == "https://paper.example/story/2"
     assert two.published is not None and two.published.timestamp() == 1_700_000_002
+    assert two.date_source == "when"  # the mapped key, not the field it was mapped to
     assert two.excerpt == ""  # excerpt= maps nothing: the description stays in extra
     assert two.extra["description"] == "summary 2"
     assert two.extra["title"] == "teaser 2"  # the guess overridden is kept in extra

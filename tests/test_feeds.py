@@ -48,6 +48,7 @@ def test_rss2_items_with_offsets_cdata_categories_and_content(tmp_path: Path) ->
     assert chips.published == datetime(2024, 5, 7, 21, 30, tzinfo=timezone.utc)
     assert chips.published_offset == "+02:00"
     assert chips.published_raw == "Tue, 07 May 2024 23:30:00 +0200"
+    assert chips.date_source == "published"
     assert chips.web_url == "https://www.harbour-gazette.example/2024/05/fish-and-chips"
     assert chips.extra["guid"] == "hg-1001"
     assert chips.topics == ("Business", "Food")
@@ -79,6 +80,7 @@ def test_atom_published_else_updated_and_rdf(tmp_path: Path) -> None:
     assert dam.authors == ("Priya Nair",) and dam.topics == ("Environment",)
     market = got["Market opens on Sundays"]
     assert market.published_raw == "2024-02-28T17:20:00-03:00"  # only updated given
+    assert market.date_source == "updated" and dam.date_source == "published"
     assert market.published == datetime(2024, 2, 28, 20, 20, tzinfo=timezone.utc)
     assert market.provider is not None and market.provider.name == "Valley Observer"
     library = got["Library extends its opening hours"]

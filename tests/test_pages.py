@@ -56,6 +56,7 @@ def test_saved_page_fields_and_main_text_only() -> None:
     assert page.published_raw == "2024-02-19T07:45:00+01:00"
     assert page.published_offset == "+01:00"
     assert page.published == datetime(2024, 2, 19, 6, 45, tzinfo=timezone.utc)
+    assert page.date_source == "article:published_time"
     assert page.authors == ("Maren Holt",)
     assert page.provider is not None
     assert (page.provider.name, page.provider.domain) == ("The Coastal Ledger",
@@ -75,6 +76,7 @@ def test_date_only_in_json_ld_and_provider_from_the_canonical_host() -> None:
     assert page.published_raw == "2023-05-02T18:20:00-04:00"
     assert page.published_offset == "-04:00"
     assert page.published == datetime(2023, 5, 2, 22, 20, tzinfo=timezone.utc)
+    assert page.date_source == "datePublished"
     assert page.authors == ("Tomas Reyes",)  # JSON-LD @graph, author list
     assert page.provider is not None
     assert (page.provider.name, page.provider.domain) == ("valley-post.example",
@@ -86,7 +88,7 @@ def test_date_only_in_json_ld_and_provider_from_the_canonical_host() -> None:
 def test_extractor_guess_is_the_last_date() -> None:
     page = parse_file(PAGES / "extractor-date.html").records[0]
     assert page.published == datetime(2022, 11, 3, tzinfo=timezone.utc)
-    assert page.published_zoneless
+    assert page.published_zoneless and page.date_source == "htmldate"
 
 
 def test_page_without_article_text_is_skipped() -> None:

@@ -72,7 +72,9 @@ class Article:
 
     ``published`` is an aware UTC instant; ``published_raw`` is the date as written,
     ``published_offset`` its original UTC offset ("+08:00") and ``published_zoneless``
-    is true when the source gave no zone and UTC was assumed. ``sources`` are the
+    is true when the source gave no zone and UTC was assumed; ``date_source`` says where
+    the date was found (a front-matter key such as ``date`` or ``permalink``, ``filename``,
+    ``folders``, ``extra.KEY``; see docs/format.md). ``sources`` are the
     files the record came from; ``parents`` the ids of articles citing a related record.
     ``extra`` keeps every front-matter key that is not modelled, never dropping one.
     ``authors`` are names as written; ``lang`` a lower-case language code (``en``,
@@ -109,6 +111,7 @@ class Article:
     authors: tuple[str, ...] = ()
     lang: str | None = None
     folder: str | None = None
+    date_source: str | None = None
 
     @property
     def provider_key(self) -> str | None:
@@ -224,6 +227,7 @@ def to_json(record: Article) -> dict[str, JSONValue]:
         "published_raw": record.published_raw,
         "published_offset": record.published_offset,
         "published_zoneless": record.published_zoneless,
+        "date_source": record.date_source,
         "provider": (
             {"name": record.provider.name, "domain": record.provider.domain}
             if record.provider
@@ -277,7 +281,7 @@ def record_problem(data: Any) -> str | None:
         value = data.get(key, _EMPTY)
         if not isinstance(value, list) or (value and not all(map(_is_str, value))):
             return f"{key!r} must be a list of strings"
-    for key in ("lang", "folder"):
+    for key in ("lang", "folder", "date_source"):
         if not isinstance(data.get(key, ""), str | None):
             return f"{key!r} must be a string or null"
     provider = data.get("provider")
@@ -330,6 +334,7 @@ def _build(data: Mapping[str, Any]) -> Article:
         published_raw=data.get("published_raw"),
         published_offset=data.get("published_offset"),
         published_zoneless=bool(data.get("published_zoneless", False)),
+        date_source=data.get("date_source"),
         provider=Provider(provider.get("name"), provider.get("domain")) if provider else None,
         topics=tuple(data.get("topics", ())),
         category=data.get("category"),

@@ -554,7 +554,7 @@ class _Fields:
 
 
 def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[str],
-            *, file_name: str | None = None) -> _Fields:
+            *, file_name: str | None = None, source: str | None = None) -> _Fields:
     """Map the known keys onto Article arguments; every other key goes to ``extra``."""
     rest = dict(data)
     out = _Fields()
@@ -618,7 +618,9 @@ def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[
                 unusable(key, value, "a finite number")
             args[key] = number
 
-    _date(ctx, rest, args, prefix, warnings, file_name)
+    url_key = extra.get("url")  # a url kept in extra (not http) may still hold the date
+    _date(ctx, rest, args, prefix, warnings, file_name, source,
+          url_key if isinstance(url_key, str) else args.get("web_url"))
     _provider(ctx, rest, args, extra, prefix, warnings)
     _topics(ctx, rest, args, extra, prefix, warnings)
     attribution.take(rest, args, _scalar_text)
@@ -637,25 +639,31 @@ def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[
 
 
 def _date(ctx: _Context, rest: dict[Any, Any], args: dict[str, Any], prefix: str,
-          warnings: list[str], file_name: str | None) -> None:
+          warnings: list[str], file_name: str | None, source: str | None,
+          url: str | None) -> None:
     parsed: dates.ParsedDate | None = None
+    where: str | None = None
     for key in _DATE_KEYS:
         value = rest.get(key)
         if value is None or isinstance(value, (bool, list, dict)):
             continue
         parsed = dates.parse_date(value)
+        where = key
         del rest[key]
         if parsed.warning:
             warnings.append(prefix + parsed.warning)
         break
-    if (parsed is None or parsed.instant is None) and file_name:
-        from_name = dates.date_from_file_name(file_name)
-        if from_name is not None:
+    if parsed is None or parsed.instant is None:  # the rest only for posts without a date
+        from newsidx.datefallback import fallback
+
+        found = fallback(rest, url, source, file_name)
+        if found is not None:
             if parsed is not None and parsed.raw:
                 rest.setdefault("published_unreadable", parsed.raw)
-            parsed = from_name
+            parsed, where = found
     if parsed is None:
         return
+    args["date_source"] = where if parsed.instant is not None else None
     args["published"] = parsed.instant
     args["published_raw"] = parsed.raw
     args["published_offset"] = parsed.offset
@@ -790,7 +798,8 @@ def _build(ctx: _Context, header: Mapping[Any, Any], body: str, source: str,
            file_name: str, warnings: list[str]) -> tuple[Article, list[Article]]:
     rest = dict(header)
     related_value = rest.pop("related", None)
-    fields = _fields(ctx, rest, "", warnings, file_name=file_name)
+    fields = _fields(ctx, rest, "", warnings, file_name=file_name,
+                     source=source if file_name else None)
     args = fields.args
     if not body and fields.body:
         body = fields.body

@@ -394,6 +394,7 @@ def _record_lines(
     yield "title", r.title
     if r.published:
         yield "published", f"{r.published.isoformat()} (as written: {r.published_raw or '-'})"
+        yield "date from", _date_from(r)
     if r.provider:
         yield "provider", " ".join(x for x in (r.provider.name, f"({r.provider.domain})"
                                                if r.provider.domain else None) if x)
@@ -430,6 +431,14 @@ def _record_lines(
             yield "related", f"{ref.id} {ref.title}"
     for parent in parents:
         yield "cited by", f"{parent.id} {parent.title}"
+
+
+def _date_from(r: Article) -> str:
+    """Where the date was found and whether it named a time zone (``show``)."""
+    where = r.date_source or "unknown (stored before newsidx recorded it)"
+    zone = (f"time zone {r.published_offset}" if r.published_offset
+            else "no time zone: read as UTC" if r.published_zoneless else "time zone given")
+    return f"{where}; {zone}"
 
 
 def _json_text(value: object) -> str:

@@ -247,10 +247,14 @@ def item_record(item: dict[str, Any], path: str, where: Mapping[str, int]) -> Ar
         from newsidx.model import from_json, to_json
 
         record = from_json({**to_json(record), "extra": {**record.extra, **competing}})
+    if record.date_source == "published" and "published" in mapping:  # the item's key
+        mapped = _OVERRIDES.get("published")
+        record = replace(record, date_source=".".join(mapped) if mapped else
+                         mapping["published"])
     if record.published == _EPOCH:
-        record = replace(record, published=None, published_offset=None, warnings=(
-            *record.warnings,
-            f"date {record.published_raw!r} is the epoch placeholder: left undated"))
+        warning = f"date {record.published_raw!r} is the epoch placeholder: left undated"
+        record = replace(record, published=None, published_offset=None, date_source=None,
+                         warnings=(*record.warnings, warning))
     return record
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from newsidx.errors import ParseError
@@ -88,6 +89,7 @@ def _entry_record(entry: Mapping[str, Any], feed: Mapping[str, Any], path: str,
     published = _text(entry.get("published")) or _text(entry.get("updated"))
     if published:
         header["published"] = published
+    dated_by = "published" if _text(entry.get("published")) else "updated"
     author = _text(entry.get("author"))
     if author:
         header["author"] = author
@@ -113,7 +115,10 @@ def _entry_record(entry: Mapping[str, Any], feed: Mapping[str, Any], path: str,
         header["provider"] = provider
     from newsidx.parse import parse_mapping
 
-    return parse_mapping(header, path)
+    record = parse_mapping(header, path)
+    if record.date_source == "published":  # the feed's element, by feedparser's name
+        record = replace(record, date_source=dated_by)
+    return record
 
 
 def _is_html(detail: Any) -> bool:

@@ -36,6 +36,7 @@ _ARTICLE_TYPES = frozenset({"article", "newsarticle", "blogposting", "reportagen
                             "backgroundnewsarticle", "liveblogposting", "techarticle",
                             "scholarlyarticle", "report", "posting", "socialmediaposting"})
 _MAX_JSONLD = 1024 * 1024  # per script element; larger ones are not read
+_DATED_BY = "\0dated by"  # page_header → read_page: where the date came from
 
 
 def is_page(data: bytes) -> bool:
@@ -207,10 +208,14 @@ def page_header(markup: str, source: str) -> dict[str, Any]:
     url = _web(meta.canonical) or _web(tags.get("og:url", ""))
     if url:
         header["url"] = url
+    dated_by = next((name for name, value in (
+        ("article:published_time", _text(tags.get("article:published_time"))),
+        ("datePublished", linked.published), ("htmldate", got("date"))) if value), None)
     published = (_text(tags.get("article:published_time")) or linked.published
                  or got("date"))
     if published:
         header["published"] = published
+        header[_DATED_BY] = dated_by
     og_author = _text(tags.get("article:author"))
     if is_web_url(og_author):
         og_author = ""  # often the author's profile page, not a name
@@ -240,6 +245,10 @@ def read_page(markup: str, source: str, warnings: list[str]) -> Article:
     from newsidx.model import clean
     from newsidx.parse import parse_mapping
 
-    article = parse_mapping(page_header(markup, source), source)
+    header = page_header(markup, source)
+    dated_by = header.pop(_DATED_BY, None)
+    article = parse_mapping(header, source)
+    if article.date_source == "published":  # the tag or JSON-LD key the date came from
+        article = replace(article, date_source=dated_by)
     article = replace(article, warnings=(*warnings, *article.warnings))
     return clean(article)

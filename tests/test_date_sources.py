@@ -1,0 +1,136 @@
+"""Issue 16, item 2: real dates for posts whose front matter has no date key, and
+``date_source`` saying where every record's date came from."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from newsidx.api import Archive
+from newsidx.model import from_json, to_json
+from newsidx.parse import parse_bytes, parse_file
+
+ZOLA = b'+++\ntitle = "Rust 1.88.0"\npath = "2025/06/26/Rust-1.88.0"\n+++\nRust body.\n'
+JEKYLL = b"---\ntitle: Jekyll post\npermalink: /2024/03/05/jekyll-post/\n---\nJekyll body.\n"
+EXTRA = (b'+++\ntitle = "Dated in extra"\n[extra]\nauthor_note = "not a date"\n'
+         b"date = 2023-01-02T03:04:05+02:00\n+++\nExtra body.\n")
+UNDATED = b"---\ntitle: No date at all\n---\nUndated body.\n"
+
+
+def _day(y: int, m: int, d: int) -> datetime:
+    return datetime(y, m, d, tzinfo=timezone.utc)
+
+
+def _newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newsidx", "--catalogue", str(catalogue),
+                           *args], capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_zola_post_dated_only_by_path() -> None:
+    record = parse_bytes(ZOLA, "content/rust.md").records[0]
+    assert record.published == _day(2025, 6, 26)
+    assert record.date_source == "path" and record.published_zoneless
+    assert record.extra["path"] == "2025/06/26/Rust-1.88.0"  # the key itself is kept
+
+
+def test_jekyll_post_dated_only_by_permalink() -> None:
+    record = parse_bytes(JEKYLL, "_posts/jekyll-post.md").records[0]
+    assert (record.published, record.date_source) == (_day(2024, 3, 5), "permalink")
+
+
+def test_slug_and_url_keys() -> None:
+    slug = parse_bytes(b"---\ntitle: S\nslug: 2019-01-02-foo\n---\nx", "s.md").records[0]
+    assert (slug.published, slug.date_source) == (_day(2019, 1, 2), "slug")
+    for url in ("/news/2018/07/08/x/", "https://blog.example/2018/07/08/x.html"):
+        data = f"---\ntitle: U\nurl: {url}\n---\nx".encode()
+        record = parse_bytes(data, "u.md").records[0]
+        assert (record.published, record.date_source) == (_day(2018, 7, 8), "url"), url
+
+
+def test_date_in_toml_extra_keeps_its_zone() -> None:
+    record = parse_bytes(EXTRA, "extra.md").records[0]
+    assert record.published == datetime(2023, 1, 2, 1, 4, 5, tzinfo=timezone.utc)
+    assert record.date_source == "extra.date"
+    assert record.published_offset == "+02:00" and not record.published_zoneless
+    taxo = b'+++\ntitle = "T"\n[taxonomies]\ntags = ["a"]\nyear = ["2021-09-10"]\n+++\nx'
+    record = parse_bytes(taxo, "t.md").records[0]
+    assert (record.published, record.date_source) == (_day(2021, 9, 10), "taxonomies.year")
+    assert "a" in record.topics  # a taxonomy stays a topic too
+
+
+def test_file_path_dates_folders_name_and_page_bundle(tmp_path: Path) -> None:
+    body = b"---\ntitle: P\n---\nx"
+    cases = {
+        "2022/05/06/post.md": ((2022, 5, 6), "folders"),
+        "2022/05/06/slug/index.md": ((2022, 5, 6), "folders"),
+        "_posts/2020-02-29-leap.md": ((2020, 2, 29), "filename"),
+        "blog/2021-11-12-bundle/index.md": ((2021, 11, 12), "filename"),
+    }
+    for rel, (day, source) in cases.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        record = parse_file(path).records[0]
+        assert (record.published, record.date_source) == (_day(*day), source), rel
+    for rel in ("2022/13/40/post.md", "2022/05/06/a/b/post.md", "1.88.0/post.md"):
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        assert parse_file(path).records[0].published is None, rel
+
+
+def test_order_date_key_then_path_keys_then_file_path_then_tables() -> None:
+    both = b"---\ntitle: B\ndate: 2024-01-01\npermalink: /2023/02/02/b/\n---\nx"
+    record = parse_bytes(both, "2022-03-03-b.md").records[0]
+    assert (record.published, record.date_source) == (_day(2024, 1, 1), "date")
+    record = parse_bytes(both.replace(b"date: 2024-01-01\n", b""), "2022-03-03-b.md").records[0]
+    assert (record.published, record.date_source) == (_day(2023, 2, 2), "permalink")
+    record = parse_bytes(EXTRA, "2022-03-03-b.md").records[0]
+    assert (record.published, record.date_source) == (_day(2022, 3, 3), "filename")
+
+
+def test_unreadable_date_key_falls_back_and_is_kept() -> None:
+    data = b"---\ntitle: B\ndate: soon\npermalink: /2023/02/02/b/\n---\nx"
+    record = parse_bytes(data, "b.md").records[0]
+    assert (record.published, record.date_source) == (_day(2023, 2, 2), "permalink")
+    assert record.extra["published_unreadable"] == "soon"
+
+
+def test_undated_post_has_no_date_source_and_text_words_are_no_dates() -> None:
+    record = parse_bytes(UNDATED, "none.md").records[0]
+    assert record.published is None and record.date_source is None
+    loose = (b'+++\ntitle = "L"\n[extra]\nnote = "May"\nversion = "2024"\n+++\n'
+             b"Body mentioning 2024/03/05 in its text.\n")
+    assert parse_bytes(loose, "l.md").records[0].published is None
+
+
+def test_date_source_round_trips_and_old_records_read_as_unknown() -> None:
+    record = parse_bytes(ZOLA, "rust.md").records[0]
+    data = to_json(record)
+    assert data["date_source"] == "path" and from_json(data) == record
+    del data["date_source"]
+    assert from_json(data).date_source is None
+    with pytest.raises(ValueError, match="date_source"):
+        from_json({**data, "date_source": 3})
+
+
+def test_show_prints_where_the_date_came_from_and_its_zone(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "rust.md").write_bytes(ZOLA)
+    (site / "extra.md").write_bytes(EXTRA)
+    catalogue = tmp_path / "cat"
+    assert _newsidx("ingest", str(site), catalogue=catalogue).returncode == 0
+    archive = Archive(catalogue)
+    ids = {r.title: r.id for r in archive.export()}
+    rust = _newsidx("show", ids["Rust 1.88.0"], catalogue=catalogue)
+    assert rust.returncode == 0, rust.stderr
+    assert "date from: path; no time zone: read as UTC" in rust.stdout
+    extra = _newsidx("show", ids["Dated in extra"], catalogue=catalogue)
+    assert "date from: extra.date; time zone +02:00" in extra.stdout
+    shown = _newsidx("show", ids["Rust 1.88.0"], "--format", "json", catalogue=catalogue)
+    assert '"date_source": "path"' in shown.stdout
