@@ -134,3 +134,38 @@ def test_show_prints_where_the_date_came_from_and_its_zone(tmp_path: Path) -> No
     assert "date from: extra.date; time zone +02:00" in extra.stdout
     shown = _newsidx("show", ids["Rust 1.88.0"], "--format", "json", catalogue=catalogue)
     assert '"date_source": "path"' in shown.stdout
+
+
+def _site(folder: Path, dated: int, undated: int) -> Path:
+    folder.mkdir(parents=True)
+    for i in range(dated):
+        (folder / f"d{i}.md").write_text(
+            f'+++\ntitle = "Dated {i}"\npath = "2025/06/{i + 1:02d}/post-{i}"\n+++\nBody {i}.\n')
+    for i in range(undated):
+        (folder / f"u{i}.md").write_text(f"---\ntitle: Undated {i}\n---\nBody {i}.\n")
+    return folder
+
+
+def test_summary_says_when_more_than_a_tenth_is_undated(tmp_path: Path) -> None:
+    many = _site(tmp_path / "many", dated=8, undated=2)  # 20%
+    run = _newsidx("ingest", str(many), "-j", "1", catalogue=tmp_path / "c1")
+    assert run.returncode == 0, run.stderr
+    line = run.stdout.splitlines()[-1]
+    assert line.startswith("dates: 2 of 10 articles") and "(20%)" in line
+    assert "docs/format.md#dates" in line
+    report = Archive(tmp_path / "c2").ingest([many], jobs=1)
+    assert (report.articles_read, report.articles_undated) == (10, 2)
+    data = _newsidx("ingest", str(many), "--format", "json", "-j", "1",
+                    catalogue=tmp_path / "c3").stdout
+    assert '"articles_undated": 2' in data and '"articles_read": 10' in data
+
+
+def test_summary_is_quiet_at_a_tenth_or_less_and_when_nothing_was_read(tmp_path: Path) -> None:
+    few = _site(tmp_path / "few", dated=9, undated=1)  # 10%: not more than a tenth
+    first = _newsidx("ingest", str(few), "-j", "1", catalogue=tmp_path / "c")
+    assert first.returncode == 0 and len(first.stdout.splitlines()) == 2, first.stdout
+    assert "no date" not in first.stdout
+    many = _site(tmp_path / "many", dated=1, undated=3)
+    _newsidx("ingest", str(many), "-j", "1", catalogue=tmp_path / "d")
+    again = _newsidx("ingest", str(many), "-j", "1", catalogue=tmp_path / "d")
+    assert "no date" not in again.stdout  # unchanged files: nothing read, nothing to say

@@ -115,6 +115,8 @@ class IngestReport:
     records_removed: int = 0
     records_total: int = 0
     records_merged: int = 0  # records written from several files' copies, one kept
+    articles_read: int = 0  # articles of the files read in this run (not related entries)
+    articles_undated: int = 0  # of those, the ones no date was found for
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generation_before: int = 0
     generation: int = 0
@@ -847,6 +849,10 @@ def _apply(outcome: _Outcome, path: str, known: bool, batch: _Batch,
     many, item_failures = (more[0], more[1]) if more else (False, ())
     report.failed.extend((path, message) for message in item_failures)
     ids = tuple(p.id for p in records)
+    for item in records:
+        if item.row.kind == "article":
+            report.articles_read += 1
+            report.articles_undated += item.row.day is None
     batch.set_file(path, FileState(size, mtime_ns, sha, ids, many=many), records)
     if warnings:
         report.warnings[path] = tuple(warnings)

@@ -82,6 +82,8 @@ def ingest_summary(report: IngestReport) -> dict[str, Any]:
         "records_removed": report.records_removed,
         "records_merged": report.records_merged,
         "records_total": report.records_total,
+        "articles_read": report.articles_read,
+        "articles_undated": report.articles_undated,
     }
 
 
@@ -142,6 +144,19 @@ def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
             "their records)") if stale else ""
     pruned = f"; {s['pruned']} gone files pruned" if s["pruned"] else ""
     out.write(f"records: {records}; {s['records_total']} in the catalogue{pruned}{tail}\n")
+    undated = undated_line(report.articles_undated, report.articles_read)
+    if undated:
+        out.write(undated + "\n")
+
+
+def undated_line(undated: int, read: int) -> str | None:
+    """One line when more than a tenth of the articles read have no date (a site whose
+    dates newsidx cannot find: timelines, date filters and newest-first are then wrong)."""
+    if not read or undated * 10 <= read:
+        return None
+    share = round(undated * 100 / read)
+    return (f"dates: {undated:,} of {read:,} articles read ({share}%) have no date: see "
+            "docs/format.md#dates")
 
 
 def write_jsonl_result(result: JsonlResult, out: TextIO, *, fmt: str) -> None:
