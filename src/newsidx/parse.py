@@ -414,10 +414,11 @@ _URL_WORDS = re.compile(r"[-_+\s]+")
 class _Context:
     """Per-file state: warnings, the shared value budget, odd keys seen."""
 
-    __slots__ = ("budget", "odd_keys", "warnings")
+    __slots__ = ("budget", "markup", "odd_keys", "warnings")
 
-    def __init__(self) -> None:
+    def __init__(self, *, markup: bool = False) -> None:
         self.budget = VALUE_BUDGET
+        self.markup = markup  # titles and excerpts may hold HTML/Markdown (a post's file)
         self.warnings: list[str] = []
         self.odd_keys: list[str] = []
 
@@ -575,12 +576,12 @@ def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[
         return result
 
     title = text("title")
-    out.title = fold_title(title) if title else ""
+    out.title = fold_title(_shown(ctx, title)) if title else ""
     for key in _EXCERPT_KEYS:
         if key in rest:
             excerpt = text(key)
             if excerpt and excerpt.strip():
-                args["excerpt"] = excerpt.strip()
+                args["excerpt"] = _shown(ctx, excerpt.strip(), block=True)
                 break
     for key in ("category", "type"):
         value = text(key)
@@ -636,6 +637,17 @@ def _fields(ctx: _Context, data: Mapping[Any, Any], prefix: str, warnings: list[
         extra[ctx.key_text(key)] = ctx.jsonable(value)
     args["extra"] = extra
     return out
+
+
+def _shown(ctx: _Context, text: str, *, block: bool = False) -> str:
+    """A post's title or excerpt as a reader sees it (``NARA&#8217;s`` → ``NARA’s``):
+    entities decoded, tags and Markdown removed (:mod:`newsidx.plaintext`). Datasets,
+    feeds and pages have their own rules (a feed's plain-text title keeps ``<changes>``)."""
+    if not ctx.markup:
+        return text
+    from newsidx import plaintext
+
+    return (plaintext.body_text(text) or text) if block else plaintext.inline_text(text)
 
 
 def _date(ctx: _Context, rest: dict[Any, Any], args: dict[str, Any], prefix: str,
@@ -805,7 +817,7 @@ def _build(ctx: _Context, header: Mapping[Any, Any], body: str, source: str,
         body = fields.body
     elif fields.body:
         args["extra"] = {**args["extra"], "body": fields.body}
-    title = (fields.title or fold_title(_heading(body))
+    title = (fields.title or fold_title(_shown(ctx, _heading(body)))
              or fold_title(_first_sentence(args.get("excerpt", "")))
              or fold_title(_first_line_of(body)) or fold_title(PurePath(file_name).stem)
              or "untitled")
@@ -877,7 +889,7 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     fmt, header, body, first = _split(text, source, warnings)
-    ctx = _Context()
+    ctx = _Context(markup=True)
     if fmt == "text":
         title = first.lstrip("#").strip() if first and first.startswith("#") else first
         title = fold_title(title or "") or fold_title(PurePath(name).stem) or "untitled"

@@ -350,9 +350,12 @@ def write_record(
     parents: Sequence[Article] = (),
     tty: bool = False,
     terms: Sequence[str] = (),
+    raw: bool = False,
 ) -> None:
     """The whole record with its related records and the articles citing it; on a
-    terminal the words matching ``terms`` (as the index stems them) are highlighted."""
+    terminal the words matching ``terms`` (as the index stems them) are highlighted.
+    The body is shown as a reader sees it (:mod:`newsidx.plaintext`), as written with
+    ``raw``; JSON always holds it as written."""
     if fmt == "json":
         data: dict[str, Any] = dict(to_json(record))
         data["newsidx_format"] = FORMAT_VERSION
@@ -360,7 +363,7 @@ def write_record(
         data["parent_records"] = [to_json(a) for a in parents]
         out.write(dumps(data, indent=2) + "\n")
         return
-    lines = list(_record_lines(record, related, parents))
+    lines = list(_record_lines(record, related, parents, raw=raw))
     if tty:
         from rich.text import Text
 
@@ -388,7 +391,7 @@ def _text_block(value: str) -> Text:
 
 
 def _record_lines(
-    r: Article, related: Sequence[Article], parents: Sequence[Article]
+    r: Article, related: Sequence[Article], parents: Sequence[Article], *, raw: bool = False
 ) -> Iterator[tuple[str, str]]:
     """What a reader wants first (title, date, provider, URL, text), then the metadata."""
     yield "title", r.title
@@ -403,7 +406,9 @@ def _record_lines(
     if r.excerpt:
         yield "excerpt", r.excerpt
     if r.body:
-        yield "", "\n" + r.body + "\n"
+        from newsidx.plaintext import body_text
+
+        yield "", "\n" + (r.body if raw else body_text(r.body)) + "\n"
     yield "id", r.id
     yield "kind", r.kind
     if r.topics:

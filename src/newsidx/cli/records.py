@@ -52,16 +52,21 @@ def _found(archive: Archive, refs: list[str]) -> tuple[list[Article], int]:
 @click.option("--query", "query", metavar="QUERY", default=None,
               help="Highlight the words of this query (on a terminal).")
 @click.option("--no-pager", is_flag=True, help="Never page the output through $PAGER.")
+@click.option("--raw", is_flag=True,
+              help="Print the body as written (Markdown, HTML), not the text a reader sees.")
 @human_format_option(("json",))
-def show_cmd(refs: tuple[str, ...], query: str | None, no_pager: bool, fmt: str) -> None:
+def show_cmd(refs: tuple[str, ...], query: str | None, no_pager: bool, raw: bool,
+             fmt: str) -> None:
     """Show records by id, unique id prefix or URL (`-`: read ids from stdin), with their
-    related records; exit 1 if one is not found.
+    related records; exit 1 if one is not found. The body is printed as a reader sees
+    it (markup removed); `--raw` prints it as written, and `--format json` always does.
 
     \b
     Examples:
       newsidx show a0288e40
       newsidx search Zhipu --format ids | newsidx show - --no-pager
       newsidx show 46eae9 --query Zhipu
+      newsidx show 46eae9 --raw
     """
     from newsidx.cli.pager import paged
     from newsidx.render import query_terms, write_record
@@ -82,7 +87,7 @@ def show_cmd(refs: tuple[str, ...], query: str | None, no_pager: bool, fmt: str)
                     out.write("\n" + "\u2500" * 40 + "\n\n")
                 links = archive.links(record)
                 write_record(record, out, fmt=fmt, tty=tty, related=links.related,
-                             parents=links.parents, terms=terms)
+                             parents=links.parents, terms=terms, raw=raw)
     _exit(ExitCode.NO_MATCH if missing else ExitCode.OK)
 
 
