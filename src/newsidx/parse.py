@@ -409,6 +409,7 @@ _BODY_KEYS = ("body", "content", "text")
 _HEADING = re.compile(r"^#{1,6}[ \t]", re.M)
 _SENTENCE = re.compile(r"[.!?。！？](?=\s|$)")
 _URL_WORDS = re.compile(r"[-_+\s]+")
+_MARKUP_START = re.compile(r"[<&\[\]{}*_`#|\\>~=]")  # plaintext._STARTS: markup may follow
 
 
 class _Context:
@@ -643,8 +644,8 @@ def _shown(ctx: _Context, text: str, *, block: bool = False) -> str:
     """A post's title or excerpt as a reader sees it (``NARA&#8217;s`` → ``NARA’s``):
     entities decoded, tags and Markdown removed (:mod:`newsidx.plaintext`). Datasets,
     feeds and pages have their own rules (a feed's plain-text title keeps ``<changes>``)."""
-    if not ctx.markup:
-        return text
+    if not ctx.markup or (not block and _MARKUP_START.search(text) is None):
+        return text  # one C scan for most titles
     from newsidx import plaintext
 
     return (plaintext.body_text(text) or text) if block else plaintext.inline_text(text)
