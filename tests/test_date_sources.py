@@ -169,3 +169,17 @@ def test_summary_is_quiet_at_a_tenth_or_less_and_when_nothing_was_read(tmp_path:
     _newsidx("ingest", str(many), "-j", "1", catalogue=tmp_path / "d")
     again = _newsidx("ingest", str(many), "-j", "1", catalogue=tmp_path / "d")
     assert "no date" not in again.stdout  # unchanged files: nothing read, nothing to say
+
+
+def test_a_dataset_item_without_a_date_is_dated_by_its_url_but_not_by_its_files_path(
+        tmp_path: Path) -> None:
+    from newsidx.formats.dataset import read_dataset
+
+    folder = tmp_path / "2021" / "04" / "05"
+    folder.mkdir(parents=True)
+    data = folder / "items.jsonl"
+    data.write_text('{"title": "A", "url": "https://a.example/2024/05/06/a"}\n'
+                    '{"title": "B", "url": "https://a.example/b"}\n')
+    records = {r.title: r for r in read_dataset(str(data), "jsonl", False, 1 << 20).records}
+    assert (records["A"].published, records["A"].date_source) == (_day(2024, 5, 6), "url")
+    assert records["B"].published is None and records["B"].date_source is None
