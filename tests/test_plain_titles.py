@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ptyrun import run_on_pty
+
 from newsidx.api import Archive
 from newsidx.parse import parse_bytes
 
@@ -82,3 +84,21 @@ def test_the_parsers_fast_check_knows_every_character_that_starts_markup() -> No
     from newsidx.plaintext import _STARTS
 
     assert [c for c in _STARTS if not _MARKUP_START.search(c)] == []
+
+
+def test_show_on_a_terminal_prints_the_text_and_raw_the_markup(tmp_path: Path) -> None:
+    site, catalogue = tmp_path / "site", tmp_path / "cat"
+    site.mkdir()
+    (site / "nara.md").write_bytes(POST)
+    assert _newsidx("ingest", str(site), catalogue=catalogue).returncode == 0
+    record_id = next(iter(Archive(catalogue).export())).id
+    show = [sys.executable, "-m", "newsidx", "--catalogue", str(catalogue), "show",
+            record_id, "--no-pager"]
+    code, out, err = run_on_pty(show, env={"PAGER": "cat"})
+    assert code == 0, err
+    assert "The DocsTeach site & its activities help teachers." in out
+    assert "date from:" not in out  # undated: no date line at all
+    assert "&amp;" not in out and "](" not in out and "NARA\u2019s DocsTeach" in out
+    code, out, err = run_on_pty([*show, "--raw"], env={"PAGER": "cat"})
+    assert code == 0, err
+    assert "[activities](https://docsteach.example/)" in out and "&amp;" in out
