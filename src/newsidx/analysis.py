@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from functools import cache
 from operator import add
@@ -182,6 +183,8 @@ def keyword(text: str) -> str:
 
 
 Segments = tuple[tuple[str, bool], ...]
+Match = tuple[int, int, str]
+"""A matched word: ``(start, end, term)``, offsets in characters of the text."""
 
 
 def _matches(
@@ -190,56 +193,100 @@ def _matches(
     exact: AbstractSet[str],
     prefixes: AbstractSet[str],
     cjk: AbstractSet[str],
-) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
+) -> list[Match]:
+    """The whole words of ``text`` the terms match, in order, overlaps merged; each with
+    the query term it stands for (so that "war" and "wars" count as one term)."""
+    spans: list[Match] = []
     if stems:
-        spans += [(a, b) for t, a, b in tokens_with_offsets(text, STEMMED) if t in stems]
+        spans += [(a, b, t) for t, a, b in tokens_with_offsets(text, STEMMED) if t in stems]
     if exact or prefixes:
         pre = tuple(prefixes)
-        spans += [
-            (a, b)
-            for t, a, b in tokens_with_offsets(text, EXACT)
-            if t in exact or t.startswith(pre)
-        ]
+        for t, a, b in tokens_with_offsets(text, EXACT):
+            if t in exact:
+                spans.append((a, b, "=" + t))
+            elif t.startswith(pre):
+                spans.append((a, b, next(p for p in pre if t.startswith(p)) + "*"))
     for word in cjk:
         start = text.find(word)
         while start >= 0:
-            spans.append((start, start + len(word)))
+            spans.append((start, start + len(word), word))
             start = text.find(word, start + len(word))
     spans.sort()
-    merged: list[tuple[int, int]] = []
-    for a, b in spans:
+    merged: list[Match] = []
+    for a, b, t in spans:
         if merged and a < merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]), merged[-1][2])
         else:
-            merged.append((a, b))
+            merged.append((a, b, t))
     return merged
 
 
-def snippet(
-    texts: list[str],
+def match_spans(
+    text: str,
     *,
     stems: AbstractSet[str],
     exact: AbstractSet[str] = frozenset(),
     prefixes: AbstractSet[str] = frozenset(),
     cjk: AbstractSet[str] = frozenset(),
+) -> tuple[tuple[int, int], ...]:
+    """``[start, end)`` character offsets of the whole words of ``text`` the terms match
+    (a title's highlights), as :func:`snippet` marks them."""
+    return tuple((a, b) for a, b, _ in _matches(text, stems, exact, prefixes, cjk))
+
+
+def _best_window(found: list[Match], width: int) -> tuple[int, int, int]:
+    """The window of ``width`` characters holding the most distinct terms, then the most
+    matches: ``(distinct, matches, start)``, the earliest of equals. ``found`` is sorted
+    and non-overlapping, so ends grow with starts and two cursors suffice."""
+    best = (-1, -1, 0)
+    counts: dict[str, int] = {}
+    j = 0
+    for i, (a, _, _) in enumerate(found):
+        j = max(j, i)  # a word longer than the window leaves it empty
+        while j < len(found) and found[j][1] <= a + width:
+            counts[found[j][2]] = counts.get(found[j][2], 0) + 1
+            j += 1
+        candidate = (len(counts), j - i, -a)
+        if candidate > (best[0], best[1], -best[2]):
+            best = (len(counts), j - i, a)
+        term = found[i][2]
+        if i < j:
+            counts[term] -= 1
+            if not counts[term]:
+                del counts[term]
+    return best
+
+
+def snippet(
+    texts: Sequence[str],
+    *,
+    stems: AbstractSet[str],
+    exact: AbstractSet[str] = frozenset(),
+    prefixes: AbstractSet[str] = frozenset(),
+    cjk: AbstractSet[str] = frozenset(),
+    fallback: Sequence[str] = (),
     width: int = 200,
 ) -> Segments:
-    """The best passage of the first text that matches, as ``(text, highlighted)`` segments.
+    """The best passage of the text that matched best, as ``(text, highlighted)`` segments.
 
-    ``texts`` are tried in order (body, excerpt, title); the window of ``width``
-    characters holding the most matches wins. With no match the start of the first
-    non-empty text is returned, unhighlighted.
+    Of ``texts`` (body, excerpt), the one whose best window of ``width`` characters
+    holds the most distinct query terms, then the most matches, wins (the earlier on a
+    tie), so an excerpt naming every word beats a body naming one. ``fallback`` (the
+    title) is used only when none of ``texts`` matches. With no match anywhere the start
+    of the first non-empty text is returned, unhighlighted.
     """
-    for text in texts:
-        found = _matches(text, stems, exact, prefixes, cjk)
-        if not found:
-            continue
-        best, best_count = 0, -1
-        for i, (a, _) in enumerate(found):
-            count = sum(1 for x, y in found[i:] if y <= a + width)
-            if count > best_count:
-                best, best_count = a, count
+    chosen: tuple[tuple[int, int, int], str, list[Match]] | None = None
+    for candidates in (texts, fallback):
+        for text in candidates:
+            found = _matches(text, stems, exact, prefixes, cjk)
+            if found:
+                window = _best_window(found, width)
+                if chosen is None or window[:2] > chosen[0][:2]:
+                    chosen = (window, text, found)
+        if chosen is not None:
+            break
+    if chosen is not None:
+        (_, _, best), text, found = chosen
         start = best - min(width // 5, best)
         if start > 0:
             space = text.find(" ", start, best)
@@ -248,8 +295,9 @@ def snippet(
         if end < len(text):
             space = text.rfind(" ", best, end)
             end = space if space > best else end
-        return _segments(text, start, end, [(a, b) for a, b in found if a >= start and b <= end])
-    for text in texts:
+        return _segments(text, start, end,
+                         [(a, b) for a, b, _ in found if a >= start and b <= end])
+    for text in (*texts, *fallback):
         if text.strip():
             end = min(len(text), width)
             return _segments(text, 0, end, [])

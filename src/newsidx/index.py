@@ -473,7 +473,8 @@ class SearchIndex:
         segments = (
             analysis.snippet(
                 [_stored_plain(searcher, address, record.body),
-                 plaintext.inline_text(record.excerpt), plaintext.inline_text(record.title)],
+                 plaintext.inline_text(record.excerpt)],
+                fallback=[plaintext.inline_text(record.title)],
                 stems=highlights.stems,
                 exact=highlights.exact,
                 prefixes=highlights.prefixes,
