@@ -1,17 +1,22 @@
-"""Highlighting and snippets (issue 14, item 7): whole words marked and the snippet taken
-from the field that matched best. End to end through real subprocesses."""
+"""Highlighting and snippets (issue 14, item 7): whole words marked, the snippet taken
+from the field that matched best, highlight offsets in JSON hits. End to end through
+real subprocesses, and a pseudo-terminal for what a terminal gets."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
-from test_workflows import run
+from test_workflows import on_terminal, run
 
 from newsidx.analysis import snippet
 
 FILLER = "Ships come and go at the quay every single morning. " * 8
+ESC = "\x1b"
+SGR = re.compile(r"\x1b\[[0-9;]*m")
+COLOUR_TERMINAL = {"TERM": "xterm-256color", "NO_COLOR": ""}
 
 
 def _md(title: str, body: str, excerpt: str = "", date: str = "2024-03-01") -> str:
@@ -28,12 +33,21 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     news = root / "news"
     news.mkdir()
     files = {
+        # "warns" must never be marked for the query "war"; "wars" is the same word.
+        "words.md": _md("Navy warns of wars: the harbour war", "He warns that the war "
+                        "goes on."),
         # The excerpt names both words; the body names them far apart: the excerpt wins.
         "excerpt.md": _md("Inquiry report", f"The lighthouse stood. {FILLER} Then Iraq.",
                           excerpt="The Iraq lighthouse inquiry, in full", date="2024-03-02"),
         # The body names both words together; the excerpt one: the body wins.
         "body.md": _md("Second report", "In Iraq the lighthouse keeper waited.",
                        excerpt="A lighthouse story", date="2024-03-03"),
+        # Code points, not bytes or UTF-16 units, before the word.
+        "wide.md": _md("Zürich 😀 战争 war diary", "A diary.", date="2024-03-04"),
+        # Escape sequences in the text: only newsidx's own codes may reach a terminal.
+        "hostile.md": "---\ntitle: \"Harbour \\e]0;pwned\\a war \\e[31mred\\e[0m\"\n"
+                      "date: 2024-03-05\n---\n\nThe \x1b]0;pwned\x07war at the "
+                      "\x1b[31mred\x1b[0m quay.\n",
     }
     for name, text in files.items():
         (news / name).write_text(text, encoding="utf-8")
@@ -51,13 +65,74 @@ def _hits(cat: Path, *query: str, fmt: str = "jsonl") -> list[dict[str, object]]
     return [json.loads(line) for line in done.stdout.splitlines()]
 
 
+def _sliced(hit: dict[str, object], field: str) -> list[str]:
+    spans = hit["highlights"][field]  # type: ignore[index]
+    text = hit[field]
+    assert isinstance(text, str) and isinstance(spans, list)
+    assert all(0 <= a < b <= len(text) for a, b in spans)
+    assert spans == sorted(spans)
+    return [text[a:b] for a, b in spans]
+
+
+# ----------------------------------------------------------------- JSON offsets
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_hits_carry_offsets_of_whole_words(archive: Path, fmt: str) -> None:
+    hits = _hits(archive, "war", fmt=fmt)
+    assert len(hits) == 3
+    for hit in hits:
+        title, snip = _sliced(hit, "title"), _sliced(hit, "snippet")
+        assert title and snip
+        assert {w.lower() for w in title + snip} <= {"war", "wars"}
+    words = next(h for h in hits if str(h["title"]).startswith("Navy"))
+    assert _sliced(words, "title") == ["wars", "war"]  # never the "war" in "warns"
+    assert _sliced(words, "snippet") == ["war"]
+
+
+def test_offsets_count_code_points(archive: Path) -> None:
+    hit = _hits(archive, "war", "diary")[0]
+    assert hit["title"] == "Zürich 😀 战争 war diary"
+    assert hit["highlights"]["title"] == [[12, 15], [16, 21]]  # type: ignore[index]
+    assert _sliced(hit, "title") == ["war", "diary"]
+    cjk = _hits(archive, "战争")[0]
+    assert _sliced(cjk, "title") == ["战争"]
+
+
+def test_listings_and_exports_carry_no_highlights(archive: Path) -> None:
+    listed = run(archive, "list", "--format", "jsonl").stdout.splitlines()
+    assert listed and all("highlights" not in json.loads(line) for line in listed)
+    exported = run(archive, "export", "--format", "jsonl").stdout.splitlines()
+    assert exported and all("highlights" not in json.loads(line) for line in exported)
+
+
+def test_search_output_reads_back_as_records(archive: Path, tmp_path: Path) -> None:
+    out = tmp_path / "hits.jsonl"
+    out.write_text(run(archive, "search", "war", "--format", "jsonl").stdout)
+    done = run(tmp_path / "copy", "ingest", "--from-jsonl", str(out))
+    assert done.returncode == 0, done.stderr
+    assert run(tmp_path / "copy", "count").stdout.strip() == "3"
+
+
+def test_terminal_table_marks_whole_words(archive: Path) -> None:
+    code, out, err = on_terminal(archive, "search", "war", env=COLOUR_TERMINAL)
+    assert code == 0, err
+    marked = re.findall(r"\x1b\[[0-9;]*33m(\w+)\x1b\[0m", out)
+    assert {"wars", "war"} <= set(marked) and {w.lower() for w in marked} <= {"war", "wars"}
+    assert "warns" in SGR.sub("", out)
+
+
 # ----------------------------------------------------------------- the snippet's field
 
 
 def test_snippet_comes_from_the_field_that_matched_best(archive: Path) -> None:
     hits = {h["title"]: h for h in _hits(archive, "iraq", "lighthouse")}
-    assert hits["Inquiry report"]["snippet"] == "The Iraq lighthouse inquiry, in full"
-    assert hits["Second report"]["snippet"] == "In Iraq the lighthouse keeper waited."
+    from_excerpt = hits["Inquiry report"]
+    assert from_excerpt["snippet"] == "The Iraq lighthouse inquiry, in full"
+    assert _sliced(from_excerpt, "snippet") == ["Iraq", "lighthouse"]
+    from_body = hits["Second report"]
+    assert from_body["snippet"] == "In Iraq the lighthouse keeper waited."
+    assert _sliced(from_body, "snippet") == ["Iraq", "lighthouse"]
 
 
 def test_snippet_prefers_distinct_words_then_more_matches() -> None:

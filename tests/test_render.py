@@ -145,11 +145,13 @@ def test_tty_table_shows_hostile_titles_literally() -> None:
 
 @pytest.mark.usefixtures("colour")
 def test_tty_table_highlights_terms_and_marks_related() -> None:
-    hits = [Hit(article(1), 2.0, (("backs ", False), ("MiniMax", True))),
+    hits = [Hit(article(1), 2.0, (("backs ", False), ("MiniMax", True)),
+                title_highlights=((14, 21),)),
             Hit(article(2, "Side story", kind="related"), 1.0, "")]
     out = render(hits, "table", tty=True, query="MiniMax")
     assert "\x1b[" in out  # a real terminal rendering
-    assert "\x1b[1;33mMiniMax" in out
+    assert "\x1b[1;33mMiniMax" in out  # the title's word the index marked
+    assert "\x1b[1;2;33mMiniMax" in out  # the snippet's, dim
     assert "(related)" in out and "Side story" in out
 
 

@@ -483,7 +483,13 @@ class SearchIndex:
             if snippets
             else ()
         )
-        return Hit(record, score, segments, text)
+        title = (
+            analysis.match_spans(record.title, stems=highlights.stems, exact=highlights.exact,
+                                 prefixes=highlights.prefixes, cjk=highlights.cjk)
+            if snippets
+            else ()
+        )
+        return Hit(record, score, segments, text, title)
 
     @staticmethod
     def _explain(

@@ -1,7 +1,7 @@
 """Re-ingest a ``newsidx export --format jsonl`` file: the catalogue's own records back in.
 
 Each non-blank line is one record as :func:`newsidx.model.to_json` writes it (the keys
-``rank``, ``score`` and ``snippet`` that export adds are ignored). Records keep their
+``rank``, ``score``, ``snippet`` and ``highlights`` a search adds are ignored). Records keep their
 ids, sources, dates, providers and topics, so exporting the new catalogue gives the
 same lines. Every file is read and checked in full before anything is written: a bad
 line fails the whole call with ``path:line: reason`` and the catalogue is untouched.

@@ -25,7 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from newsidx.hits import Hit, Snippet
+from newsidx.hits import Hit, Snippet, split_at
 from newsidx.model import Article, to_json
 from newsidx.safetext import display, escape_name, is_safe, json_escape
 
@@ -138,24 +138,24 @@ def console_for(out: TextIO, *, force_terminal: bool | None = None) -> Console:
     )
 
 
-def _text(value: str, style: str | None = None, terms: Sequence[str] = ()) -> Text:
+def _text(value: str, style: str | None = None) -> Text:
     from rich.text import Text
 
-    text = Text(display(value), style=style or "")
-    if terms:
-        text.highlight_words(terms, style=_HIGHLIGHT, case_sensitive=False)
-    return text
+    return Text(display(value), style=style or "")
 
 
-def _snippet(snippet: Snippet, terms: Sequence[str]) -> Text:
+def _marked(parts: Iterable[tuple[str, bool]], style: str = "") -> Text:
+    """Segments as one rich text, each made safe, the marked ones highlighted."""
     from rich.text import Text
 
-    if isinstance(snippet, str):
-        return _text(snippet, "dim", terms)
-    text = Text(style="dim")
-    for part, marked in snippet:
+    text = Text(style=style)
+    for part, marked in parts:
         text.append(display(part), style=_HIGHLIGHT if marked else "")
     return text
+
+
+def _snippet(snippet: Snippet) -> Text:
+    return _text(snippet, "dim") if isinstance(snippet, str) else _marked(snippet, "dim")
 
 
 # ----------------------------------------------------------------- hits and records
@@ -175,17 +175,19 @@ def write_hits(
     width: int = 80,
 ) -> int:
     """Write hits in ``fmt``, streaming; returns how many were written. A table shows each
-    record's ``short_ids`` entry (else its id) and, ``width`` 120 or more, its URL's host."""
+    record's ``short_ids`` entry (else its id) and, ``width`` 120 or more, its URL's host,
+    the matched words of titles and snippets highlighted; JSON/JSONL carry their offsets
+    (``highlights``) when ``ranked``."""
     if fmt in ("ids", "paths"):
         return _write_refs(hits, out, paths=fmt == "paths", nul=nul)
     if fmt == "json":
-        return _write_json(hits, out, query=query, total=total)
+        return _write_json(hits, out, query=query, total=total, marks=ranked)
     if fmt == "jsonl":
-        return _write_jsonl(hits, out)
+        return _write_jsonl(hits, out, marks=ranked)
     if fmt == "csv":
         return _write_csv(hits, out, escape=tty or is_terminal(out))
     if tty:
-        return _write_table(hits, out, query=query, ranked=ranked, short_ids=short_ids or {},
+        return _write_table(hits, out, ranked=ranked, short_ids=short_ids or {},
                             wide=width >= 120)
     return _write_plain(hits, out, ranked=ranked)
 
@@ -204,20 +206,25 @@ def _write_refs(hits: Iterable[Hit], out: TextIO, *, paths: bool, nul: bool) -> 
     return count
 
 
-def hit_json(hit: Hit, rank: int | None = None) -> dict[str, Any]:
-    """The full record plus rank, score, snippet (and explanation when asked for)."""
+def hit_json(hit: Hit, rank: int | None = None, *, marks: bool = False) -> dict[str, Any]:
+    """The full record plus rank, score, snippet, with ``marks`` the ``highlights``
+    (``[start, end)`` code-point offsets of the matched words in ``title`` and
+    ``snippet``), and the explanation when asked for."""
     data: dict[str, Any] = dict(to_json(hit.record))
     if rank is not None:
         data["rank"] = rank
     data["score"] = hit.score
     data["snippet"] = snippet_text(hit.snippet)
+    if marks:
+        data["highlights"] = {"title": [list(s) for s in hit.title_highlights],
+                              "snippet": [list(s) for s in hit.snippet_highlights]}
     if hit.explanation is not None:
         data["explanation"] = hit.explanation
     return data
 
 
 def _write_json(
-    hits: Iterable[Hit], out: TextIO, *, query: str | None, total: int | None
+    hits: Iterable[Hit], out: TextIO, *, query: str | None, total: int | None, marks: bool
 ) -> int:
     if total is None:
         hits = list(hits)
@@ -226,15 +233,15 @@ def _write_json(
     out.write(head[:-1] + ', "results": [')  # one array, still streamed hit by hit
     count = 0
     for count, hit in enumerate(hits, 1):
-        out.write(("\n" if count == 1 else ",\n") + dumps(hit_json(hit, count)))
+        out.write(("\n" if count == 1 else ",\n") + dumps(hit_json(hit, count, marks=marks)))
     out.write("\n]}\n")
     return count
 
 
-def _write_jsonl(hits: Iterable[Hit], out: TextIO) -> int:
+def _write_jsonl(hits: Iterable[Hit], out: TextIO, *, marks: bool) -> int:
     count = 0
     for count, hit in enumerate(hits, 1):
-        out.write(dumps(hit_json(hit, count)) + "\n")
+        out.write(dumps(hit_json(hit, count, marks=marks)) + "\n")
     return count
 
 
@@ -302,11 +309,10 @@ def host(url: str | None) -> str:
     return name[4:] if name.startswith("www.") else name
 
 
-def _write_table(hits: Iterable[Hit], out: TextIO, *, query: str | None, ranked: bool,
+def _write_table(hits: Iterable[Hit], out: TextIO, *, ranked: bool,
                  short_ids: Mapping[str, str], wide: bool) -> int:
     from rich.table import Table
 
-    terms = query_terms(query)
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
     if ranked:
         table.add_column("#", justify="right", style="dim")
@@ -319,11 +325,11 @@ def _write_table(hits: Iterable[Hit], out: TextIO, *, query: str | None, ranked:
     count = 0
     for count, hit in enumerate(hits, 1):
         r = hit.record
-        title = _text(r.title, "bold", terms)
+        title = _marked(split_at(r.title, hit.title_highlights), "bold")
         if r.kind == "related":
             title = _text("(related) ", "dim").append_text(title)
         if ranked and hit.snippet:
-            title.append("\n").append_text(_snippet(hit.snippet, terms))
+            title.append("\n").append_text(_snippet(hit.snippet))
         if hit.explanation:
             title.append("\n").append_text(_text(hit.explanation, "italic"))
         cells = [_text(short_ids.get(r.id, r.id)), _text(_day(r)), _text(_provider(r))]
