@@ -1,9 +1,12 @@
 """Highlighting and snippets (issue 14, item 7): whole words marked, the snippet taken
-from the field that matched best, highlight offsets in JSON hits. End to end through
-real subprocesses, and a pseudo-terminal for what a terminal gets."""
+from the field that matched best, highlight offsets in JSON hits, and ``--color
+auto|always|never`` with ``NO_COLOR``. End to end through real subprocesses, and a
+pseudo-terminal for what a terminal gets."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -12,10 +15,13 @@ import pytest
 from test_workflows import on_terminal, run
 
 from newsidx.analysis import snippet
+from newsidx.color import MARK_OFF, MARK_ON, paint, wants_color
+from newsidx.hits import split_at
 
 FILLER = "Ships come and go at the quay every single morning. " * 8
 ESC = "\x1b"
 SGR = re.compile(r"\x1b\[[0-9;]*m")
+MARKED = re.compile(re.escape(MARK_ON) + r"(.*?)" + re.escape(MARK_OFF))
 COLOUR_TERMINAL = {"TERM": "xterm-256color", "NO_COLOR": ""}
 
 
@@ -155,3 +161,89 @@ def test_snippet_prefers_distinct_words_then_more_matches() -> None:
 def test_snippet_marks_whole_words_only() -> None:
     segs = snippet(["He warns that wars and war go on, warily."], stems={"war"})
     assert [t for t, marked in segs if marked] == ["wars", "war"]
+
+
+# ----------------------------------------------------------------- --color
+
+
+def test_color_always_piped_marks_the_matched_words(archive: Path) -> None:
+    done = run(archive, "search", "war", "--color", "always")
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    titles = {SGR.sub("", row[5]): MARKED.findall(row[5]) for row in rows}
+    assert titles["Navy warns of wars: the harbour war"] == ["wars", "war"]
+    assert all(w.lower() in ("war", "wars") for row in rows for w in MARKED.findall(row[6]))
+    assert SGR.sub("", done.stdout) == run(archive, "search", "war").stdout  # only colour added
+    for choice in ("auto", "never"):
+        assert ESC not in run(archive, "search", "war", "--color", choice).stdout
+    shown = run(archive, "show", _hits(archive, "warns")[0]["id"], "--query",  # type: ignore[arg-type]
+                "war", "--color", "always")
+    assert set(MARKED.findall(shown.stdout)) == {"wars", "war"}
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "ids", "paths"])
+def test_color_always_never_colours_formats_for_programs(archive: Path, fmt: str) -> None:
+    done = run(archive, "search", "war", "--format", fmt, "--color", "always")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == run(archive, "search", "war", "--format", fmt).stdout
+    assert MARK_ON not in done.stdout
+    if fmt == "csv":
+        assert len(list(csv.reader(io.StringIO(done.stdout)))) == 4
+
+
+def test_color_auto_on_a_terminal_and_no_color(archive: Path) -> None:
+    code, out, err = on_terminal(archive, "search", "war", env=COLOUR_TERMINAL)
+    assert code == 0, err
+    marked = re.findall(r"\x1b\[1;33m(\w+)\x1b\[0m", out)
+    assert marked and {w.lower() for w in marked} <= {"war", "wars"}  # never "warns"
+    for env in ({**COLOUR_TERMINAL, "NO_COLOR": "1"}, {"TERM": "dumb", "NO_COLOR": ""}):
+        code, plain, _ = on_terminal(archive, "search", "war", env=env)
+        assert code == 0 and ESC not in plain and "warns" in plain
+    code, never, _ = on_terminal(archive, "search", "war", "--color", "never",
+                                 env=COLOUR_TERMINAL)
+    assert code == 0 and ESC not in never and "warns" in never
+    code, forced, _ = on_terminal(archive, "search", "war", "--color", "always",
+                                  env={"TERM": "dumb", "NO_COLOR": "1"})
+    assert code == 0 and re.search(r"\x1b\[1;33mwars?\x1b\[0m", forced)
+
+
+@pytest.mark.parametrize("command", [
+    ["search", "war"], ["list"], ["count", "war", "--by", "provider"], ["providers"],
+    ["topics", "war"], ["timeline"], ["stats"], ["show", "REF", "--no-pager", "--query", "war"],
+])
+def test_every_result_command_takes_color(archive: Path, command: list[str]) -> None:
+    ref = str(_hits(archive, "warns")[0]["id"])
+    command = [ref if arg == "REF" else arg for arg in command]
+    for choice in ("never", "always", "auto"):
+        piped = run(archive, *command, "--color", choice)
+        assert piped.returncode == 0, piped.stderr
+        assert (ESC in piped.stdout) == (choice == "always" and command[0] in ("search",
+                                                                               "show"))
+    code, out, err = on_terminal(archive, *command, "--color", "never", env=COLOUR_TERMINAL)
+    assert code == 0 and ESC not in out, err
+    if command[0] not in ("timeline", "stats"):  # they have no colour to give
+        code, out, err = on_terminal(archive, *command, env=COLOUR_TERMINAL)
+        assert code == 0 and "\x1b[" in out, err
+
+
+def test_only_newsidx_codes_reach_the_terminal(archive: Path) -> None:
+    piped = run(archive, "search", "war", "--color", "always").stdout
+    assert ESC not in MARKED.sub(r"\1", piped) and "pwned" in piped
+    code, out, _ = on_terminal(archive, "search", "war", env=COLOUR_TERMINAL)
+    assert code == 0 and "\x1b[" in out
+    assert ESC not in SGR.sub("", out) and "\x1b[31mred" not in out and "\x07" not in out
+    ref = _hits(archive, "pwned")[0]["id"]
+    code, shown, _ = on_terminal(archive, "show", str(ref), "--no-pager", "--query", "war",
+                                 env=COLOUR_TERMINAL)
+    assert code == 0 and "pwned" in shown
+    assert ESC not in SGR.sub("", shown) and "\x1b[31mred" not in shown
+
+
+def test_color_choices_and_painting() -> None:
+    piped = io.StringIO()
+    assert wants_color("always", piped) and not wants_color("auto", piped)
+    assert not wants_color("never", piped)
+    with pytest.raises(ValueError):
+        wants_color("sometimes", piped)
+    assert paint(split_at("a war b", [(2, 5)])) == f"a {MARK_ON}war{MARK_OFF} b"
+    assert split_at("abc", [(2, 9), (1, 0)]) == [("abc", False)]  # never a wrong mark

@@ -152,6 +152,7 @@ def test_tty_table_highlights_terms_and_marks_related() -> None:
     assert "\x1b[" in out  # a real terminal rendering
     assert "\x1b[1;33mMiniMax" in out  # the title's word the index marked
     assert "\x1b[1;2;33mMiniMax" in out  # the snippet's, dim
+    assert render(hits, "table", tty=True, query="MiniMax", color=False).count("\x1b") == 0
     assert "(related)" in out and "Side story" in out
 
 

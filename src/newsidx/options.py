@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
+
+from newsidx.color import CHOICES, wants_color
 
 if TYPE_CHECKING:
     from click.shell_completion import CompletionItem
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CATALOGUE_KEY = "newsidx.catalogue"
+_COLOR_KEY = "newsidx.color"
 
 
 def _store_catalogue(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
@@ -172,3 +175,23 @@ def page_limit(limit: int | None, everything: bool, *, fmt: str, tty: bool) -> i
     if limit is not None:
         return limit
     return PAGE if tty and fmt == "table" else None
+
+
+def _store_color(ctx: click.Context, _param: click.Parameter, value: str) -> None:
+    ctx.meta[_COLOR_KEY] = value
+
+
+def color_option(func: F) -> F:
+    """``--color auto|always|never``, as ripgrep has it (see :mod:`newsidx.color`)."""
+    return click.option(
+        "--color", type=click.Choice(CHOICES), default="auto", show_default=True,
+        expose_value=False, callback=_store_color,
+        help="Colour the output: auto (on a terminal, unless NO_COLOR is set), always "
+        "(also when piped; never in json/jsonl/csv/ids/paths), never.")(func)
+
+
+def color_for(stream: TextIO, ctx: click.Context | None = None) -> bool:
+    """Whether the command's output to ``stream`` is coloured, as ``--color`` says."""
+    ctx = ctx or click.get_current_context(silent=True)
+    choice = ctx.meta.get(_COLOR_KEY, "auto") if ctx is not None else "auto"
+    return wants_color(choice, stream)

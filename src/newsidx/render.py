@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
+from newsidx.color import env_allows, is_terminal, paint, painted_field
 from newsidx.hits import Hit, Snippet, split_at
 from newsidx.model import Article, to_json
 from newsidx.safetext import display, escape_name, is_safe, json_escape
@@ -58,14 +59,6 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
     import json
 
     return json_escape(json.dumps(value, ensure_ascii=False, indent=indent))
-
-
-def is_terminal(out: TextIO) -> bool:
-    """Whether ``out`` is a terminal (False for anything without a usable ``isatty``)."""
-    try:
-        return out.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 class CsvWriter:
@@ -129,13 +122,22 @@ def _field(text: str) -> str:
     return display(text).replace("\t", " ").strip() or "-"
 
 
-def console_for(out: TextIO, *, force_terminal: bool | None = None) -> Console:
-    """A rich console writing to ``out`` that never interprets markup or emoji codes."""
+def console_for(out: TextIO, *, force_terminal: bool | None = None,
+                color: bool | None = None) -> Console:
+    """A rich console writing to ``out`` that never interprets markup or emoji codes.
+    ``color`` False writes no escape code at all; True colours whatever the terminal
+    type or ``NO_COLOR`` (``--color always``); None leaves it to rich."""
     from rich.console import Console
 
-    return Console(
-        file=out, markup=False, emoji=False, highlight=False, force_terminal=force_terminal
-    )
+    def make(system: str | None) -> Console:
+        return Console(file=out, markup=False, emoji=False, highlight=False,
+                       force_terminal=force_terminal, color_system=system,  # type: ignore[arg-type]
+                       no_color=None if color is None else not color)
+
+    if color is False:
+        return make(None)
+    console = make("auto")
+    return make("standard") if color and console.color_system is None else console
 
 
 def _text(value: str, style: str | None = None) -> Text:
@@ -158,6 +160,13 @@ def _snippet(snippet: Snippet) -> Text:
     return _text(snippet, "dim") if isinstance(snippet, str) else _marked(snippet, "dim")
 
 
+def _plain_marked(parts: Sequence[tuple[str, bool]], color: bool) -> str:
+    """A plain-text field; with ``color``, its marked words between newsidx's codes."""
+    if not color or not any(marked for _, marked in parts):
+        return _field("".join(text for text, _ in parts))
+    return painted_field(parts) or "-"
+
+
 # ----------------------------------------------------------------- hits and records
 
 
@@ -173,11 +182,13 @@ def write_hits(
     ranked: bool = True,
     short_ids: Mapping[str, str] | None = None,
     width: int = 80,
+    color: bool | None = None,
 ) -> int:
     """Write hits in ``fmt``, streaming; returns how many were written. A table shows each
-    record's ``short_ids`` entry (else its id) and, ``width`` 120 or more, its URL's host,
-    the matched words of titles and snippets highlighted; JSON/JSONL carry their offsets
-    (``highlights``) when ``ranked``."""
+    record's ``short_ids`` entry (else its id) and, ``width`` 120 or more, its URL's host.
+    ``color`` (default: on a terminal that allows it) highlights the matched words of
+    titles and snippets in a table or plain text; JSON/JSONL carry their offsets
+    (``highlights``) when ``ranked``, CSV, ids and paths never carry colour."""
     if fmt in ("ids", "paths"):
         return _write_refs(hits, out, paths=fmt == "paths", nul=nul)
     if fmt == "json":
@@ -188,8 +199,8 @@ def write_hits(
         return _write_csv(hits, out, escape=tty or is_terminal(out))
     if tty:
         return _write_table(hits, out, ranked=ranked, short_ids=short_ids or {},
-                            wide=width >= 120)
-    return _write_plain(hits, out, ranked=ranked)
+                            wide=width >= 120, color=color)
+    return _write_plain(hits, out, ranked=ranked, color=bool(color))
 
 
 def _write_refs(hits: Iterable[Hit], out: TextIO, *, paths: bool, nul: bool) -> int:
@@ -288,13 +299,16 @@ def _write_csv(hits: Iterable[Hit], out: TextIO, *, escape: bool) -> int:
     return count
 
 
-def _write_plain(hits: Iterable[Hit], out: TextIO, *, ranked: bool) -> int:
+def _write_plain(hits: Iterable[Hit], out: TextIO, *, ranked: bool, color: bool) -> int:
     count = 0
     for count, hit in enumerate(hits, 1):
         r = hit.record
-        fields = [_day(r), _provider(r), r.kind, r.id, _field(r.title)]
+        title = _plain_marked(split_at(r.title, hit.title_highlights), color)
+        fields = [_day(r), _provider(r), r.kind, r.id, title]
         if ranked:
-            fields = [str(count), *fields, _field(snippet_text(hit.snippet))]
+            snippet = hit.snippet
+            text = [(snippet, False)] if isinstance(snippet, str) else list(snippet)
+            fields = [str(count), *fields, _plain_marked(text, color)]
         out.write("\t".join(fields) + "\n")
         if hit.explanation:
             out.write("\t" + _field(hit.explanation) + "\n")
@@ -310,7 +324,7 @@ def host(url: str | None) -> str:
 
 
 def _write_table(hits: Iterable[Hit], out: TextIO, *, ranked: bool,
-                 short_ids: Mapping[str, str], wide: bool) -> int:
+                 short_ids: Mapping[str, str], wide: bool, color: bool | None) -> int:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
@@ -340,8 +354,13 @@ def _write_table(hits: Iterable[Hit], out: TextIO, *, ranked: bool,
             cells.insert(0, _text(str(count)))
         table.add_row(*cells)
     if count:
-        console_for(out, force_terminal=True).print(table)
+        console_for(out, force_terminal=True, color=_color(color)).print(table)
     return count
+
+
+def _color(color: bool | None) -> bool:
+    """A terminal's colour: as asked, else as the environment allows (``NO_COLOR``)."""
+    return env_allows() if color is None else color
 
 
 # ----------------------------------------------------------------- one record
@@ -357,11 +376,13 @@ def write_record(
     tty: bool = False,
     terms: Sequence[str] = (),
     raw: bool = False,
+    color: bool | None = None,
 ) -> None:
-    """The whole record with its related records and the articles citing it; on a
-    terminal the words matching ``terms`` (as the index stems them) are highlighted.
-    The body is shown as a reader sees it (:mod:`newsidx.plaintext`), as written with
-    ``raw``; JSON always holds it as written."""
+    """The whole record with its related records and the articles citing it; the whole
+    words of its title, excerpt and text matching ``terms`` (as the index stems them)
+    are highlighted when ``color`` (default: on a terminal that allows it). The body is
+    shown as a reader sees it (:mod:`newsidx.plaintext`), as written with ``raw``; JSON
+    always holds it as written."""
     if fmt == "json":
         data: dict[str, Any] = dict(to_json(record))
         data["newsidx_format"] = FORMAT_VERSION
@@ -373,12 +394,12 @@ def write_record(
     if tty:
         from rich.text import Text
 
-        console = console_for(out, force_terminal=True)
+        console = console_for(out, force_terminal=True, color=_color(color))
         for key, value in lines:
             line = Text()
             line.append(f"{key}: " if key else "", style="bold")
             block = _text_block(value)
-            if terms and key in ("title", "excerpt", ""):
+            if terms and key in _MARKED_KEYS:
                 from newsidx.highlight import word_spans
 
                 for start, end in word_spans(block.plain, terms):
@@ -387,7 +408,15 @@ def write_record(
             console.print(line)
         return
     for key, value in lines:
-        out.write((f"{key}: " if key else "") + display(value, single_line=key != "") + "\n")
+        text = display(value, single_line=key != "")
+        if color and terms and key in _MARKED_KEYS:  # --color always, piped
+            from newsidx.highlight import word_spans
+
+            text = paint(split_at(text, word_spans(text, terms)))
+        out.write((f"{key}: " if key else "") + text + "\n")
+
+
+_MARKED_KEYS = ("title", "excerpt", "")
 
 
 def _text_block(value: str) -> Text:
@@ -469,6 +498,7 @@ def write_counts(
     name: str,
     tty: bool = False,
     extra: Sequence[str] = (),
+    color: bool | None = None,
 ) -> int:
     """Key/count rows (providers, topics, timeline buckets) in ``fmt``; each row may carry
     further values named by ``extra`` (None shows as ``-`` in text, null in JSON)."""
@@ -492,7 +522,7 @@ def write_counts(
             table.add_column(column, justify="right" if column == "count" else "left")
         for row in items:
             table.add_row(*(_text("-" if v is None else str(v)) for v in row))
-        console_for(out, force_terminal=True).print(table)
+        console_for(out, force_terminal=True, color=_color(color)).print(table)
     else:
         for row in items:
             out.write("\t".join(_field("-" if v is None else str(v)) for v in row) + "\n")

@@ -26,6 +26,7 @@ from newsidx.errors import ExitCode, NewsidxError
 from newsidx.options import (
     catalogue_option,
     catalogue_root,
+    color_option,
 )
 
 if TYPE_CHECKING:
@@ -245,6 +246,7 @@ def ingest_cmd(paths: tuple[Path, ...], jsonl: tuple[Path, ...], fmt: str,
 
 @command("stats")
 @human_format_option(("json",))
+@color_option
 def stats_cmd(fmt: str) -> None:
     """Totals: records, articles, related, providers, topics, dates, sizes on disk.
 

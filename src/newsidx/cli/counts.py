@@ -20,7 +20,14 @@ from newsidx.cli.notes import note_query, note_undated, undated_matches
 from newsidx.cli.output import note
 from newsidx.cli.querycmd import QueryCommand, query_argument, query_text
 from newsidx.errors import ExitCode
-from newsidx.options import filter_options, format_option, page_limit, take_filters
+from newsidx.options import (
+    color_for,
+    color_option,
+    filter_options,
+    format_option,
+    page_limit,
+    take_filters,
+)
 
 if TYPE_CHECKING:
     from newsidx.api import Archive
@@ -42,7 +49,7 @@ def _limit_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _count_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """QUERY, the filters, ``-n``/``--all``, ``--sort`` and ``--format table|json|csv``."""
-    func = format_option(("table", "json", "csv"), "table")(func)
+    func = color_option(format_option(("table", "json", "csv"), "table")(func))
     func = click.option("--sort", type=click.Choice(["count", "name"]), default=None,
                         help="Most records first, or by name (periods: in time order) "
                         "[default: count; name for periods].")(func)
@@ -63,7 +70,8 @@ def _shown(rows: Sequence[Row], limit: int | None, everything: bool, fmt: str,
 def _write(rows: Sequence[Row], fmt: str, name: str, extra: Sequence[str] = ()) -> None:
     from newsidx.render import write_counts
 
-    write_counts(rows, _out(), fmt=fmt, name=name, tty=_is_tty(sys.stdout), extra=extra)
+    write_counts(rows, _out(), fmt=fmt, name=name, tty=_is_tty(sys.stdout), extra=extra,
+                 color=color_for(sys.stdout))
 
 
 def _nothing(archive: Archive, query: str, filters: Filters, lacking: str = "") -> None:
@@ -190,6 +198,7 @@ def count_cmd(query: tuple[str, ...], by: str | None, limit: int | None, everyth
               help="Also chart far-off dates, such as a 1970 placeholder (left out with a "
               "note by default).")
 @human_format_option(("json", "csv"))
+@color_option
 def timeline_cmd(query: tuple[str, ...], by: str, limit: int | None, everything: bool,
                  outliers: bool, fmt: str, **kwargs: Any) -> None:
     """Count matching records over time: a bar chart on a terminal, BUCKET<TAB>COUNT

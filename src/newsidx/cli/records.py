@@ -17,6 +17,7 @@ import click
 from newsidx.cli import _archive, _exit, _is_tty, _out, command, fail, human_format_option
 from newsidx.cli.output import note
 from newsidx.errors import ExitCode, NotFoundError
+from newsidx.options import color_for, color_option
 
 if TYPE_CHECKING:
     from newsidx.api import Archive
@@ -55,6 +56,7 @@ def _found(archive: Archive, refs: list[str]) -> tuple[list[Article], int]:
 @click.option("--raw", is_flag=True,
               help="Print the body as written (Markdown, HTML), not the text a reader sees.")
 @human_format_option(("json",))
+@color_option
 def show_cmd(refs: tuple[str, ...], query: str | None, no_pager: bool, raw: bool,
              fmt: str) -> None:
     """Show records by id, unique id prefix or URL (`-`: read ids from stdin), with their
@@ -87,7 +89,8 @@ def show_cmd(refs: tuple[str, ...], query: str | None, no_pager: bool, raw: bool
                     out.write("\n" + "\u2500" * 40 + "\n\n")
                 links = archive.links(record)
                 write_record(record, out, fmt=fmt, tty=tty, related=links.related,
-                             parents=links.parents, terms=terms, raw=raw)
+                             parents=links.parents, terms=terms, raw=raw,
+                             color=color_for(sys.stdout) and fmt == "table")
     _exit(ExitCode.NO_MATCH if missing else ExitCode.OK)
 
 

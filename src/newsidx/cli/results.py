@@ -19,7 +19,15 @@ from newsidx.cli.notes import note_query, note_undated
 from newsidx.cli.output import columns, note
 from newsidx.cli.querycmd import QueryCommand, query_argument, query_text
 from newsidx.errors import ExitCode
-from newsidx.options import filter_options, format_option, page_limit, page_options, take_filters
+from newsidx.options import (
+    color_for,
+    color_option,
+    filter_options,
+    format_option,
+    page_limit,
+    page_options,
+    take_filters,
+)
 from newsidx.queryhints import url_of
 
 if TYPE_CHECKING:
@@ -63,7 +71,8 @@ def _write(archive: Archive, stream: ResultStream, *, fmt: str, query: str | Non
         hits = list(stream)
         short = archive.short_ids(h.record.id for h in hits)
     written = write_hits(hits, _out(), fmt=fmt, query=query, total=stream.total, tty=tty,
-                         nul=nul, ranked=ranked, short_ids=short, width=columns())
+                         nul=nul, ranked=ranked, short_ids=short, width=columns(),
+                         color=color_for(sys.stdout))
     if not written:
         note("no records match" if stream.total == 0 else
              f"no results on this page ({stream.total} match; lower --offset)")
@@ -85,6 +94,7 @@ def _write(archive: Archive, stream: ResultStream, *, fmt: str, query: str | Non
               help="How much newer articles are favoured in relevance order (0: not at all).")
 @click.option("--explain", is_flag=True, help="Show how the query was understood and scored.")
 @format_option(_LIST_FORMATS, "table")
+@color_option
 @_null
 @_count_flags
 def search_cmd(query: tuple[str, ...], limit: int | None, everything: bool, offset: int,
@@ -159,6 +169,7 @@ def _explained(archive: Archive, text: str, filters: Filters, stream: ResultStre
 @click.option("--sort", type=click.Choice(["newest", "oldest", "provider", "title"]),
               default="newest", show_default=True, help="Order of the records.")
 @format_option(_LIST_FORMATS, "table")
+@color_option
 @_null
 @_count_flags
 def list_cmd(limit: int | None, everything: bool, offset: int, sort: str, fmt: str, nul: bool,
