@@ -247,3 +247,13 @@ def test_color_choices_and_painting() -> None:
         wants_color("sometimes", piped)
     assert paint(split_at("a war b", [(2, 5)])) == f"a {MARK_ON}war{MARK_OFF} b"
     assert split_at("abc", [(2, 9), (1, 0)]) == [("abc", False)]  # never a wrong mark
+
+
+def test_show_query_marks_cjk_words_too(archive: Path) -> None:
+    ref = str(_hits(archive, "diary")[0]["id"])
+    shown = run(archive, "show", ref, "--query", "战争 war", "--color", "always")
+    assert shown.returncode == 0, shown.stderr
+    assert MARKED.findall(shown.stdout) == ["战争", "war"]
+    code, out, err = on_terminal(archive, "show", ref, "--no-pager", "--query", "战争",
+                                 env=COLOUR_TERMINAL)
+    assert code == 0 and re.search(r"\x1b\[[0-9;]*33m战争\x1b\[0m", out), err
