@@ -445,6 +445,8 @@ class _Batch:
         self.produced: dict[str, tuple[str, ...]] = {}
         self.held = 0  # characters of shard lines and index text the batch holds
         self.merged = 0  # written records that more than one file gave
+        # a streamed dataset's items given so far, before its state is (newsidx.streamed)
+        self.pending: dict[str, set[str]] = {}
 
     def set_file(
         self, path: str, state: FileState | None, records: Sequence[Prepared] | None
@@ -462,6 +464,24 @@ class _Batch:
             self.affected.update(self.contributions[path])
         self.file_changes[path] = state
 
+    def add_items(self, path: str, records: Sequence[Prepared]) -> None:
+        """Some items of a streamed dataset: contributed by ``path`` before its state is
+        set (:meth:`finish_items`), so that they can be committed in this batch."""
+        self.replaced.add(path)
+        self.contributions.setdefault(path, {}).update((p.id, p) for p in records)
+        self.pending.setdefault(path, set()).update(p.id for p in records)
+        self.affected.update(p.id for p in records)
+        self.held += sum(2 * len(p.row.line) for p in records)
+
+    def finish_items(self, path: str, state: FileState, dropped: Iterable[str]) -> None:
+        """Set a streamed dataset's state once all its items are given; ``dropped``: the
+        ids it held before that it may no longer give (those given in earlier batches of
+        this run are settled and left alone)."""
+        self.replaced.add(path)
+        self.affected.update(dropped)
+        self.pending.pop(path, None)
+        self.file_changes[path] = state
+
     def state(self, path: str) -> FileState | None:
         """The file's state as of this batch: its change here, else the committed one."""
         if path in self.file_changes:
@@ -474,6 +494,9 @@ class _Batch:
         changed: dict[str, set[str]] = {}
         for path, state in self.file_changes.items():
             for rid in state.ids if state is not None else ():
+                changed.setdefault(rid, set()).add(path)
+        for path, pending in self.pending.items():
+            for rid in pending:
                 changed.setdefault(rid, set()).add(path)
         committed = self.book.paths_of(ids)
         return {
@@ -491,6 +514,7 @@ class _Batch:
                if p in wanted and s is not None}
         rest = wanted - self.file_changes.keys()
         out.update((p, _citing(s)) for p, s in self.book.files(rest).items())
+        out.update((p, ()) for p in self.pending if p in wanted and p not in out)
         return out
 
     def resolve(self, reparse: Callable[[list[str]], Mapping[str, Sequence[Prepared] | None]]
@@ -677,7 +701,15 @@ def ingest(
             in_batch = 0
             todo = _todo(survey)
             for count, ((path, known), outcome) in enumerate(zip(todo, outcomes, strict=True), 1):
-                status = _apply(outcome, path, known, batch, report)
+                if outcome[0] == "stream":  # a big dataset, in batches (newsidx.streamed)
+                    from newsidx.streamed import stream_in
+
+                    batch, status = stream_in(outcome, path, known, batch, report, max_size,
+                                              held_limit, lambda b: _commit(
+                                                  b, writer, parser, max_size, report, emit,
+                                                  index_sync))
+                else:
+                    status = _apply(outcome, path, known, batch, report)
                 done += 1
                 in_batch += 1
                 emit(ProgressEvent("file", done, report.files_seen, path=path, status=status))

@@ -64,42 +64,64 @@ def open_dataset(path: str, gz: bool) -> IO[bytes]:
 def read_dataset(path: str, kind: str, gz: bool, max_size: int) -> DatasetResult:
     """Every item of the dataset at ``path`` as an article; never raises for an item."""
     out = DatasetResult()
+    for part in iter_dataset(path, kind, gz, max_size):
+        out.records.extend(part.records)
+        out.warnings.extend(part.warnings)
+        out.failures.extend(part.failures)
+    return out
+
+
+def iter_dataset(path: str, kind: str, gz: bool, max_size: int, chunk: int = 1000,
+                 chunk_chars: int = 1 << 20) -> Iterator[DatasetResult]:
+    """The dataset at ``path`` in pieces of at most ``chunk`` articles or about
+    ``chunk_chars`` characters of text, each with the warnings and failures of its items,
+    the last piece possibly empty: a file of any size flows through in bounded memory.
+    An item with the URL of an earlier one is merged into it (a warning), across pieces
+    too."""
+    out = DatasetResult()
     seen: dict[str, int] = {}
+    chars = 0
     with open_dataset(path, gz) as stream:
         items = _jsonl_items(stream, path, max_size) if kind == "jsonl" else _array_items(
             stream, path, max_size)
         try:
             for where, line, value in items:
-                _add(out, seen, path, where, line, value)
+                if _add(out, seen, path, where, line, value):
+                    last = out.records[-1]
+                    chars += len(last.body) + len(last.title) + len(last.excerpt) + 256
+                if len(out.records) >= chunk or chars >= chunk_chars:
+                    yield out
+                    out, chars = DatasetResult(), 0
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             out.failures.append(f"{path}: cannot read on: {exc}")
-    return out
+    yield out
 
 
 def _add(out: DatasetResult, seen: dict[str, int], path: str, where: Mapping[str, int],
-         line: int, value: Any) -> None:
+         line: int, value: Any) -> bool:
     if isinstance(value, ParseError):
         out.failures.append(str(value))
-        return
+        return False
     if not isinstance(value, dict):
         out.failures.append(f"{path}:{line}: item is {_kind_of(value)}, not a JSON object")
-        return
+        return False
     try:
         record = item_record(value, path, where)
     except ParseError as exc:
         out.failures.append(f"{path}:{line}: {exc.reason}")
-        return
+        return False
     if record is None:
         out.failures.append(f"{path}:{line}: item has no title and no URL")
-        return
+        return False
     first = seen.get(record.id)
     if first is not None:
         out.warnings.append(f"line {line}: same article as line {first} (same URL): merged, "
                             f"the first kept")
-        return
+        return False
     seen[record.id] = line
     out.warnings.extend(f"line {line}: {w}" for w in record.warnings)
     out.records.append(record)
+    return True
 
 
 def _kind_of(value: Any) -> str:

@@ -3,7 +3,9 @@ prepare.
 
 Kept out of :mod:`newsidx.ingest` so that the one-article path stays as it was; the
 outcome has the shape of :func:`newsidx.ingest.work`'s, with two more values: that the
-file holds many articles (none cites another) and the items that failed.
+file holds many articles (none cites another) and the items that failed; or, for a big
+or compressed dataset, ``("stream", sha, size, mtime_ns, kind, gz)``: the writing process
+reads it in bounded batches (:mod:`newsidx.streamed`), so no process holds it whole.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from typing import Any
 from newsidx.formats import Kind
 from newsidx.formats.dataset import open_dataset, overrides, read_dataset, set_overrides
 
+# a dataset larger than this (or compressed) is streamed by the writing process in
+# bounded batches (:mod:`newsidx.streamed`) instead of being handed over whole
+STREAM_MIN = 8 * 1024 * 1024
 _EXPORT = ("a newsidx export (records with id, kind and sources): read it back by naming "
            "the file, `newsidx ingest FILE`")
 
@@ -68,6 +73,8 @@ def work_many_articles(path: str, st: os.stat_result, old_sha: str | None, max_s
         from newsidx.formats.feed import read_feed
 
         result = read_feed(data, path)
+    elif gz or st.st_size > STREAM_MIN:
+        return ("stream", sha, st.st_size, st.st_mtime_ns, kind, gz)
     else:
         result = read_dataset(path, kind, gz, max_size)
     if not result.records:
