@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from newsidx.api import Archive
-from newsidx.formats import dataset, sniff
+from newsidx.formats import dataset, jsonstream, sniff
 from newsidx.model import Article, canonical_url, make_id
 
 _EPOCH_2023 = 1_700_000_000  # 2023-11-14T22:13:20Z
@@ -76,7 +76,7 @@ def test_array_streamed_across_chunk_boundaries(tmp_path: Path,
              "timestamp": 1_700_000_000 + i, "tags": ["a", "b"]} for i in range(40)]
     path = tmp_path / "a.json"
     path.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    monkeypatch.setattr(dataset, "_CHUNK", 7)
+    monkeypatch.setattr(jsonstream, "_CHUNK", 7)
     result = dataset.read_dataset(str(path), "array", False, 10_000)
     assert result.failures == []
     assert [r.title for r in result.records] == [row["title"] for row in rows]

@@ -189,3 +189,25 @@ def test_interrupted_edit_restored_as_it_was_is_read_again(tmp_path: Path) -> No
     assert back.records_updated > 0 and back.records_added == 0
     titles = _titles(cat)
     assert len(titles) == 3000 and not any(t.endswith("(edited)") for t in titles.values())
+
+
+@pytest.mark.parametrize("chunk", [7, 1 << 20])
+def test_oversized_array_item_is_passed_over_and_the_rest_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """Brackets, quotes and backslashes inside the big item's strings do not end it,
+    even when a read cuts an escape in two."""
+    from newsidx.formats import dataset, jsonstream
+
+    monkeypatch.setattr(jsonstream, "_CHUNK", chunk)
+    rows: list[Any] = [{"title": f"t{i}", "url": f"https://s.example/{i}"} for i in range(6)]
+    rows[2] = {"title": "big", "url": "https://s.example/big",
+               "body": 'a "quoted" ] } [ { \\ backslash \\" ' * 400,
+               "nested": [{"x": ["]", "}"]}] * 50}
+    rows[4] = "a string item far over the limit ] } \\\" " * 300
+    path = tmp_path / "a.json"
+    path.write_text("[\n" + ",\n".join(json.dumps(r) for r in rows) + "\n]\n", "utf-8")
+    result = dataset.read_dataset(str(path), "array", False, 4096)
+    assert [r.title for r in result.records] == ["t0", "t1", "t3", "t5"]
+    assert [r.extra["source_index"] for r in result.records] == [0, 1, 3, 5]
+    assert result.failures == [f"{path}:4: item over the 4,096-byte size limit",
+                               f"{path}:6: item over the 4,096-byte size limit"]

@@ -11,9 +11,7 @@ read; in an array, a syntax error ends the reading (nothing after it can be trus
 
 from __future__ import annotations
 
-import codecs
 import gzip
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -22,6 +20,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from newsidx.errors import ParseError
+from newsidx.formats.jsonstream import array_items, jsonl_items
 from newsidx.model import Article
 
 # field -> the item keys that may hold it, best first (compared lower-cased)
@@ -43,7 +42,6 @@ _LOOKUP = {key: (name, rank) for name, keys in GUESSES.items() for rank, key in 
 # NewsAPI cuts ``content`` to ~200 characters and says how many are left
 _TRUNCATED = re.compile(r"\s*(?:…|\.\.\.)\s*\[\+(\d+) chars\]\s*$")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -82,7 +80,7 @@ def iter_dataset(path: str, kind: str, gz: bool, max_size: int, chunk: int = 100
     seen: dict[str, int] = {}
     chars = 0
     with open_dataset(path, gz) as stream:
-        items = _jsonl_items(stream, path, max_size) if kind == "jsonl" else _array_items(
+        items = jsonl_items(stream, path, max_size) if kind == "jsonl" else array_items(
             stream, path, max_size)
         try:
             for where, line, value in items:
@@ -344,149 +342,3 @@ def _host(url: str) -> str | None:
     if not host:
         return None
     return host[4:] if host.startswith("www.") else host
-
-
-# -- streaming ----------------------------------------------------------------------
-
-_Item = tuple[dict[str, int], int, Any]
-
-
-def _jsonl_items(stream: IO[bytes], path: str, max_size: int) -> Iterator[_Item]:
-    """``({"source_line": n}, n, value or ParseError)`` for each non-blank line."""
-    number = 0
-    while True:
-        raw = stream.readline(max_size + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) > max_size and not raw.endswith(b"\n"):
-            while raw and not raw.endswith(b"\n"):  # skip the rest of the line, bounded
-                raw = stream.readline(_CHUNK)
-            yield {}, number, ParseError(path, f"item over the {max_size:,}-byte size limit",
-                                         number)
-            continue
-        if not raw.strip():
-            continue
-        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-            raw = raw[3:]
-        try:
-            value = json.loads(raw)
-        except UnicodeDecodeError as exc:
-            yield {}, number, ParseError(path, f"not UTF-8 text ({exc.reason})", number)
-            continue
-        except ValueError as exc:
-            yield {}, number, ParseError(path, f"not JSON: {_reason(exc)}", number)
-            continue
-        except RecursionError:
-            yield {}, number, ParseError(path, "nested too deeply to read", number)
-            continue
-        yield {"source_line": number}, number, value
-
-
-def _reason(exc: ValueError) -> str:
-    return exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-
-
-class _ArrayReader:
-    """The items of a JSON array from a byte stream, one bounded buffer at a time."""
-
-    def __init__(self, stream: IO[bytes], path: str, max_size: int) -> None:
-        self.stream, self.path, self.max_size = stream, path, max_size
-        self.decoder = json.JSONDecoder()
-        self.buf = ""
-        self.pos = 0
-        self.line = 1  # the line of ``pos``
-        self.eof = False
-        self.utf8 = codecs.getincrementaldecoder("utf-8")()
-
-    def fill(self) -> bool:
-        """Read one more chunk; False at the end of the stream."""
-        if self.eof:
-            return False
-        chunk = self.stream.read(_CHUNK)
-        if not chunk:
-            self.eof = True
-            try:
-                self.utf8.decode(b"", True)
-            except UnicodeDecodeError:
-                raise ParseError(self.path, "not UTF-8 text (cut character at the end)",
-                                 self.line) from None
-            return False
-        try:
-            text = self.utf8.decode(chunk)
-        except UnicodeDecodeError as exc:
-            raise ParseError(self.path, f"not UTF-8 text ({exc.reason})", self.line) from None
-        if self.pos:
-            self.buf = self.buf[self.pos:]
-            self.pos = 0
-        self.buf += text
-        return True
-
-    def advance(self, end: int) -> None:
-        self.line += self.buf.count("\n", self.pos, end)
-        self.pos = end
-
-    def skip_space(self) -> str:
-        """The next character that is not white space ('' at the end)."""
-        while True:
-            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n\ufeff":
-                if self.buf[self.pos] == "\n":
-                    self.line += 1
-                self.pos += 1
-            if self.pos < len(self.buf):
-                return self.buf[self.pos]
-            if not self.fill():
-                return ""
-
-    def value(self) -> Any:
-        """Decode the value at ``pos``, reading on while it is incomplete."""
-        while True:
-            try:
-                value, end = self.decoder.raw_decode(self.buf, self.pos)
-            except json.JSONDecodeError as exc:
-                at_end = exc.msg.startswith("Unterminated") or exc.pos >= len(self.buf) - 32
-                if at_end and len(self.buf) - self.pos > self.max_size:
-                    raise ParseError(self.path, f"item over the {self.max_size:,}-byte size "
-                                     "limit; the rest of the array is not read",
-                                     self.line) from None
-                if not at_end or not self.fill():
-                    line = self.line + self.buf.count("\n", self.pos, exc.pos)
-                    raise ParseError(self.path, f"not JSON: {exc.msg}; the rest of the array "
-                                     "is not read", line) from None
-                continue
-            if end == len(self.buf) and self.fill():
-                continue  # a number or literal may go on in the next chunk
-            self.advance(end)
-            return value
-
-
-def _array_items(stream: IO[bytes], path: str, max_size: int) -> Iterator[_Item]:
-    """``({"source_index": i}, line, value or ParseError)`` for each item of the array."""
-    reader = _ArrayReader(stream, path, max_size)
-    try:
-        if reader.skip_space() != "[":
-            raise ParseError(path, "not a JSON array", reader.line)
-        reader.pos += 1
-        index = 0
-        if reader.skip_space() == "]":
-            return
-        while True:
-            line = reader.line
-            try:
-                value = reader.value()
-            except RecursionError:
-                raise ParseError(path, "item nested too deeply to read; the rest of the "
-                                 "array is not read", line) from None
-            yield {"source_index": index}, line, value
-            index += 1
-            following = reader.skip_space()
-            if following == "]":
-                return
-            if following != ",":
-                what = f"{following!r}" if following else "the end of the file"
-                raise ParseError(path, f"expected ',' or ']' after item {index - 1}, found "
-                                 f"{what}; the rest of the array is not read", reader.line)
-            reader.pos += 1
-            reader.skip_space()
-    except ParseError as exc:
-        yield {}, exc.line or reader.line, exc

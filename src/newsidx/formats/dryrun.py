@@ -90,11 +90,11 @@ def _article_file(path: str, max_size: int) -> FilePlan:
 
 
 def _dataset(out: FilePlan, kind: str, gz: bool, max_size: int) -> None:
-    from newsidx.formats import dataset
+    from newsidx.formats import dataset, jsonstream
 
     with dataset.open_dataset(out.path, gz) as stream:
-        items = (dataset._jsonl_items(stream, out.path, max_size) if kind == "jsonl" else
-                 dataset._array_items(stream, out.path, max_size))
+        items = (jsonstream.jsonl_items(stream, out.path, max_size) if kind == "jsonl" else
+                 jsonstream.array_items(stream, out.path, max_size))
         try:
             for where, line, value in islice(items, SAMPLE_ITEMS):
                 _item(out, where, line, value)
