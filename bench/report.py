@@ -362,6 +362,37 @@ def _engine_peer_lines(name: str, size: dict[str, Any], peer: dict[str, Any]) ->
     return lines
 
 
+def newsapi_section(data: dict[str, Any]) -> list[str]:
+    """Issue 13's speed target: the newsapi-2023 datasets as they are against the same
+    articles as one front-matter file each, cold ingests alternating in one run."""
+    lines = ["## newsapi-2023: datasets against one front-matter file each (issue 13)", ""]
+    if "skipped" in data:
+        return [*lines, f"Skipped: {data['skipped']}.", ""]
+    d, f = data["datasets"], data["front_matter"]
+    lines += [
+        f"Cold ingest of the four files as they are ({', '.join(data['files'])}) and of the "
+        f"same rows written out as {data['front_matter_files']:,} front-matter files "
+        "(`bench/newsapi.py`: every key but `content` as YAML front matter, the provider as "
+        "`{name, domain}`, `content` without NewsAPI's `… [+N chars]` as the body), "
+        f"alternating, {data['runs']} runs each. Target: the datasets at least as fast in "
+        "articles per second.", "",
+        "| input | articles | wall per run (s) | articles/s per run | peak RSS (MiB) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, side in (("datasets", d), ("front-matter files", f)):
+        walls = ", ".join(f"{w:.1f}" for w in side.get("walls", []))
+        rates = ", ".join(f"{r:,}" for r in side.get("rates", []))
+        rss = side.get("maxrss_mib")
+        articles = f"{side['articles']:,}" if side.get("articles") else "-"
+        lines.append(f"| {name} | {articles} | {walls or '-'} | "
+                     f"{rates or '-'} | {f'{rss:.0f}' if rss else '-'} |")
+    verdict = data.get("datasets_at_least_as_fast")
+    result = "unmeasured" if verdict is None else "pass" if verdict else "FAIL"
+    lines += ["", f"Median: datasets {d.get('median_rate') or '-'} articles/s, front matter "
+              f"{f.get('median_rate') or '-'} articles/s: **{result}**.", ""]
+    return lines
+
+
 def render(results: dict[str, Any]) -> str:
     """The Markdown report: machine, targets with pass/fail, one section per size."""
     m = results.get("machine", {})
@@ -407,4 +438,6 @@ def render(results: dict[str, Any]) -> str:
         lines += _size_section(label, size)
     for name, corpus in (results.get("corpora") or {}).items():
         lines += _corpus_section(name, corpus)
+    if results.get("newsapi"):
+        lines += newsapi_section(results["newsapi"])
     return "\n".join(lines).rstrip() + "\n"

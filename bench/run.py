@@ -38,6 +38,7 @@ sys.path.insert(0, str(BENCH))
 
 import corpora  # noqa: E402
 import generate  # noqa: E402
+import newsapi  # noqa: E402
 import report  # noqa: E402
 
 ROOT = BENCH.parent
@@ -62,6 +63,7 @@ class Config:
     newsidx: list[str]
     skip_changed: bool = False
     corpora: list[Path] = dataclasses.field(default_factory=list)
+    newsapi: bool = True
 
 
 def newsidx_command() -> list[str]:
@@ -605,6 +607,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpora", default="all",
                         help="real corpora under SHARED/corpora: 'all' present (default), "
                              "a comma list (bbc,ruby-lang-news) or 'none'")
+    parser.add_argument("--newsapi", choices=("auto", "none"), default="auto",
+                        help="the newsapi-2023 datasets against their front-matter copy "
+                             "(issue 13): 'auto' when SHARED/feeds has them, or 'none'")
     parser.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3)")
     parser.add_argument("--quick", action="store_true",
                         help="one run per search, no profile (the CI smoke test)")
@@ -636,7 +641,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results=args.results, docs=None if str(args.docs) == "none" else args.docs,
         peers=set(args.peers.split(",")) - {"none"}, profile_size=profile,
         newsidx=args.newsidx.split() if args.newsidx else newsidx_command(),
-        skip_changed=args.skip_changed, corpora=corpus_dirs,
+        skip_changed=args.skip_changed, corpora=corpus_dirs, newsapi=args.newsapi != "none",
     )
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y-%m-%d")
@@ -657,6 +662,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["sizes"][generate.size_label(size)] = bench_size(cfg, size, stamp)
     for root in cfg.corpora:
         results["corpora"][root.name] = bench_corpus(cfg, root)
+    if cfg.newsapi:
+        files = newsapi.newsapi_files(cfg.shared)
+        results["newsapi"] = (newsapi.compare(files, cfg.newsidx, max(2, cfg.runs), measure, log)
+                              if files else {"skipped": f"no newsapi-2023 under {cfg.shared}"})
     results["seconds"] = round(time.perf_counter() - started, 1)
     results["targets"] = report.check_targets(results)
     cfg.results.mkdir(parents=True, exist_ok=True)
