@@ -132,12 +132,15 @@ def _titles(cat: Catalogue) -> dict[str, str]:
 @pytest.mark.usefixtures("streamed")
 def test_streamed_dataset_keeps_the_incremental_rules(tmp_path: Path) -> None:
     rows = _rows(3000, 100)
+    for row in rows[::10]:
+        del row["publishedAt"]
     path = tmp_path / "h.jsonl"
     _write_jsonl(path, rows)
     cat = Catalogue(tmp_path / "cat")
     hook = _Upserts()
     first = _run(path, cat, hook)
     assert first.records_added == 3000 and first.commits > 3 and hook.upserts == 3000
+    assert (first.articles_read, first.articles_undated) == (3000, 300)
     again = _run(path, cat)
     assert not again.changed and again.unchanged == 1
     rows[2500]["title"] = "An edited headline"

@@ -57,6 +57,8 @@ def stream_in(outcome: tuple[Any, ...], path: str, known: bool, batch: _Batch,
                 continue
             items = [Prepared.of(record) for record in place(part.records, path)]
             ids.extend(p.id for p in items)
+            report.articles_read += len(items)
+            report.articles_undated += sum(p.row.day is None for p in items)
             batch.add_items(path, items)
             del items
             if held_limit is not None and batch.held >= held_limit:
