@@ -3,6 +3,7 @@ limit, and the incremental rules across batches and interruptions."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import random
@@ -32,6 +33,16 @@ def _rows(n: int, body_chars: int, seed: int = 1) -> list[dict[str, Any]]:
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+
+
+def _write(path: Path, rows: list[dict[str, Any]], shape: str) -> None:
+    """``rows`` as JSON Lines, a JSON array, or gzip-compressed JSON Lines."""
+    if shape == "array":
+        path.write_text("[\n" + ",\n".join(json.dumps(r) for r in rows) + "\n]\n", "utf-8")
+    elif shape == "gzip":
+        path.write_bytes(gzip.compress("".join(json.dumps(r) + "\n" for r in rows).encode()))
+    else:
+        _write_jsonl(path, rows)
 
 
 # The child ingests through the library with a 1 MiB batch and no index, and prints how
@@ -130,12 +141,13 @@ def _titles(cat: Catalogue) -> dict[str, str]:
 
 
 @pytest.mark.usefixtures("streamed")
-def test_streamed_dataset_keeps_the_incremental_rules(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shape", ["jsonl", "array", "gzip"])
+def test_streamed_dataset_keeps_the_incremental_rules(tmp_path: Path, shape: str) -> None:
     rows = _rows(3000, 100)
     for row in rows[::10]:
         del row["publishedAt"]
-    path = tmp_path / "h.jsonl"
-    _write_jsonl(path, rows)
+    path = tmp_path / {"jsonl": "h.jsonl", "array": "h.json", "gzip": "h.jsonl.gz"}[shape]
+    _write(path, rows, shape)
     cat = Catalogue(tmp_path / "cat")
     hook = _Upserts()
     first = _run(path, cat, hook)
@@ -144,13 +156,13 @@ def test_streamed_dataset_keeps_the_incremental_rules(tmp_path: Path) -> None:
     again = _run(path, cat)
     assert not again.changed and again.unchanged == 1
     rows[2500]["title"] = "An edited headline"
-    _write_jsonl(path, rows)
+    _write(path, rows, shape)
     hook = _Upserts()
     edited = _run(path, cat, hook)
     assert (edited.records_added, edited.records_updated, edited.records_removed) == (0, 1, 0)
     assert hook.upserts == 1  # only the changed item is re-indexed
     assert edited.updated == [str(path)]
-    _write_jsonl(path, rows[:1000])
+    _write(path, rows[:1000], shape)
     shrunk = _run(path, cat)
     assert (shrunk.records_added, shrunk.records_updated, shrunk.records_removed) == (0, 0, 2000)
     assert len(Catalogue(cat.root)) == 1000
