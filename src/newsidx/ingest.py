@@ -639,8 +639,13 @@ def ingest(
     progress: Callable[[ProgressEvent], None] | None = None,
     index_sync: IndexSync | None = None,
     selection: Selection | None = None,
+    anchors: Sequence[str] | None = None,
 ) -> IngestReport:
     """Bring ``catalogue`` in line with the files under ``roots``; see the module doc.
+
+    ``anchors`` (default: the roots) are the folders records' ``folder`` and source ids
+    are relative to (:mod:`newsidx.identity`); ``check --repair`` passes the original
+    ones when it re-reads files one by one.
 
     Raises UsageError for a missing root, LockedError when another process writes (unless
     ``wait``), IngestFailed when ``strict`` and a file failed (then nothing is written).
@@ -656,7 +661,8 @@ def ingest(
             raise UsageError(f"{top}: no such file or folder")
     from newsidx.placement import set_roots
 
-    set_roots(tops)  # records' folder and folder language (newsidx.placement)
+    # records' folder, folder language and source ids (newsidx.placement, newsidx.identity)
+    set_roots(tops if anchors is None else anchors)
     emit = progress or (lambda event: None)
     report = IngestReport()
     with catalogue.writer(wait=wait) as writer:

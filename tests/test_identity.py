@@ -1,0 +1,144 @@
+"""Issue 16, item 5: ids that last (URL, else the source) and nothing merged away."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsidx import placement
+from newsidx.api import Archive
+from newsidx.identity import article_id, identity_url, source_key
+from newsidx.model import make_id
+
+
+def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newsidx", "--catalogue", str(catalogue),
+                           *args], capture_output=True, text=True, timeout=300, check=False)
+
+
+def records(archive: Archive) -> list:  # type: ignore[type-arg]
+    return sorted(archive.export(), key=lambda r: r.sources)
+
+
+@pytest.fixture(autouse=True)
+def _no_roots() -> object:
+    yield
+    placement.set_roots([])
+
+
+def test_a_bare_home_page_is_no_identity() -> None:
+    for url in ("https://www.ndtv.com", "https://www.ndtv.com/", "HTTPS://WWW.NDTV.COM:443/",
+                "https://www.ndtv.com/#top", "https://www.ndtv.com/?utm_source=x", "", None):
+        assert identity_url(url) is None, url
+    for url in ("https://www.ndtv.com/a", "https://example.com/?p=123", "https://x.org/a/"):
+        assert identity_url(url) is not None, url
+    assert article_id("https://x.org/a", "a.md") == make_id(url="https://x.org/a")  # unchanged
+    assert article_id("https://x.org/", "a.md") == article_id(None, "a.md")
+    assert article_id("https://x.org/", "a.md") != article_id("https://x.org/", "b.md")
+
+
+def test_source_key_is_relative_to_the_ingest_root(tmp_path: Path) -> None:
+    placement.set_roots([str(tmp_path / "site"), str(tmp_path / "one.md")])
+    assert source_key(str(tmp_path / "site" / "news" / "a.md")) == "news/a.md"
+    assert source_key(str(tmp_path / "one.md")) == "one.md"  # a file named by itself
+    assert source_key(str(tmp_path / "site" / "d.jsonl"), "line 3") == "d.jsonl#line 3"
+    placement.set_roots([])
+    assert source_key(str(tmp_path / "x" / "b.md")) == "b.md"  # outside an ingest: its name
+
+
+def test_editing_a_file_keeps_its_id(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    post = site / "news" / "post.md"
+    post.parent.mkdir(parents=True)
+    post.write_text("---\ntitle: Budget talks\n---\nThe goverment said no.\n")
+    archive = Archive(tmp_path / "cat")
+    archive.ingest([site])
+    (before,) = records(archive)
+    post.write_text("---\ntitle: Budget talks\n---\nThe government said no.\n")  # a typo fix
+    report = archive.ingest([site])
+    (after,) = records(archive)
+    assert report.updated == [str(post)]
+    assert after.id == before.id and "government" in after.body
+    assert archive.get(before.id).body == after.body
+
+
+def test_identical_files_at_two_paths_stay_two_records(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    for folder in ("business", "politics"):
+        (site / folder).mkdir(parents=True)
+        (site / folder / "001.txt").write_text("Same headline\n\nThe same text.\n")
+    archive = Archive(tmp_path / "cat")
+    report = archive.ingest([site])
+    got = records(archive)
+    assert report.records_added == 2
+    assert [r.folder for r in got] == ["business", "politics"]
+    assert len({r.id for r in got}) == 2
+
+
+def test_same_text_different_dates_stay_two_with_both_dates(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    for day in ("2024-03-05", "2025-03-05"):
+        (site / f"{day}-release.md").write_text(
+            "---\ntitle: Ruby 3.3 released\n---\nWe are pleased to announce the release.\n")
+    archive = Archive(tmp_path / "cat")
+    archive.ingest([site])
+    got = records(archive)
+    assert [r.published.year for r in got if r.published] == [2024, 2025]
+    assert archive.count() == 2
+
+
+FEED = """<?xml version="1.0"?>
+<rss version="2.0"><channel><title>NDTV</title><link>https://www.ndtv.com</link>
+<item><title>Monsoon arrives early</title><link>https://www.ndtv.com</link></item>
+<item><title>Cricket final tonight</title><link>https://www.ndtv.com/</link></item>
+<item><title>Election results</title><link>https://www.ndtv.com/india/results-1</link></item>
+</channel></rss>
+"""
+
+
+def test_a_feed_item_linking_the_home_page_gets_a_source_id(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "ndtv.xml").write_text(FEED)
+    archive = Archive(tmp_path / "cat")
+    archive.ingest([feeds])
+    got = {r.title: r for r in archive.export()}
+    assert set(got) == {"Monsoon arrives early", "Cricket final tonight", "Election results"}
+    placement.set_roots([str(feeds)])
+    assert got["Monsoon arrives early"].id == article_id(None, str(feeds / "ndtv.xml"), "item 0")
+    assert got["Cricket final tonight"].id == article_id(None, str(feeds / "ndtv.xml"), "item 1")
+    assert got["Election results"].id == make_id(url="https://www.ndtv.com/india/results-1")
+
+
+def test_ids_do_not_depend_on_where_the_root_lies(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "news").mkdir(parents=True)
+    (site / "news" / "a.txt").write_text("Headline\n\nText.\n")
+    first = Archive(tmp_path / "cat1")
+    first.ingest([site])
+    moved = tmp_path / "elsewhere" / "site"
+    shutil.copytree(site, moved)
+    second = Archive(tmp_path / "cat2")
+    second.ingest([moved])
+    assert [r.id for r in first.export()] == [r.id for r in second.export()]
+
+
+def test_check_repair_keeps_ids_and_folders(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    for folder in ("business", "sport"):
+        (site / folder).mkdir(parents=True)
+        (site / folder / "001.txt").write_text(f"{folder} headline\n\nText.\n")
+    cat = tmp_path / "cat"
+    archive = Archive(cat)
+    archive.ingest([site])
+    before = sorted((r.id, r.folder, r.sources) for r in archive.export())
+    (cat / "catalogue.json").unlink()  # damage: the sources are re-read one by one
+    out = newsidx("check", "--repair", catalogue=cat)
+    assert out.returncode == 0, out.stdout + out.stderr
+    after = sorted((r.id, r.folder, r.sources) for r in Archive(cat).export())
+    assert after == before and len(after) == 2
