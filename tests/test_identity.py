@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -74,7 +75,7 @@ def test_identical_files_at_two_paths_stay_two_records(tmp_path: Path) -> None:
     archive = Archive(tmp_path / "cat")
     report = archive.ingest([site])
     got = records(archive)
-    assert report.records_added == 2
+    assert report.records_added == 2 and report.files_merged == 0
     assert [r.folder for r in got] == ["business", "politics"]
     assert len({r.id for r in got}) == 2
 
@@ -90,6 +91,44 @@ def test_same_text_different_dates_stay_two_with_both_dates(tmp_path: Path) -> N
     got = records(archive)
     assert [r.published.year for r in got if r.published] == [2024, 2025]
     assert archive.count() == 2
+
+
+def test_files_sharing_a_url_merge_keeping_every_headline_and_topic(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "a.md").write_text("---\ntitle: Markets rally on rate cut\nurl: https://x.org/s/1\n"
+                               "tags: [markets]\n---\nStocks rose.\n")
+    (site / "b.md").write_text("---\ntitle: Central bank trims rates\nurl: https://x.org/s/1\n"
+                               "tags: [economy]\n---\nRates fell.\n")
+    cat = tmp_path / "cat"
+    out = newsidx("ingest", "--format", "json", str(site), catalogue=cat)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["files_merged"] == 1
+    text = newsidx("ingest", str(site), catalogue=tmp_path / "cat2")
+    assert "1 file merged into a record another file gives (same URL" in text.stdout
+    archive = Archive(cat)
+    (record,) = records(archive)
+    assert record.title == "Markets rally on rate cut"  # the first path's copy wins
+    assert record.alt_titles == ("Central bank trims rates",)
+    assert set(record.topics) == {"markets", "economy"}
+    for words in ("markets rally", "central bank trims"):
+        assert [h.record.id for h in archive.search(words).hits] == [record.id], words
+    assert archive.count("topic:economy") == 1
+    shown = newsidx("show", record.id, catalogue=cat)
+    assert "Central bank trims rates" in shown.stdout
+    # b.md changes its headline: the old one goes, the new one is kept
+    (site / "b.md").write_text("---\ntitle: Rates cut again\nurl: https://x.org/s/1\n"
+                               "tags: [economy]\n---\nRates fell.\n")
+    archive.ingest([site])
+    (record,) = records(archive)
+    assert record.alt_titles == ("Rates cut again",)
+    assert archive.search("central bank trims").total == 0
+    # b.md leaves: the record is a.md's alone again
+    (site / "b.md").unlink()
+    archive.ingest([site], prune=True)
+    (record,) = records(archive)
+    assert record.alt_titles == () and record.topics == ("markets",)
+    assert record.sources == (str(site / "a.md"),)
 
 
 FEED = """<?xml version="1.0"?>
@@ -142,3 +181,4 @@ def test_check_repair_keeps_ids_and_folders(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
     after = sorted((r.id, r.folder, r.sources) for r in Archive(cat).export())
     assert after == before and len(after) == 2
+

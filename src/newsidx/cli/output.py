@@ -81,6 +81,7 @@ def ingest_summary(report: IngestReport) -> dict[str, Any]:
         "records_updated": report.records_updated,
         "records_removed": report.records_removed,
         "records_merged": report.records_merged,
+        "files_merged": report.files_merged,
         "records_total": report.records_total,
         "articles_read": report.articles_read,
         "articles_undated": report.articles_undated,
@@ -139,6 +140,10 @@ def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
     merged = s["records_merged"]
     if merged:
         records += f" ({merged} of them merged from copies in several files)"
+    joined = s["files_merged"]
+    if joined:
+        records += (f"; {joined} file{'s' if joined != 1 else ''} merged into a record another "
+                    "file gives (same URL; headlines kept as alt_titles)")
     stale = s["stale"]
     tail = (f"; {stale} stale file{'s' if stale != 1 else ''} kept (--prune drops "
             "their records)") if stale else ""
