@@ -136,6 +136,8 @@ FEED = """<?xml version="1.0"?>
 <item><title>Monsoon arrives early</title><link>https://www.ndtv.com</link></item>
 <item><title>Cricket final tonight</title><link>https://www.ndtv.com/</link></item>
 <item><title>Election results</title><link>https://www.ndtv.com/india/results-1</link></item>
+<item><title>Counting ends</title><link>https://www.ndtv.com/india/results-1</link>
+<category>India</category></item>
 </channel></rss>
 """
 
@@ -152,6 +154,10 @@ def test_a_feed_item_linking_the_home_page_gets_a_source_id(tmp_path: Path) -> N
     assert got["Monsoon arrives early"].id == article_id(None, str(feeds / "ndtv.xml"), "item 0")
     assert got["Cricket final tonight"].id == article_id(None, str(feeds / "ndtv.xml"), "item 1")
     assert got["Election results"].id == make_id(url="https://www.ndtv.com/india/results-1")
+    # a later item with the same link merges into the first, its headline and topics kept
+    assert got["Election results"].alt_titles == ("Counting ends",)
+    assert got["Election results"].topics == ("India",)
+    assert [h.record.title for h in archive.search("counting ends").hits] == ["Election results"]
 
 
 def test_ids_do_not_depend_on_where_the_root_lies(tmp_path: Path) -> None:

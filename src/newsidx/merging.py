@@ -9,7 +9,10 @@ topics to ``topics``, so no source's headline or topics are merged away.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
+
+from newsidx.model import Article
 
 
 def combine(winner: Mapping[str, Any], others: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
@@ -30,3 +33,13 @@ def combine(winner: Mapping[str, Any], others: Iterable[Mapping[str, Any]]) -> d
     else:
         data.pop("alt_titles", None)
     return data
+
+
+def absorb(first: Article, other: Article) -> Article:
+    """``first`` (an earlier item of the same dataset or feed with ``other``'s URL) with
+    ``other``'s headline in ``alt_titles`` and its topics added."""
+    from newsidx.topics import union
+
+    titles = tuple(t for t in dict.fromkeys((*first.alt_titles, other.title))
+                   if t and t != first.title)
+    return replace(first, alt_titles=titles, topics=union([first.topics, other.topics]))

@@ -64,7 +64,7 @@ def open_dataset(path: str, gz: bool) -> IO[bytes]:
 def read_dataset(path: str, kind: str, gz: bool, max_size: int) -> DatasetResult:
     """Every item of the dataset at ``path`` as an article; never raises for an item."""
     out = DatasetResult()
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, int]] = {}  # id -> line, place in out.records
     with open_dataset(path, gz) as stream:
         items = _jsonl_items(stream, path, max_size) if kind == "jsonl" else _array_items(
             stream, path, max_size)
@@ -76,7 +76,7 @@ def read_dataset(path: str, kind: str, gz: bool, max_size: int) -> DatasetResult
     return out
 
 
-def _add(out: DatasetResult, seen: dict[str, int], path: str, where: Mapping[str, int],
+def _add(out: DatasetResult, seen: dict[str, tuple[int, int]], path: str, where: Mapping[str, int],
          line: int, value: Any) -> None:
     if isinstance(value, ParseError):
         out.failures.append(str(value))
@@ -94,10 +94,13 @@ def _add(out: DatasetResult, seen: dict[str, int], path: str, where: Mapping[str
         return
     first = seen.get(record.id)
     if first is not None:
-        out.warnings.append(f"line {line}: same article as line {first} (same URL): merged, "
-                            f"the first kept")
+        from newsidx.merging import absorb
+
+        out.records[first[1]] = absorb(out.records[first[1]], record)
+        out.warnings.append(f"line {line}: same article as line {first[0]} (same URL): merged, "
+                            f"the first kept, this headline kept as an alt title")
         return
-    seen[record.id] = line
+    seen[record.id] = (line, len(out.records))
     out.warnings.extend(f"line {line}: {w}" for w in record.warnings)
     out.records.append(record)
 
