@@ -188,3 +188,39 @@ def test_check_repair_keeps_ids_and_folders(tmp_path: Path) -> None:
     after = sorted((r.id, r.folder, r.sources) for r in Archive(cat).export())
     assert after == before and len(after) == 2
 
+
+def test_a_catalogue_with_text_ids_is_upgraded_by_the_next_ingest(tmp_path: Path) -> None:
+    import sqlite3
+    from dataclasses import replace
+
+    from newsidx.catalogue import Catalogue
+
+    site = tmp_path / "site"
+    site.mkdir()
+    post = site / "post.txt"
+    post.write_text("Budget talks\n\nThe government said no.\n")
+    cat = tmp_path / "cat"
+    Archive(cat).ingest([site])
+    # Make it what an older newsidx left: the record under its text id, the file's state
+    # (size, mtime, hash: unchanged on disk) naming that id, bookkeeping schema 1.
+    store = Catalogue(cat)
+    (record,) = store.iter_records()
+    state = store.files()[str(post)]
+    old_id = make_id(url=None, title=record.title, body=record.body)
+    with store.writer() as writer:
+        writer.commit(upserts=[replace(record, id=old_id)], deletes=[record.id],
+                      files={str(post): replace(state, ids=(old_id,))}, compact=True)
+    with sqlite3.connect(cat / "state.db") as db:
+        db.execute("UPDATE meta SET value = 1 WHERE key = 'schema'")
+    assert newsidx("show", old_id, catalogue=cat).returncode == 0
+
+    out = newsidx("ingest", str(site), catalogue=cat)
+    assert out.returncode == 0, out.stderr
+    assert "read again once" in out.stderr and "new ids" in out.stderr
+    ids = [r.id for r in Archive(cat).export()]
+    assert ids == [record.id]  # the source id; the text id is gone with the file's old state
+    shown = newsidx("show", old_id, catalogue=cat)
+    assert shown.returncode == 1
+    assert old_id in shown.stderr and "no record" in shown.stderr
+    again = newsidx("ingest", str(site), catalogue=cat)  # upgraded once, then quiet
+    assert "read again" not in again.stderr and "nothing changed" in again.stdout

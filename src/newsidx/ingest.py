@@ -119,6 +119,7 @@ class IngestReport:
     articles_read: int = 0  # articles of the files read in this run (not related entries)
     articles_undated: int = 0  # of those, the ones no date was found for
     files_merged: int = 0  # files whose article joined a record another file gives (same URL)
+    ids_renewed: bool = False  # the catalogue's ids came from text: every file read again
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generation_before: int = 0
     generation: int = 0
@@ -704,6 +705,7 @@ def ingest(
             report.generation_before = report.generation = writer.generation
             survey, dropped = _survey(tops, hidden, selection, writer.book, report, emit,
                                       exclude=catalogue.root)
+            report.ids_renewed = writer.book.upgraded
             parser.fit(survey.todo)  # -j 300 on 3 changed files starts no pool at all
             parser.start()
             size = survey.todo + 1 if strict else max(1, batch_size)

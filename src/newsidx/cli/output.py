@@ -102,6 +102,10 @@ def skipped_reasons(report: IngestReport, *, kinds: bool = False) -> dict[str, i
 
 def note_files(report: IngestReport) -> None:
     """A note for every failed, skipped, warned-about and stale file."""
+    if report.ids_renewed:
+        note("this catalogue was made when records without a URL took their id from their "
+             "text; they now take it from their file's path, so every file is read again "
+             "once and those records get new ids (old ids are unknown from now on)")
     for path, reason in report.failed:
         note(f"failed: {path}: {reason}")
     for path, reason in report.skipped:
