@@ -103,9 +103,12 @@ def test_files_sharing_a_url_merge_keeping_every_headline_and_topic(tmp_path: Pa
     cat = tmp_path / "cat"
     out = newsidx("ingest", "--format", "json", str(site), catalogue=cat)
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout)["files_merged"] == 1
+    summary = json.loads(out.stdout)
+    assert summary["files_merged"] == 1
+    assert [m["path"] for m in summary["merged_files"]] == [str(site / "b.md")]
     text = newsidx("ingest", str(site), catalogue=tmp_path / "cat2")
     assert "1 file merged into a record another file gives (same URL" in text.stdout
+    assert f"merged: {site / 'b.md'}: same URL as {site / 'a.md'}" in text.stderr
     archive = Archive(cat)
     (record,) = records(archive)
     assert record.title == "Markets rally on rate cut"  # the first path's copy wins

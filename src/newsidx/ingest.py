@@ -119,6 +119,7 @@ class IngestReport:
     articles_read: int = 0  # articles of the files read in this run (not related entries)
     articles_undated: int = 0  # of those, the ones no date was found for
     files_merged: int = 0  # files whose article joined a record another file gives (same URL)
+    merged_files: list[tuple[str, str]] = field(default_factory=list)  # those files, why
     ids_renewed: bool = False  # the catalogue's ids came from text: every file read again
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generation_before: int = 0
@@ -448,7 +449,7 @@ class _Batch:
         self.produced: dict[str, tuple[str, ...]] = {}
         self.held = 0  # characters of shard lines and index text the batch holds
         self.merged = 0  # written records that more than one file gave
-        self.files_merged = 0  # files of this batch that joined another's record (same URL)
+        self.joined: list[tuple[str, str]] = []  # files that joined another's record, why
 
     def set_file(
         self, path: str, state: FileState | None, records: Sequence[Prepared] | None
@@ -554,10 +555,20 @@ class _Batch:
                 continue
             self.merged += len(paths) > 1
             if rid in shared and len(shared[rid]) > 1:
-                # files of this batch that joined a record another file gives (same URL)
-                here = sum(p in self.replaced for p in shared[rid])
-                self.files_merged += here - (here == len(shared[rid]))
+                self._note_joined(sorted(shared[rid]), json.loads(merged.row.line))
         return upserts, deletes, added, updated
+
+    def _note_joined(self, copies: list[str], data: Mapping[str, Any]) -> None:
+        """Name the files of this batch that joined a record another file gives (same
+        URL); when all of them are new, the first is the record the others joined."""
+        joined = [p for p in copies if p in self.replaced]
+        if len(joined) == len(copies):
+            joined = joined[1:]
+        origin = str(data["sources"][0])
+        for path in joined:
+            other = origin if origin != path else next(p for p in copies if p != path)
+            self.joined.append((path, f"same URL as {other} ({data.get('url')}): merged into "
+                                      "one record, its headline kept as an alt title"))
 
     def _article_paths(self, rid: str, paths: Iterable[str]) -> list[str]:
         """The files among ``paths`` that give ``rid`` as an article, not as a citation."""
@@ -821,7 +832,8 @@ def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: i
     report.records_removed += len(deletes)
     report.records_merged += batch.merged
     report.files_committed += len(batch.file_changes)
-    report.files_merged += batch.files_merged
+    report.files_merged += len(batch.joined)
+    report.merged_files.extend(batch.joined)
     if index_sync is not None:
         index_sync(writer.catalogue, _drain(upserts, emit), deletes, generation)
     emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))

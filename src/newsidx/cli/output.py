@@ -113,6 +113,8 @@ def note_files(report: IngestReport) -> None:
     for path, warnings in sorted(report.warnings.items()):
         for warning in warnings:
             note(f"warning: {path}: {warning}")
+    for path, why in report.merged_files:
+        note(f"merged: {path}: {why}")
     for path in report.stale:
         note(f"stale: {path}: file is gone or left out (use --prune to drop its records)")
 
@@ -125,6 +127,7 @@ def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
             "newsidx_format": FORMAT_VERSION, **s,
             "failed_files": [{"path": p, "reason": r} for p, r in report.failed],
             "skipped_files": [{"path": p, "reason": r} for p, r in report.skipped],
+            "merged_files": [{"path": p, "reason": r} for p, r in report.merged_files],
             "skipped_reasons": skipped_reasons(report),
             "stale_files": report.stale,
         }
