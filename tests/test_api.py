@@ -39,7 +39,7 @@ from newsidx import (
 from newsidx.freshness import index_for
 
 BENZINGA = "a0288e40827aa679"  # "Alibaba Amplifies AI Investment..." (benzinga.com)
-PLAIN_TEXT = "e81c1b4b09996cf3"  # the plain-text article, no provider
+PLAIN_TEXT = "ac4a1f8655685440"  # the plain-text article, no provider: id from its path
 BUSINESS_TIMES = "b28bfa01be681c7b"  # related to BENZINGA
 SCMP = "1fb01b0c4daaa29f"  # the only scmp.com record (related)
 

@@ -156,8 +156,9 @@ def test_bbc_business_folder(shared: Path, tmp_path: Path) -> None:
     assert (len(files), distinct) == (510, 503)  # 7 files are byte-for-byte copies of others
     cat = tmp_path / "cat"
     assert newsidx("ingest", str(bbc), catalogue=cat).returncode == 0
-    # identical files are one record today (content id), so 510 files give 503 records
-    assert newsidx("count", "folder:business", catalogue=cat).stdout.strip() == "503"
+    # identical files stay records of their own (ids come from the path, not the text)
+    assert newsidx("count", "folder:business", catalogue=cat).stdout.strip() == "510"
+    assert newsidx("count", "kind:article", catalogue=cat).stdout.strip() == "2225"
     out = newsidx("export", "--format", "jsonl", "--folder", "business", catalogue=cat)
     sources = [s for line in out.stdout.splitlines() for s in json.loads(line)["sources"]]
     assert sorted(sources) == [str(f) for f in files]
@@ -171,5 +172,11 @@ def test_ruby_lang_english_posts(shared: Path, tmp_path: Path) -> None:
     out = newsidx("export", "--format", "jsonl", "--folder", "en", catalogue=cat)
     langs = [json.loads(line)["lang"] for line in out.stdout.splitlines()]
     assert len(langs) > 400 and set(langs) == {"en"}
+    # every record a file under en/ gives is English, even one sharing a body with its
+    # German copy (that merged the two, labelled de, when ids came from the text)
+    out = newsidx("export", "--format", "jsonl", catalogue=cat)
+    english = [r for r in map(json.loads, out.stdout.splitlines())
+               if any(s.startswith(str(ruby / "en") + "/") for s in r["sources"])]
+    assert len(english) == len(langs) and {r["lang"] for r in english} == {"en"}
     count = newsidx("count", "--by", "lang", "--format", "csv", catalogue=cat)
     assert {"en", "de", "ja", "zh-cn"} <= {r.split(",")[0] for r in count.stdout.split()}

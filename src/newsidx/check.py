@@ -250,6 +250,33 @@ def recorded_files(catalogue: Catalogue) -> tuple[Mapping[str, FileState] | None
     return states, "the records' sources"
 
 
+def _by_anchor(root: Path, paths: list[str]) -> dict[str | None, list[str]]:
+    """``paths`` grouped by the ingest root each was read under, as its newest record
+    tells (its first source and ``folder``); None for a file no record places."""
+    anchors: dict[str, str] = {}
+    wanted = set(paths)
+    for shard in _newest_first(root / RECORDS_DIR):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            for line in _lines(shard):
+                try:
+                    data = json.loads(line)
+                    source, folder = str(data["sources"][0]), data["folder"]
+                except (ValueError, KeyError, TypeError, IndexError):
+                    continue
+                if source not in wanted or source in anchors or not isinstance(folder, str):
+                    continue
+                where = os.path.dirname(source)
+                tail = os.sep + folder.replace("/", os.sep)
+                if not folder:
+                    anchors[source] = where
+                elif where.endswith(tail):
+                    anchors[source] = where[:-len(tail)]
+    groups: dict[str | None, list[str]] = {}
+    for path in paths:
+        groups.setdefault(anchors.get(path), []).append(path)
+    return groups
+
+
 def salvage(root: Path, ids: set[str]) -> dict[str, Article]:
     """Records with these ids from any readable shard line, the newest generation first."""
     found: dict[str, Article] = {}
@@ -293,9 +320,12 @@ def _rebuild_catalogue(catalogue: Catalogue, writer: CatalogueWriter,
     try:
         rebuilt = Catalogue(scratch)
         present = [p for p in sorted(states) if os.path.lexists(p)]
-        result = ingest(present, rebuilt, batch_size=max(1, len(present)) + 1) if present \
-            else None
-        failed = {p for p, _ in result.failed} if result else set()
+        failed: set[str] = set()
+        for anchor, paths in _by_anchor(root, present).items():
+            # each file read against the root it was ingested under: same folder, same id
+            result = ingest(paths, rebuilt, batch_size=len(paths) + 1,
+                            anchors=None if anchor is None else [anchor])
+            failed |= {p for p, _ in result.failed}
         lost_paths = sorted(set(states) - set(present) | failed)
         _restore_lost(rebuilt, states, lost_paths, root, report)
         with rebuilt.writer() as scratch_writer:

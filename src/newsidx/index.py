@@ -110,8 +110,9 @@ def document_fields(record: Article) -> list[DocField]:
     plain = plaintext.body_text(record.body) if record.body else ""
     if plain != record.body:
         out.append(("b", "plain", plain.encode("utf-8", "surrogatepass")))
-    for name, text in (("title", plaintext.inline_text(record.title)),
-                       ("excerpt", plaintext.inline_text(record.excerpt)), ("body", plain)):
+    titles = [("title", plaintext.inline_text(t)) for t in (record.title, *record.alt_titles)]
+    for name, text in (*titles, ("excerpt", plaintext.inline_text(record.excerpt)),
+                       ("body", plain)):
         if not text:
             continue
         latin, cjk = analysis.index_texts(analysis.nfc(text))

@@ -35,6 +35,7 @@ from newsidx.errors import ParseError, SkippedFile
 from newsidx.errors import UsageError as UsageError  # re-exported: defined in errors
 from newsidx.index import DocField, build_document, document_fields
 from newsidx.interrupts import held, ingest_interrupted
+from newsidx.merging import combine
 from newsidx.model import Article, from_json
 from newsidx.selection import NOT_ARTICLE, Selection
 from newsidx.store import Catalogue, CatalogueWriter, FileState, Row, dump_line
@@ -117,6 +118,9 @@ class IngestReport:
     records_merged: int = 0  # records written from several files' copies, one kept
     articles_read: int = 0  # articles of the files read in this run (not related entries)
     articles_undated: int = 0  # of those, the ones no date was found for
+    files_merged: int = 0  # files whose article joined a record another file gives (same URL)
+    merged_files: list[tuple[str, str]] = field(default_factory=list)  # those files, why
+    ids_renewed: bool = False  # the catalogue's ids came from text: every file read again
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generation_before: int = 0
     generation: int = 0
@@ -447,6 +451,7 @@ class _Batch:
         self.merged = 0  # written records that more than one file gave
         # a streamed dataset's items given so far, before its state is (newsidx.streamed)
         self.pending: dict[str, set[str]] = {}
+        self.joined: list[tuple[str, str]] = []  # files that joined another's record, why
 
     def set_file(
         self, path: str, state: FileState | None, records: Sequence[Prepared] | None
@@ -522,6 +527,10 @@ class _Batch:
         """Upserts, deletes, added count, updated count for this batch."""
         contributors = self._paths_of(self.affected)
         stored = {rid: _Stored(line) for rid, line in self.writer.get_lines(self.affected).items()}
+        # A record several files share by URL keeps each article copy's headline and
+        # topics (newsidx.merging), so each of those copies is read, none taken as stored.
+        shared = {rid: self._article_paths(rid, paths) for rid, paths in contributors.items()
+                  if len(paths) > 1 or (rid in stored and stored[rid].shared)}
         tried: set[str] = set()
         while True:
             need: set[str] = set()
@@ -530,6 +539,8 @@ class _Batch:
                 origin = old.origin if old else None
                 if paths and (origin not in paths or origin in self.replaced):
                     need.update(p for p in paths if p not in self.contributions and p not in tried)
+                need.update(p for p in shared.get(rid, ())
+                            if p not in self.contributions and p not in tried)
             if not need:
                 break
             tried |= need
@@ -567,7 +578,30 @@ class _Batch:
             else:
                 continue
             self.merged += len(paths) > 1
+            if rid in shared and len(shared[rid]) > 1:
+                self._note_joined(sorted(shared[rid]), json.loads(merged.row.line))
         return upserts, deletes, added, updated
+
+    def _note_joined(self, copies: list[str], data: Mapping[str, Any]) -> None:
+        """Name the files of this batch that joined a record another file gives (same
+        URL); when all of them are new, the first is the record the others joined."""
+        joined = [p for p in copies if p in self.replaced]
+        if len(joined) == len(copies):
+            joined = joined[1:]
+        origin = str(data["sources"][0])
+        for path in joined:
+            other = origin if origin != path else next(p for p in copies if p != path)
+            self.joined.append((path, f"same URL as {other} ({data.get('url')}): merged into "
+                                      "one record, its headline kept as an alt title"))
+
+    def _article_paths(self, rid: str, paths: Iterable[str]) -> list[str]:
+        """The files among ``paths`` that give ``rid`` as an article, not as a citation."""
+        out = []
+        for path in paths:
+            state = self.state(path)
+            if state is not None and (state.many or state.ids[:1] == (rid,)):
+                out.append(path)
+        return out
 
     def _merge(self, rid: str, paths: list[str], old: _Stored | None) -> Prepared | None:
         """The record ``rid`` from its contributors and stored copy, per the dedup rules.
@@ -590,11 +624,16 @@ class _Batch:
         if not candidates:
             return None
         (_, origin), winner, ready = min(candidates, key=lambda c: c[0])
+        data = dict(winner)
+        if winner.get("kind") == "article" and (len(candidates) > 1 or "alt_titles" in winner):
+            parsed = [c[1] for c in candidates if c[2] is not None and c[1] is not winner]
+            data = combine(winner, parsed)
+            if data != winner:
+                ready = None
         if ready is None:
-            content = _content(winner)
+            content = _content(data)
             ready = next((c[2] for c in candidates
                           if c[2] is not None and _content(c[1]) == content), None)
-        data = dict(winner)
         data["sources"] = [origin, *sorted(p for p in paths if p != origin)]
         data["parents"] = list(_parents(rid, paths, self.produced))
         line = dump_line(data)
@@ -622,6 +661,12 @@ class _Stored:
     def origin(self) -> str | None:
         sources = self.data.get("sources")
         return str(sources[0]) if sources else None
+
+    @property
+    def shared(self) -> bool:
+        """Stored as the merge of several article copies (they must all be read again)."""
+        return "alt_titles" in self.data or (
+            self.data.get("kind") == "article" and len(self.data.get("sources") or ()) > 1)
 
 
 def _content(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -663,8 +708,13 @@ def ingest(
     progress: Callable[[ProgressEvent], None] | None = None,
     index_sync: IndexSync | None = None,
     selection: Selection | None = None,
+    anchors: Sequence[str] | None = None,
 ) -> IngestReport:
     """Bring ``catalogue`` in line with the files under ``roots``; see the module doc.
+
+    ``anchors`` (default: the roots) are the folders records' ``folder`` and source ids
+    are relative to (:mod:`newsidx.identity`); ``check --repair`` passes the original
+    ones when it re-reads files one by one.
 
     Raises UsageError for a missing root, LockedError when another process writes (unless
     ``wait``), IngestFailed when ``strict`` and a file failed (then nothing is written).
@@ -680,7 +730,8 @@ def ingest(
             raise UsageError(f"{top}: no such file or folder")
     from newsidx.placement import set_roots
 
-    set_roots(tops)  # records' folder and folder language (newsidx.placement)
+    # records' folder, folder language and source ids (newsidx.placement, newsidx.identity)
+    set_roots(tops if anchors is None else anchors)
     emit = progress or (lambda event: None)
     report = IngestReport()
     with catalogue.writer(wait=wait) as writer:
@@ -689,6 +740,7 @@ def ingest(
             report.generation_before = report.generation = writer.generation
             survey, dropped = _survey(tops, hidden, selection, writer.book, report, emit,
                                       exclude=catalogue.root)
+            report.ids_renewed = writer.book.upgraded
             parser.fit(survey.todo)  # -j 300 on 3 changed files starts no pool at all
             parser.start()
             size = survey.todo + 1 if strict else max(1, batch_size)
@@ -812,6 +864,8 @@ def _commit(batch: _Batch, writer: CatalogueWriter, parser: _Parser, max_size: i
     report.records_removed += len(deletes)
     report.records_merged += batch.merged
     report.files_committed += len(batch.file_changes)
+    report.files_merged += len(batch.joined)
+    report.merged_files.extend(batch.joined)
     if index_sync is not None:
         index_sync(writer.catalogue, _drain(upserts, emit), deletes, generation)
     emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))

@@ -79,7 +79,8 @@ class Article:
     ``extra`` keeps every front-matter key that is not modelled, never dropping one.
     ``authors`` are names as written; ``lang`` a lower-case language code (``en``,
     ``zh-cn``); ``folder`` the source file's folder relative to the ingest root (``""`` at
-    the root, None when unknown).
+    the root, None when unknown). ``alt_titles`` are the other headlines of a record that
+    several files share by URL (searched like the title; ``show`` prints them).
     """
 
     id: str
@@ -112,6 +113,7 @@ class Article:
     lang: str | None = None
     folder: str | None = None
     date_source: str | None = None
+    alt_titles: tuple[str, ...] = ()
 
     @property
     def provider_key(self) -> str | None:
@@ -216,8 +218,9 @@ def _num(value: float | None) -> JSONValue:
 
 
 def to_json(record: Article) -> dict[str, JSONValue]:
-    """The record as a JSON object with stable key names (documented in docs/catalogue.md)."""
-    return {
+    """The record as a JSON object with stable key names (documented in docs/catalogue.md);
+    ``alt_titles`` only when there are some, so every other record's line is unchanged."""
+    out: dict[str, JSONValue] = {
         "id": record.id,
         "kind": record.kind,
         "title": record.title,
@@ -256,9 +259,12 @@ def to_json(record: Article) -> dict[str, JSONValue]:
         "lang": record.lang,
         "folder": record.folder,
     }
+    if record.alt_titles:
+        out["alt_titles"] = list(record.alt_titles)
+    return out
 
 
-_LISTS_OF_TEXT = ("topics", "sources", "parents", "warnings", "authors")
+_LISTS_OF_TEXT = ("topics", "sources", "parents", "warnings", "authors", "alt_titles")
 _TEXTS = ("title", "excerpt", "body")
 _EMPTY: list[Any] = []
 _is_str = str.__instancecheck__  # isinstance(x, str) as a function map() calls in C
@@ -360,6 +366,7 @@ def _build(data: Mapping[str, Any]) -> Article:
         authors=tuple(data.get("authors", ())),
         lang=data.get("lang"),
         folder=data.get("folder"),
+        alt_titles=tuple(data.get("alt_titles", ())),
     )
 
 

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from . import attribution, dates
+from . import attribution, dates, identity
 from .clean import fold_title, is_web_url
 from .decode import decode
 from .errors import ParseError, SkippedFile
@@ -38,7 +38,6 @@ from .model import (
     RelatedRef,
     canonical_url,
     clean,
-    make_id,
 )
 
 if sys.version_info >= (3, 11):
@@ -789,7 +788,7 @@ def _related(ctx: _Context, value: Any, parent: Article, source: str,
             continue
         if fields.body:
             args["extra"] = {**args["extra"], "body": fields.body}
-        record_id = make_id(url=fields.url, title=title, excerpt=args.get("excerpt", ""))
+        record_id = identity.related_id(fields.url, title, args.get("excerpt", ""))
         if record_id in seen:
             warnings.append(f"{prefix}same record as an earlier one ({record_id}): dropped")
             continue
@@ -808,7 +807,8 @@ def _short(value: Any) -> str:
 
 
 def _build(ctx: _Context, header: Mapping[Any, Any], body: str, source: str,
-           file_name: str, warnings: list[str]) -> tuple[Article, list[Article]]:
+           file_name: str, warnings: list[str], position: str | None = None
+           ) -> tuple[Article, list[Article]]:
     rest = dict(header)
     related_value = rest.pop("related", None)
     fields = _fields(ctx, rest, "", warnings, file_name=file_name,
@@ -830,8 +830,7 @@ def _build(ctx: _Context, header: Mapping[Any, Any], body: str, source: str,
         warnings.append(f"related is not a list or mapping ({_short(related_value)}): "
                         "kept in extra")
         args["extra"] = {**args["extra"], "related": ctx.jsonable(related_value)}
-    record_id = make_id(url=fields.url, title=title, body=body,
-                        excerpt=args.get("excerpt", ""))
+    record_id = identity.article_id(fields.url, source, position)
     stub = Article(id=record_id, kind="article", title=title)
     related = _related(ctx, related_items, stub, source, warnings)
     if ctx.odd_keys:
@@ -894,7 +893,7 @@ def parse_bytes(data: bytes, source: str, *, file_name: str | None = None) -> Pa
     if fmt == "text":
         title = first.lstrip("#").strip() if first and first.startswith("#") else first
         title = fold_title(title or "") or fold_title(PurePath(name).stem) or "untitled"
-        record_id = make_id(url=None, title=title, body=body)
+        record_id = identity.article_id(None, source)
         article = clean(Article(id=record_id, kind="article", title=title, body=body,
                                 sources=(source,), warnings=tuple(warnings)))
         return ParseResult((article,), article.warnings, fmt)
@@ -935,7 +934,8 @@ def parse_mapping(data: Mapping[str, Any], source: str) -> Article:
     ctx = _Context()
     warnings: list[str] = []
     try:
-        article, _ = _build(ctx, header, "", source, "", warnings)
+        article, _ = _build(ctx, header, "", source, "", warnings,
+                            identity.position_of(data))
         if related is not None:
             extra = {**article.extra, "related": ctx.jsonable(related)}
             article = Article(**{**_shallow(article), "extra": extra})

@@ -430,6 +430,8 @@ def _record_lines(
 ) -> Iterator[tuple[str, str]]:
     """What a reader wants first (title, date, provider, URL, text), then the metadata."""
     yield "title", r.title
+    for other in r.alt_titles:
+        yield "also titled", other
     if r.published:
         yield "published", f"{r.published.isoformat()} (as written: {r.published_raw or '-'})"
         yield "date from", _date_from(r)

@@ -81,6 +81,7 @@ def ingest_summary(report: IngestReport) -> dict[str, Any]:
         "records_updated": report.records_updated,
         "records_removed": report.records_removed,
         "records_merged": report.records_merged,
+        "files_merged": report.files_merged,
         "records_total": report.records_total,
         "articles_read": report.articles_read,
         "articles_undated": report.articles_undated,
@@ -101,6 +102,10 @@ def skipped_reasons(report: IngestReport, *, kinds: bool = False) -> dict[str, i
 
 def note_files(report: IngestReport) -> None:
     """A note for every failed, skipped, warned-about and stale file."""
+    if report.ids_renewed:
+        note("this catalogue was made when records without a URL took their id from their "
+             "text; they now take it from their file's path, so every file is read again "
+             "once and those records get new ids (old ids are unknown from now on)")
     for path, reason in report.failed:
         note(f"failed: {path}: {reason}")
     for path, reason in report.skipped:
@@ -108,6 +113,8 @@ def note_files(report: IngestReport) -> None:
     for path, warnings in sorted(report.warnings.items()):
         for warning in warnings:
             note(f"warning: {path}: {warning}")
+    for path, why in report.merged_files:
+        note(f"merged: {path}: {why}")
     for path in report.stale:
         note(f"stale: {path}: file is gone or left out (use --prune to drop its records)")
 
@@ -120,6 +127,7 @@ def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
             "newsidx_format": FORMAT_VERSION, **s,
             "failed_files": [{"path": p, "reason": r} for p, r in report.failed],
             "skipped_files": [{"path": p, "reason": r} for p, r in report.skipped],
+            "merged_files": [{"path": p, "reason": r} for p, r in report.merged_files],
             "skipped_reasons": skipped_reasons(report),
             "stale_files": report.stale,
         }
@@ -139,6 +147,10 @@ def write_ingest(report: IngestReport, out: TextIO, *, fmt: str) -> None:
     merged = s["records_merged"]
     if merged:
         records += f" ({merged} of them merged from copies in several files)"
+    joined = s["files_merged"]
+    if joined:
+        records += (f"; {joined} file{'s' if joined != 1 else ''} merged into a record another "
+                    "file gives (same URL; headlines kept as alt_titles)")
     stale = s["stale"]
     tail = (f"; {stale} stale file{'s' if stale != 1 else ''} kept (--prune drops "
             "their records)") if stale else ""

@@ -77,26 +77,26 @@ def iter_dataset(path: str, kind: str, gz: bool, max_size: int, chunk: int = 100
     An item with the URL of an earlier one is merged into it (a warning), across pieces
     too."""
     out = DatasetResult()
-    seen: dict[str, int] = {}
-    chars = 0
+    seen: dict[str, tuple[int, int, int]] = {}  # id -> line, piece, place in its records
+    piece = chars = 0
     with open_dataset(path, gz) as stream:
         items = jsonl_items(stream, path, max_size) if kind == "jsonl" else array_items(
             stream, path, max_size)
         try:
             for where, line, value in items:
-                if _add(out, seen, path, where, line, value):
+                if _add(out, seen, piece, path, where, line, value):
                     last = out.records[-1]
                     chars += len(last.body) + len(last.title) + len(last.excerpt) + 256
                 if len(out.records) >= chunk or chars >= chunk_chars:
                     yield out
-                    out, chars = DatasetResult(), 0
+                    out, chars, piece = DatasetResult(), 0, piece + 1
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             out.failures.append(f"{path}: cannot read on: {exc}")
     yield out
 
 
-def _add(out: DatasetResult, seen: dict[str, int], path: str, where: Mapping[str, int],
-         line: int, value: Any) -> bool:
+def _add(out: DatasetResult, seen: dict[str, tuple[int, int, int]], piece: int, path: str,
+         where: Mapping[str, int], line: int, value: Any) -> bool:
     if isinstance(value, ParseError):
         out.failures.append(str(value))
         return False
@@ -113,10 +113,17 @@ def _add(out: DatasetResult, seen: dict[str, int], path: str, where: Mapping[str
         return False
     first = seen.get(record.id)
     if first is not None:
-        out.warnings.append(f"line {line}: same article as line {first} (same URL): merged, "
-                            f"the first kept")
+        if first[1] != piece:  # in a piece of a big file already sent: too late to add to
+            out.warnings.append(f"line {line}: same article as line {first[0]} (same URL): "
+                                f"merged, the first kept")
+            return False
+        from newsidx.merging import absorb
+
+        out.records[first[2]] = absorb(out.records[first[2]], record)
+        out.warnings.append(f"line {line}: same article as line {first[0]} (same URL): merged, "
+                            f"the first kept, this headline kept as an alt title")
         return False
-    seen[record.id] = line
+    seen[record.id] = (line, piece, len(out.records))
     out.warnings.extend(f"line {line}: {w}" for w in record.warnings)
     out.records.append(record)
     return True

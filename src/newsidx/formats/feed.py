@@ -42,7 +42,7 @@ def read_feed(data: bytes, path: str) -> DatasetResult:
         out.failures.append(f"{path}:{line}: malformed feed: {message}" + (
             " (items read before it are kept)" if read else ""))
     feed = parsed.get("feed", {})
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[int, int]] = {}  # id -> item, place in out.records
     for index, entry in enumerate(parsed.entries):
         try:
             record = _entry_record(entry, feed, path, index)
@@ -54,10 +54,13 @@ def read_feed(data: bytes, path: str) -> DatasetResult:
             continue
         first = seen.get(record.id)
         if first is not None:
-            out.warnings.append(f"item {index}: same article as item {first} (same link): "
-                                "merged, the first kept")
+            from newsidx.merging import absorb
+
+            out.records[first[1]] = absorb(out.records[first[1]], record)
+            out.warnings.append(f"item {index}: same article as item {first[0]} (same link): "
+                                "merged, the first kept, this headline kept as an alt title")
             continue
-        seen[record.id] = index
+        seen[record.id] = (index, len(out.records))
         out.warnings.extend(f"item {index}: {w}" for w in record.warnings)
         out.records.append(record)
     return out

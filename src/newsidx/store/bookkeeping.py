@@ -25,7 +25,12 @@ from typing import Any
 from newsidx.errors import CatalogueError
 
 DB_NAME = "state.db"
-_SCHEMA = 1
+_SCHEMA = 2
+# Schema 2: records without a page URL are identified by their source (newsidx.identity),
+# no longer by their text. A schema 1 database is upgraded by the first writer: every
+# file's size, mtime and hash are forgotten (its ids kept), so the next ingest of each file
+# reads it again, its records take their new ids and the old ids go with its contributions.
+_IDS_BY_TEXT = 1
 _CHUNK = 500  # values per IN (...) list: well under SQLite's variable limit
 
 _TABLES = """
@@ -133,9 +138,20 @@ class Bookkeeping:
             found = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
         except sqlite3.Error as exc:
             raise _failure(self.path, exc) from exc
-        if write and "schema" not in found:
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_SCHEMA,))
-        elif found.get("schema", _SCHEMA) != _SCHEMA:
+        self.upgraded = False  # this writer forgot the file states of a schema 1 database
+        schema = found.get("schema", _SCHEMA)
+        if write and ("schema" not in found or schema == _IDS_BY_TEXT):
+            try:
+                self.begin()
+                if schema == _IDS_BY_TEXT:
+                    self.db.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = ''")
+                    self.upgraded = True
+                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_SCHEMA,))
+                self.commit()
+            except sqlite3.Error as exc:
+                self.rollback()
+                raise _failure(self.path, exc) from exc
+        elif schema not in (_SCHEMA, _IDS_BY_TEXT):
             raise BookkeepingError(f"{self.path} has bookkeeping schema {found['schema']}")
 
     def close(self) -> None:

@@ -170,7 +170,10 @@ class CatalogueWriter:
             if legacy is not None:
                 from newsidx.store.legacy import legacy_states
 
-                files = legacy_states(self.root, legacy).items()
+                # Kept with their ids, but read again by the next ingest: schema 3 ids of
+                # records without a page URL came from their text (see bookkeeping).
+                files = [(p, FileState(-1, -1, "", s.ids, many=s.many))
+                         for p, s in legacy_states(self.root, legacy).items()]
             book.rebuild(self._stored_keys(), generation, files)
         return book
 

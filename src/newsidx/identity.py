@@ -1,0 +1,96 @@
+"""A record's identity: the canonical URL that names its page, else where it came from.
+
+An article's id is a hash of its canonical URL (:func:`newsidx.model.canonical_url`) when
+that URL names one page; a site's bare home page (path ``/`` or empty, no query), which
+feeds and templates put on items that have no address of their own, names none. Without
+such a URL the id comes from the article's **source key**: the file's path relative to
+its ingest root, ``/``-separated, plus ``#line N`` or ``#item N`` for an item of a
+dataset or feed. So editing a file keeps its id, and two files with the same text, or two
+posts with the same text and different dates, stay two records.
+
+The ingest root of a file is the outermost folder named to ``ingest`` that holds it; a
+file named by itself has its own folder as its root; a file parsed outside an ingest
+(no roots set) is keyed by its name. These are :mod:`newsidx.placement`'s roots, the ones
+that give a record its ``folder``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from newsidx.model import ID_LENGTH, canonical_url, make_id
+
+# The key a dataset or feed item's position is put under in its header (formats.dataset,
+# formats.feed), and the word for it in the source key.
+_POSITIONS = (("source_line", "line"), ("source_index", "item"))
+
+
+def identity_url(url: str | None) -> str | None:
+    """The canonical form of ``url`` when it names one page; None for no URL or a site's
+    bare home page (``https://www.ndtv.com`` and ``https://www.ndtv.com/`` alike)."""
+    if not url or not url.strip():
+        return None
+    canonical = canonical_url(url)
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(canonical)
+    except ValueError:
+        return canonical
+    if parts.netloc and parts.path in ("", "/") and not parts.query:
+        return None
+    return canonical
+
+
+def position_of(header: Mapping[Any, Any]) -> str | None:
+    """``line 12`` or ``item 3``: a dataset or feed item's place in its file, from the
+    position key its reader put in ``header``; None for an article that is a whole file."""
+    for key, word in _POSITIONS:
+        value = header.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{word} {value}"
+    return None
+
+
+def _anchor(where: str, roots: list[str]) -> str | None:
+    best: str | None = None
+    for top in roots:
+        inside = where == top or where.startswith(top.rstrip(os.sep) + os.sep)
+        if inside and (best is None or len(top) < len(best)):
+            best = top
+    if best == where:  # a file named by itself: its folder is its root
+        return os.path.dirname(where)
+    return best
+
+
+def source_key(source: str, position: str | None = None) -> str:
+    """The source part of an identity: ``business/001.txt``, ``feeds/x.xml#item 3``."""
+    from newsidx.placement import roots
+
+    tops = roots()
+    anchor = _anchor(os.path.abspath(source), tops) if tops else None
+    if anchor is None:
+        rel = os.path.basename(source) or source
+    else:
+        rel = os.path.relpath(os.path.abspath(source), anchor)
+    rel = rel.replace(os.sep, "/")
+    return rel if position is None else f"{rel}#{position}"
+
+
+def article_id(url: str | None, source: str, position: str | None = None) -> str:
+    """The id of an article: from its URL when that names a page, else its source key."""
+    if identity_url(url) is not None:
+        return make_id(url=url)
+    key = ("source\0" + source_key(source, position)).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(key, digest_size=16).hexdigest()[:ID_LENGTH]
+
+
+def related_id(url: str | None, title: str, excerpt: str) -> str:
+    """The id of a related entry: from its URL when that names a page, else its title
+    and excerpt (an entry cited by several articles is one record)."""
+    if identity_url(url) is not None:
+        return make_id(url=url)
+    return make_id(url=None, title=title, excerpt=excerpt)
