@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from yaml.constructor import SafeConstructor
 from yaml.resolver import BaseResolver
 
-from newsidx import analysis, parse
+from newsidx import analysis, frontmatter, parse
 from newsidx import query as q
 from newsidx.errors import NewsidxError
 from newsidx.index import document_fields
@@ -142,8 +142,8 @@ def test_index_texts_known_cases() -> None:
 
 # --- the YAML loader -------------------------------------------------------------------
 
-class _ReferenceLoader(parse._Loader):  # type: ignore[misc]
-    """``parse._Loader`` with PyYAML's own resolver hooks and merge flattening."""
+class _ReferenceLoader(frontmatter._Loader):  # type: ignore[misc]
+    """``frontmatter._Loader`` with PyYAML's own resolver hooks and merge flattening."""
 
     resolve = BaseResolver.resolve
     descend_resolver = BaseResolver.descend_resolver
@@ -151,8 +151,8 @@ class _ReferenceLoader(parse._Loader):  # type: ignore[misc]
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         SafeConstructor.flatten_mapping(self, node)
-        if len(node.value) > parse.MAX_MERGED_KEYS:
-            raise parse._Hostile(parse._TOO_BIG)
+        if len(node.value) > frontmatter.MAX_MERGED_KEYS:
+            raise frontmatter.Hostile(frontmatter.TOO_BIG)
 
 
 def _shape(value: Any) -> Any:
@@ -207,7 +207,7 @@ def _yaml_text(draw: st.DrawFn) -> str:
 @settings(max_examples=400, deadline=None)
 @given(_yaml_text())
 def test_yaml_loader_equals_pyyaml_hooks(text: str) -> None:
-    assert _load(text, parse._Loader) == _load(text, _ReferenceLoader)
+    assert _load(text, frontmatter._Loader) == _load(text, _ReferenceLoader)
 
 
 # --- real articles ---------------------------------------------------------------------
@@ -235,7 +235,7 @@ def test_real_articles_parse_and_index_as_before(
     files = _sample(shared, seeds)
     assert len(files) > 300
     fast = [_parse(p) for p in files]
-    monkeypatch.setattr(parse, "_Loader", _ReferenceLoader)
+    monkeypatch.setattr(frontmatter, "_Loader", _ReferenceLoader)
     reference = [_parse(p) for p in files]
     assert fast == reference
     records = [from_json(json.loads(line)) for rs in fast if not isinstance(rs, str)

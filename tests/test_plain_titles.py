@@ -80,7 +80,7 @@ def test_show_list_and_search_with_a_straight_apostrophe(tmp_path: Path) -> None
 
 
 def test_the_parsers_fast_check_knows_every_character_that_starts_markup() -> None:
-    from newsidx.parse import _MARKUP_START
+    from newsidx.fieldmap import _MARKUP_START
     from newsidx.plaintext import _STARTS
 
     assert [c for c in _STARTS if not _MARKUP_START.search(c)] == []

@@ -25,7 +25,8 @@ from newsidx.model import Article, Provider
 #: Never needed to read a catalogue: the ingest machinery, YAML, rich when piped,
 #: process pools, and stdlib modules the read path was made to avoid.
 FORBIDDEN = (
-    "rich", "yaml", "dateutil", "tomllib", "newsidx.parse", "newsidx.ingest", "newsidx.walk",
+    "rich", "yaml", "dateutil", "tomllib", "newsidx.parse", "newsidx.frontmatter",
+    "newsidx.fieldmap", "newsidx.ingest", "newsidx.walk",
     "newsidx.jsonl", "newsidx.check", "concurrent.futures", "multiprocessing", "shutil",
     "bz2", "lzma", "csv", "difflib", "subprocess", "tempfile",
 )
