@@ -47,7 +47,7 @@ def _strip_html(text: str) -> str:
 
 def inline_text(text: str) -> str:
     """A title or excerpt as shown: markup removed, entities decoded, spaces collapsed."""
-    if not any(c in text for c in _STARTS):
+    if _MAYBE_INLINE.search(text) is None:
         return text
     out = body_text(text)
     return _SPACES.sub(" ", out.replace("\n", " ").replace("\t", " ")).strip() or text.strip()
@@ -57,38 +57,43 @@ def inline_text(text: str) -> str:
 # engine scans for it in C: line rules match from the newline before the line (the text is
 # given one up front), never from ``^``, which is tried at every position.
 _FENCE = re.compile(r"\n[ \t]{0,3}(?:`{3,}|~{3,})[^\n]*")
-_BULLETS = ("\n- ", "\n* ", "\n+ ", "\n ", "\n\t")  # a line-start marker, or indentation
 _Repl = str | Callable[["re.Match[str]"], str]
 _GROUP1: _Repl = operator.itemgetter(1)  # in C: a template such as r"\1" costs a Python call
 # a link's text (one level of brackets inside) and its target (one level of parentheses)
 _LINK = r"\[((?:[^\[\]\n]++|\[[^\[\]\n]*+\])*+)\]\((?:[^()\n]++|\([^()\n]*+\))*+\)"
-_MD_RULES: tuple[tuple[tuple[str, ...], re.Pattern[str], _Repl], ...] = tuple(
-    (guards, re.compile(pattern), repl) for guards, pattern, repl in (
-        (("]:",), r"\n[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S[^\n]*", "\n"),  # reference definitions
+# Each rule runs only when its guard (a literal every match holds; "" for none) is in the
+# text: ``in`` scans faster than the regular-expression engine.
+_MD_RULES: tuple[tuple[str, re.Pattern[str], _Repl], ...] = tuple(
+    (guard, re.compile(pattern), repl) for guard, pattern, repl in (
+        ("]:", r"\n[ \t]{0,3}\[[^\]\n]+\]:[ \t]*\S[^\n]*", "\n"),  # reference definitions
         # images before links, so that an image inside a link goes too
-        ((), "!" + _LINK, _GROUP1),
-        (("](",), _LINK, _GROUP1),
-        ((), r"!\[([^\]\n]+)\]\[[^\]\n]*\]", _GROUP1),  # reference images
-        (("][",), r"\[([^\]\n]+)\]\[[^\]\n]*\]", _GROUP1),  # reference links
-        (("<",), r"<(?:URL:)?((?:https?|mailto|ftp):[^<>\s]+)>", _GROUP1),  # autolinks
-        (("#",), r"\n[ \t]{0,3}+#{1,6}+[ \t]++([^\n]*?)(?:[ \t]++#++)?[ \t]*+(?=\n|\Z)",
+        ("![", "!" + _LINK, _GROUP1),
+        ("](", _LINK, _GROUP1),
+        ("![", r"!\[([^\]\n]+)\]\[[^\]\n]*\]", _GROUP1),  # reference images
+        ("][", r"\[([^\]\n]+)\]\[[^\]\n]*\]", _GROUP1),  # reference links
+        ("<", r"<(?:URL:)?((?:https?|mailto|ftp):[^<>\s]+)>", _GROUP1),  # autolinks
+        ("#", r"\n[ \t]{0,3}+#{1,6}+[ \t]++([^\n]*?)(?:[ \t]++#++)?[ \t]*+(?=\n|\Z)",
          lambda m: "\n" + m[1]),  # headings
-        ((), r"\n[ \t]*+(?:=+|(?:[-*_][ \t]*+){3,})(?=\n|\Z)", "\n"),  # rules
-        ((">",), r"\n[ \t]*+(?:>[ \t]?)+", "\n"),  # block quotes
-        ((), r"(\n[ \t]*+)[-*+][ \t]+(?:\[[ xX]\][ \t]+)?", _GROUP1),  # bullets
-        (("---",), r"\n[ \t]*+\|?(?:[ \t]*+:?-{3,}:?[ \t]*+\|)+(?:[ \t]*+:?-{3,}:?[ \t]*+)?"
+        ("", r"\n[ \t]*+(?:=+|(?:[-*_][ \t]*+){3,})(?=\n|\Z)", "\n"),  # rules
+        (">", r"\n[ \t]*+(?:>[ \t]?)+", "\n"),  # block quotes
+        ("", r"(\n[ \t]*+)[-*+][ \t]+(?:\[[ xX]\][ \t]+)?", _GROUP1),  # bullets
+        ("---", r"\n[ \t]*+\|?(?:[ \t]*+:?-{3,}:?[ \t]*+\|)+(?:[ \t]*+:?-{3,}:?[ \t]*+)?"
          r"\|?[ \t]*(?=\n|\Z)", "\n"),  # table rules
-        (("`",), r"`(?:`*)([^`\n]+?)`+", _GROUP1),  # inline code
-        ((), r"\*\*(?=\S)(.+?)(?<=\S)\*\*", _GROUP1),  # strong
-        ((), r"__(?=\S)(.+?)(?<=\S)__", _GROUP1),
-        (("*",), r"\*(?<![\w*]\*)(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![\w*])", _GROUP1),  # emphasis
-        (("_",), r"_(?<![\w_]_)(?=[^\s_])([^_\n]+?)(?<=\S)_(?![\w_])", _GROUP1),
-        ((), r"~~(?=\S)(.+?)(?<=\S)~~", _GROUP1),  # strikethrough
-        (("\\",), r"\\([!-/:-@\[-`{-~])", _GROUP1),  # backslash escapes
-        (("|",), r"\|[ \t]*", " "),  # table cells; the spaces before go with the others
+        ("`", r"`(?:`*)([^`\n]+?)`+", _GROUP1),  # inline code
+        ("**", r"\*\*(?=\S)(.+?)(?<=\S)\*\*", _GROUP1),  # strong
+        ("__", r"__(?=\S)(.+?)(?<=\S)__", _GROUP1),
+        ("*", r"\*(?<![\w*]\*)(?=[^\s*])([^*\n]+?)(?<=\S)\*(?![\w*])", _GROUP1),  # emphasis
+        ("_", r"_(?<![\w_]_)(?=[^\s_])([^_\n]+?)(?<=\S)_(?![\w_])", _GROUP1),
+        ("~~", r"~~(?=\S)(.+?)(?<=\S)~~", _GROUP1),  # strikethrough
+        ("\\", r"\\([!-/:-@\[-`{-~])", _GROUP1),  # backslash escapes
+        ("|", r"\|[ \t]*", " "),  # table cells; the spaces before go with the others
     )
 )
+# The characters that start markup (as parse._MARKUP_START); a body may also hold a
+# list marker or an indented line. Text with none is returned as it is.
 _STARTS = "<&[]{}*_`#|\\>~="
+_MAYBE_INLINE = re.compile(f"[{re.escape(_STARTS)}]")
+_MAYBE_MARKUP = re.compile(f"[{re.escape(_STARTS)}]|\n(?:[-+] |[ \t])")
 
 
 def _markdown(text: str) -> str:
@@ -100,8 +105,8 @@ def _markdown(text: str) -> str:
     out = []
     for i, part in enumerate(parts):
         if i % 2 == 0:
-            for guards, pattern, repl in _MD_RULES:
-                if not guards or any(g in part for g in guards):
+            for guard, pattern, repl in _MD_RULES:
+                if guard in part:
                     part = pattern.sub(repl, part)
             if "<" in part or "&" in part:
                 part = _strip_html(part)
@@ -111,16 +116,16 @@ def _markdown(text: str) -> str:
 
 def body_text(body: str) -> str:
     """The body as a reader sees it (see the module doc)."""
-    if not any(c in body for c in _STARTS) and not any(b in body for b in _BULLETS):
+    if _MAYBE_MARKUP.search(body) is None:
         return body
     text = body
-    if "{" in text:
-        text = _SHORTCODE.sub("", text)
+    if "{" in text:  # code has braces: each rule waits for the literal it starts or ends with
+        text = _SHORTCODE.sub("", text) if "{{" in text or "{%" in text else text
         text = _JSX_COMMENT.sub("", text) if "{/*" in text else text
         text = _JSX_ATTRIBUTE.sub("", text) if "={" in text else text
     if "import" in text or "export" in text:
         text = _MDX_LINE.sub("", text)
-    if "<" in text:
+    if "/>" in text:
         text = _JSX_SELF_CLOSING.sub("", text)
     text = _markdown(text)
     if "\t" in text:
