@@ -8,11 +8,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from heldindex import HeldIndex
 
 from newsidx import indexdirs
 from newsidx.errors import CatalogueError, QueryError
-from newsidx.index import SearchIndex, SearchRequest
-from newsidx.model import Article, Provider, from_json, to_json
+from newsidx.index import SearchIndex, SearchRequest, digest, line_bytes
+from newsidx.model import Article, Provider
 
 UTC = timezone.utc
 
@@ -76,7 +77,7 @@ SEED_RECORDS = [
 
 @pytest.fixture
 def index(tmp_path: Path) -> SearchIndex:
-    ix = SearchIndex(tmp_path / "index")
+    ix = HeldIndex(tmp_path / "index")
     ix.rebuild(SEED_RECORDS, generation=7)
     return ix
 
@@ -101,7 +102,7 @@ def test_seed_acceptance_zhipu_and_provider(index: SearchIndex) -> None:
 def test_seeds_parsed_by_the_parser(tmp_path: Path, seeds: Path) -> None:
     parse = pytest.importorskip("newsidx.parse")
     records = [r for f in sorted(seeds.glob("*.txt")) for r in parse.parse_file(f).records]
-    ix = SearchIndex(tmp_path / "index")
+    ix = HeldIndex(tmp_path / "index")
     ix.rebuild(records, generation=1)
     hits = ix.search(SearchRequest(text="Alibaba MiniMax")).hits
     top = [Path(h.record.sources[0]).name[:3] for h in hits[:2]]
@@ -121,7 +122,7 @@ def test_stored_record_round_trips(index: SearchIndex) -> None:
 
 
 def test_generation_and_state(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "index")
+    ix = HeldIndex(tmp_path / "index")
     assert not ix.exists() and ix.generation() is None
     with pytest.raises(CatalogueError, match="no search index"):
         ix.search(SearchRequest())
@@ -187,7 +188,7 @@ def test_exact_words_and_prefixes_by_field(tmp_path: Path) -> None:
     """Titles and excerpts hold unstemmed words, so ``=word`` and ``prefix*`` are exact
     there; bodies hold stems only, where ``=word`` matches every form of the word and
     ``prefix*`` stems that begin with the prefix or with its stem."""
-    ix = SearchIndex(tmp_path / "index")
+    ix = HeldIndex(tmp_path / "index")
     ix.rebuild([
         _rec("t1", "Investors flock to Tokyo"),
         _rec("t2", "Tokyo invested heavily"),
@@ -268,7 +269,7 @@ def test_title_match_beats_newer_weak_match(tmp_path: Path) -> None:
         published=now,
         body="A long wrap-up of many things. " * 20 + "Moonshot was mentioned once.",
     )
-    ix = SearchIndex(tmp_path / "index")
+    ix = HeldIndex(tmp_path / "index")
     ix.rebuild([old, new], generation=1)
     for weight in (0.0, 0.1, 0.5):
         assert _ids(ix, "Moonshot", recency_weight=weight) == ["old", "new"]
@@ -278,7 +279,7 @@ def test_recency_breaks_near_ties(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     a = _rec("a", "Moonshot raises money", published=now - timedelta(days=400))
     b = _rec("b", "Moonshot raises money", published=now - timedelta(days=1))
-    ix = SearchIndex(tmp_path / "index")
+    ix = HeldIndex(tmp_path / "index")
     ix.rebuild([a, b], generation=1)
     assert _ids(ix, "Moonshot")[0] == "b"
     scores = [h.score for h in ix.search(SearchRequest(text="Moonshot", recency_weight=0)).hits]
@@ -303,7 +304,7 @@ def test_date_span_of_matching_dated_records(index: SearchIndex) -> None:
 
 
 def _far_dates_index(tmp_path: Path) -> SearchIndex:
-    ix = SearchIndex(tmp_path / "index")
+    ix = HeldIndex(tmp_path / "index")
     ix.rebuild(
         [
             _rec("y9999", "Far future almanac", published=datetime(9999, 12, 31, tzinfo=UTC)),
@@ -355,10 +356,10 @@ def test_date_filters_are_exact_for_every_year(
 def test_undecodable_source_name_round_trips(tmp_path: Path) -> None:
     source = os.fsdecode(b"/news/caf\xe9.md")
     record = _rec("latin", "Latin-1 name", sources=(source,))
-    ix = SearchIndex(tmp_path / "index")
+    ix = HeldIndex(tmp_path / "index")
     ix.rebuild([record], generation=1)
     assert ix.search(SearchRequest(text="latin")).hits[0].record == record
-    assert list(ix.iter_docs()) == [("latin", json.loads(json.dumps(to_json(record))))]
+    assert list(ix.iter_digests()) == [("latin", digest(line_bytes(record)))]
 
 
 def test_rebuild_keeps_a_folder_another_rebuild_is_building(index: SearchIndex) -> None:
@@ -375,19 +376,28 @@ def test_rebuild_keeps_a_folder_another_rebuild_is_building(index: SearchIndex) 
     assert len(list(index.path.glob("data-*"))) == 1 and not foreign.exists()
 
 
-def test_iter_docs_gives_every_stored_record(index: SearchIndex) -> None:
-    docs = list(index.iter_docs())
+def test_iter_digests_gives_every_indexed_record(index: SearchIndex) -> None:
+    docs = list(index.iter_digests())
     assert sorted(i for i, _ in docs) == sorted(r.id for r in SEED_RECORDS)
     by_id = {r.id: r for r in SEED_RECORDS}
-    assert all(from_json(data) == by_id[i] for i, data in docs)
+    assert all(d == digest(line_bytes(by_id[i])) for i, d in docs)
+    assert len({d for _, d in docs}) == len(docs)  # each record's own line
     index.update(upserts=[], deletes=[r.id for r in SEED_RECORDS], generation=8)
-    assert list(index.iter_docs()) == []
+    assert list(index.iter_digests()) == []
+
+
+def test_the_index_keeps_no_copy_of_the_records(index: SearchIndex) -> None:
+    """Only ids and digests are stored: a hit's record comes from the record source."""
+    assert isinstance(index, HeldIndex)
+    index.held.pop("004")
+    assert _ids(index, "Baichuan") == []  # matched, but not readable: left out
+    assert index.count(SearchRequest(text="Baichuan")) == 1
 
 
 def test_provider_summary_of_undated_and_far_dated_records(tmp_path: Path) -> None:
     from datetime import datetime, timezone
 
-    from newsidx.index import SearchIndex, SearchRequest
+    from newsidx.index import SearchRequest
     from newsidx.model import Article, Provider, make_id
 
     def rec(n: int, provider: Provider, when: datetime | None) -> Article:
@@ -396,7 +406,7 @@ def test_provider_summary_of_undated_and_far_dated_records(tmp_path: Path) -> No
 
     reuters = Provider("Reuters", None)
     far = Provider("Far Future", "far.example")
-    index = SearchIndex(tmp_path / "index")
+    index = HeldIndex(tmp_path / "index")
     index.rebuild([rec(1, reuters, None), rec(2, reuters, None),
                    rec(3, far, datetime(9999, 12, 31, tzinfo=timezone.utc)),
                    rec(4, far, datetime(1, 1, 1, tzinfo=timezone.utc))], 1)
@@ -407,14 +417,14 @@ def test_provider_summary_of_undated_and_far_dated_records(tmp_path: Path) -> No
 
 def test_provider_summary_names_a_provider_by_its_most_common_name(tmp_path: Path) -> None:
     """Ties go to the name that sorts first; a name holding a tab is kept whole."""
-    from newsidx.index import SearchIndex, SearchRequest
+    from newsidx.index import SearchRequest
     from newsidx.model import Article, Provider, make_id
 
     def rec(n: int, name: str | None, domain: str) -> Article:
         return Article(id=make_id(url=f"https://x.org/{n}"), kind="article", title=f"t{n}",
                        provider=Provider(name, domain))
 
-    index = SearchIndex(tmp_path / "index")
+    index = HeldIndex(tmp_path / "index")
     index.rebuild([rec(1, "SCMP", "scmp.com"), rec(2, "South China Morning Post", "scmp.com"),
                    rec(3, "South China Morning Post", "scmp.com"),
                    rec(4, "B\tTab", "tie.org"), rec(5, "A Tie", "tie.org"),

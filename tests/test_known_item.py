@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from heldindex import HeldIndex
 
-from newsidx.index import SearchIndex, SearchRequest
+from newsidx.index import SearchRequest
 from newsidx.model import Article
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -50,7 +51,7 @@ def test_titles_find_their_articles(shared: Path, tmp_path: Path) -> None:
     records = [r for p in sorted((corpora / "bbc").rglob("*.txt")) if (r := _bbc(p))]
     records += [r for p in sorted((corpora / "ruby-lang-news").rglob("*.md")) if (r := _post(p))]
     assert len(records) > 5000
-    index = SearchIndex(tmp_path / "index")
+    index = HeldIndex(tmp_path / "index")
     index.rebuild(records, generation=1)
     sample = random.Random(20240305).sample(records, SAMPLE)
     found = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from heldindex import HeldIndex
 
 from newsidx.analysis import bigrams, cjk_field_text, cjk_runs, snippet, strip_cjk
 from newsidx.index import SearchIndex, SearchRequest
@@ -25,7 +26,7 @@ ARCHIVE = {
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> SearchIndex:
-    ix = SearchIndex(tmp_path_factory.mktemp("ml") / "index")
+    ix = HeldIndex(tmp_path_factory.mktemp("ml") / "index")
     ix.rebuild([Article(id=k, kind="article", title=t, body=b) for k, (t, b) in ARCHIVE.items()], 1)
     return ix
 
@@ -106,6 +107,6 @@ def test_no_match_in_other_scripts(index: SearchIndex) -> None:
 
 
 def test_ids_are_exact(tmp_path: Path) -> None:
-    ix = SearchIndex(tmp_path / "i")
+    ix = HeldIndex(tmp_path / "i")
     ix.rebuild([Article(id="x", kind="article", title="中文")], 1)
     assert [h.record.id for h in ix.search(SearchRequest(text="中文")).hits] == ["x"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import tantivy
+from heldindex import HeldIndex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -151,14 +152,14 @@ def test_dates_outside_the_index_span_are_exact(tmp_path: Path, text: str) -> No
     """Query dates beyond tantivy's 1677-2262 date field filter exactly, without error."""
     from datetime import datetime, timezone
 
-    from newsidx.index import SearchIndex, SearchRequest
+    from newsidx.index import SearchRequest
     from newsidx.model import Article, make_id
 
     far = Article(id=make_id(url="https://x.org/far"), kind="article", title="x far",
                   published=datetime(9999, 12, 31, tzinfo=timezone.utc))
     old = Article(id=make_id(url="https://x.org/old"), kind="article", title="x old",
                   published=datetime(1, 1, 1, tzinfo=timezone.utc))
-    index = SearchIndex(tmp_path / "index")
+    index = HeldIndex(tmp_path / "index")
     index.rebuild([far, old], 1)
     found = {h.record.id for h in index.search(SearchRequest(text=text)).hits}
     expected = {

@@ -126,7 +126,9 @@ class Archive:
         """The underlying store, as of now (for what this class does not cover)."""
         from newsidx.catalogue import Catalogue
 
-        return Catalogue(self.root)
+        catalogue = Catalogue(self.root)
+        catalogue.notify = self._notify
+        return catalogue
 
     @property
     def generation(self) -> int:

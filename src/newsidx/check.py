@@ -13,7 +13,6 @@ cannot be found anywhere is listed, never silently dropped.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from newsidx.errors import CatalogueError
-from newsidx.model import Article, from_json, to_json
+from newsidx.model import Article, from_json
 from newsidx.progress import OnStep, counted, step
 from newsidx.store import MANIFEST, RECORDS_DIR, Catalogue, CatalogueWriter, FileState
 from newsidx.store.layout import LEGACY_FILES_DIR
@@ -89,6 +88,7 @@ def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False,
     report.problems.extend(damage)
     if not damage:
         report.problems.extend(index_problems(catalogue, progress))
+        report.problems.extend(_place_problems(catalogue))
     if not repair or not report.problems:
         report.remaining = list(report.problems)
         _fill_totals(report, catalogue, damaged=bool(damage))
@@ -103,11 +103,16 @@ def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False,
             step(progress, "reading the catalogue back")
             damage = catalogue_problems(catalogue)
         if not damage:
+            if _place_problems(catalogue):
+                writer.refill_places()
+                catalogue.reload()
+                report.repaired.append("recorded where each record's line is again")
             _rebuild_index(catalogue, progress)
             report.repaired.append(
                 f"rebuilt the search index from the catalogue ({len(catalogue)} records)"
             )
-        report.remaining = damage + (index_problems(catalogue, progress) if not damage else [])
+        report.remaining = damage + (index_problems(catalogue, progress)
+                                     + _place_problems(catalogue) if not damage else [])
     _fill_totals(report, catalogue, damaged=bool(damage))
     return report
 
@@ -147,11 +152,6 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
-def _digest(data: Any) -> str:
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha1(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
 def index_problems(catalogue: Catalogue, progress: OnStep | None = None) -> list[str]:
     """Differences between a consistent catalogue and its index: generation, ids, content."""
     from newsidx.freshness import index_for
@@ -169,9 +169,11 @@ def index_problems(catalogue: Catalogue, progress: OnStep | None = None) -> list
     except Exception as exc:  # any failure to read the index is a finding, not a crash
         return [f"the search index cannot be read: {_one_line(exc)}"]
     problems: list[str] = []
+    from newsidx.index import digest, line_bytes
+
     records = counted(catalogue.iter_records(), progress, "comparing with the catalogue",
                       total=total)
-    wanted = {r.id: _digest(to_json(r)) for r in records}
+    wanted = {r.id: digest(line_bytes(r)) for r in records}
     duplicates = sorted(i for i, digests in stored.items() if len(digests) > 1)
     missing = sorted(wanted.keys() - stored.keys())
     extra = sorted(stored.keys() - wanted.keys())
@@ -187,17 +189,26 @@ def index_problems(catalogue: Catalogue, progress: OnStep | None = None) -> list
     return problems
 
 
+def _place_problems(catalogue: Catalogue) -> list[str]:
+    """Record places in the bookkeeping that do not match the shards (reads then scan)."""
+    from newsidx.store.places import stale_count
+
+    stale = stale_count(catalogue)
+    return [f"{stale} record place(s) in {catalogue.root / 'state.db'} do not match the "
+            "shards"] if stale else []
+
+
 def _sample(ids: list[str]) -> str:
     return ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
 
 
 def _index_digests(index: Any, progress: OnStep | None = None,
-                   total: int | None = None) -> dict[str, list[str]]:
-    """Record id -> digests of every indexed copy of it, read from the stored JSON."""
-    found: dict[str, list[str]] = {}
-    for record_id, data in counted(index.iter_docs(), progress, "reading the index",
-                                   total=total):
-        found.setdefault(record_id, []).append(_digest(data))
+                   total: int | None = None) -> dict[str, list[bytes]]:
+    """Record id -> the digest of every indexed copy of its line."""
+    found: dict[str, list[bytes]] = {}
+    for record_id, value in counted(index.iter_digests(), progress, "reading the index",
+                                    total=total):
+        found.setdefault(record_id, []).append(value)
     return found
 
 

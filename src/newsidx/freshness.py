@@ -35,9 +35,10 @@ def index_for(catalogue: Catalogue) -> SearchIndex:
     """The catalogue's search index (not checked for freshness): the one place that
     names its folder."""
     from newsidx.catalogue import INDEX_DIR
+    from newsidx.hitrecords import catalogue_source
     from newsidx.index import SearchIndex
 
-    return SearchIndex(catalogue.root / INDEX_DIR)
+    return SearchIndex(catalogue.root / INDEX_DIR, records=catalogue_source(catalogue))
 
 
 def index_sync(catalogue: Catalogue) -> IndexSyncer:
@@ -89,11 +90,14 @@ def fresh_index(catalogue: Catalogue, *, generation: int | None = None,
 
 def rebuild(catalogue: Catalogue, *, wait: bool = False,
             progress: OnStep | None = None) -> int:
-    """Rebuild the index from scratch under the writer lock; returns the records indexed.
-    ``progress`` hears "indexing" (records of the total), then "writing the index"."""
+    """Rebuild the index (and the bookkeeping's record places) from scratch under the
+    writer lock; returns the records indexed. ``progress`` hears "indexing" (records of
+    the total), then "writing the index"."""
     from newsidx.progress import counted
 
-    with catalogue.writer(wait=wait):
+    with catalogue.writer(wait=wait) as writer:
+        writer.refill_places()  # derived like the index, rebuilt with it
+        catalogue.reload()
         records = counted(catalogue.iter_records(), progress, "indexing",
                           total=len(catalogue), then="writing the index")
         index_for(catalogue).rebuild(records, catalogue.generation)

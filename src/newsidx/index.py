@@ -5,14 +5,16 @@ schema version and the catalogue generation the index reflects; ``data-<hex>/`` 
 the tantivy files. A rebuild writes a fresh data directory and swaps ``state.json``
 atomically, so readers always see a complete index; a data folder a crashed rebuild
 left behind is removed by the next index write or ``newsidx check``
-(:mod:`newsidx.indexdirs`). Every record's full JSON is stored,
-so search and list need nothing from the catalogue. Ranking and fields are described
-in docs/search.md.
+(:mod:`newsidx.indexdirs`). The index stores only each record's id and a digest of its
+catalogue line: the records of a page of hits are read from the catalogue by id
+(:mod:`newsidx.hitrecords`), so the archive is not held twice. Ranking and fields are
+described in docs/search.md.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -20,7 +22,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import tantivy
 
@@ -28,10 +30,13 @@ from newsidx import analysis, fieldterms, indexdirs, plaintext
 from newsidx import query as q
 from newsidx.errors import CatalogueError, QueryError
 from newsidx.hits import Hit, ResultStream, SearchResults
-from newsidx.model import Article, from_json, to_json
+from newsidx.model import Article, to_json
 
-SCHEMA_VERSION = 6  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text;
-# 6: author, lang, folder (newsidx.fieldterms)
+if TYPE_CHECKING:
+    from newsidx.hitrecords import RecordSource
+
+SCHEMA_VERSION = 7  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text;
+# 6: author, lang, folder (newsidx.fieldterms); 7: no stored JSON or text, id and digest only
 STATE_FILE = "state.json"
 DEFAULT_RECENCY_WEIGHT = 0.1
 RECENCY_HALF_LIFE_DAYS = 30.0
@@ -46,6 +51,7 @@ DATE_MAX = q.DATE_MAX
 filtered as if at its nearest end, while sorts and timelines use the real date."""
 _DATA_NAME = re.compile(r"data-[0-9a-f]+")
 _TEXT = tuple(q.FIELD_BOOSTS)
+_FETCH_BATCH = 200  # hits whose records a stream reads from the catalogue at a time
 
 
 class SearchRequest(NamedTuple):
@@ -68,8 +74,8 @@ class SearchRequest(NamedTuple):
 
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
-    sb.add_text_field("id", tokenizer_name="raw", index_option="basic")
-    sb.add_bytes_field("doc", stored=True)
+    sb.add_text_field("id", tokenizer_name="raw", index_option="basic", stored=True)
+    sb.add_bytes_field("digest", stored=True, indexed=False)
     for name in _TEXT:
         sb.add_text_field(name, tokenizer_name=analysis.STEMMED)
     for name in q.EXACT_FIELDS:
@@ -84,17 +90,16 @@ def _schema() -> tantivy.Schema:
     sb.add_integer_field("t_old", fast=True)
     for name in BUCKETS:
         sb.add_text_field("bucket_" + name, tokenizer_name="raw", fast=True, index_option="basic")
-    sb.add_bytes_field("plain", stored=True, indexed=False)  # the body's text, when it differs
     return sb.build()
 
 
 def _field_names() -> list[str]:
-    names = ["id", "doc"]
+    names = ["id", "digest"]
     names += list(_TEXT) + [n + q.EXACT_SUFFIX for n in q.EXACT_FIELDS]
     names += [n + q.CJK_SUFFIX for n in _TEXT]
     names += ["provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
               "title_sort", *fieldterms.FIELDS]
-    return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS] + ["plain"]
+    return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
 
 
 DocField = tuple[str, str, Any]
@@ -105,11 +110,9 @@ field, value)."""
 def document_fields(record: Article) -> list[DocField]:
     """Every indexed value of ``record`` but its id and JSON; picklable, so ingest's parse
     workers compute them and the writing process only adds them to a document. Text is
-    indexed as a reader sees it (``plaintext``); the body's text is stored when it differs."""
+    indexed as a reader sees it (``plaintext``)."""
     out: list[DocField] = []
     plain = plaintext.body_text(record.body) if record.body else ""
-    if plain != record.body:
-        out.append(("b", "plain", plain.encode("utf-8", "surrogatepass")))
     titles = [("title", plaintext.inline_text(t)) for t in (record.title, *record.alt_titles)]
     for name, text in (*titles, ("excerpt", plaintext.inline_text(record.excerpt)),
                        ("body", plain)):
@@ -177,11 +180,25 @@ def clamp_date(value: datetime) -> datetime:
     return min(max(value, DATE_MIN), DATE_MAX)
 
 
+def digest(line: bytes) -> bytes:
+    """What the index keeps of a record's catalogue line (without its newline), so
+    ``newsidx check`` can tell an indexed copy from the stored one."""
+    return hashlib.blake2b(line, digest_size=8).digest()
+
+
+def line_bytes(record: Article) -> bytes:
+    """The catalogue line of ``record`` without its newline, as :func:`digest` takes it."""
+    from newsidx.store.layout import dump_line
+
+    return dump_line(to_json(record)).rstrip("\n").encode("utf-8", "surrogatepass")
+
+
 def build_document(record_id: str, doc_json: bytes, fields: Iterable[DocField]) -> tantivy.Document:
-    """The tantivy document of one record from its JSON and :func:`document_fields`."""
+    """The tantivy document of one record from its catalogue line (``doc_json``, which
+    only its :func:`digest` is kept of) and :func:`document_fields`."""
     doc = tantivy.Document()
     doc.add_text("id", record_id)
-    doc.add_bytes("doc", doc_json)
+    doc.add_bytes("digest", digest(doc_json))
     for kind, name, value in fields:
         if kind == "t":
             doc.add_text(name, value)
@@ -197,8 +214,7 @@ def build_document(record_id: str, doc_json: bytes, fields: Iterable[DocField]) 
 def _document(record: Article | tantivy.Document) -> tantivy.Document:
     if isinstance(record, tantivy.Document):
         return record
-    doc_json = json.dumps(to_json(record), ensure_ascii=False).encode("utf-8", "surrogatepass")
-    return build_document(record.id, doc_json, document_fields(record))
+    return build_document(record.id, line_bytes(record), document_fields(record))
 
 
 def _record_id(record: Article | tantivy.Document) -> str:
@@ -245,10 +261,17 @@ class SearchIndex:
     Opening is lazy: constructing a ``SearchIndex`` touches nothing on disk.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, records: RecordSource | None = None) -> None:
+        """``records`` reads the records of hits by id; by default from the catalogue
+        the index folder belongs to (``<catalogue>/index``)."""
         self.path = Path(path)
         self._index: tantivy.Index | None = None
         self._state: dict[str, Any] | None = None
+        if records is None:
+            from newsidx.hitrecords import default_source
+
+            records = default_source(self.path)
+        self._records = records
 
     # ------------------------------------------------------------------ state
 
@@ -419,8 +442,8 @@ class SearchIndex:
         searcher, query, understood, highlights, page, total = self._page(
             request, request.sort, ranked=request.sort == "relevance")
         hits = tuple(
-            self._hit(searcher, query, highlights, score, address, explain, snippets)
-            for score, address in page
+            self._hit(searcher, query, highlights, score, address, record, explain, snippets)
+            for score, address, record in self._with_records(searcher, page)
         )
         return SearchResults(hits, total, understood)
 
@@ -436,10 +459,21 @@ class SearchIndex:
             request, request.sort, ranked=request.sort == "relevance" and not listing)
         show = snippets and not listing
         hits = (
-            self._hit(searcher, query, highlights, score, address, False, show)
-            for score, address in page
+            self._hit(searcher, query, highlights, score, address, record, False, show)
+            for start in range(0, len(page), _FETCH_BATCH)
+            for score, address, record in self._with_records(
+                searcher, page[start:start + _FETCH_BATCH])
         )
         return ResultStream(hits, total, understood)
+
+    def _with_records(self, searcher: tantivy.Searcher, page: list[tuple[float, Any]],
+                      ) -> list[tuple[float, Any, Article]]:
+        """The page's hits with their records, read from the catalogue in one batch; a
+        hit whose record cannot be read is left out (the record source says so)."""
+        ids = [_stored_id(searcher, address) for _, address in page]
+        found = self._records(ids)
+        return [(score, address, found[rid])
+                for (score, address), rid in zip(page, ids, strict=True) if rid in found]
 
     def _page(
         self, request: SearchRequest, sort: str, *, ranked: bool,
@@ -466,14 +500,14 @@ class SearchIndex:
         highlights: q.Highlights,
         score: float,
         address: Any,
+        record: Article,
         explain: bool,
         snippets: bool,
     ) -> Hit:
-        record = self._record(searcher, address)
         text = self._explain(searcher, query, address, score) if explain else None
         segments = (
             analysis.snippet(
-                [_stored_plain(searcher, address, record.body),
+                [plaintext.body_text(record.body) if record.body else "",
                  plaintext.inline_text(record.excerpt)],
                 fallback=[plaintext.inline_text(record.title)],
                 stems=highlights.stems,
@@ -544,23 +578,17 @@ class SearchIndex:
         )
         return [(0.0, a) for _, a in result.hits], _count(result)
 
-    @staticmethod
-    def _record(searcher: tantivy.Searcher, address: Any) -> Article:
-        try:
-            return from_json(_stored_json(searcher, address))
-        except (ValueError, KeyError, TypeError, OSError) as exc:
-            raise _damaged(None, exc) from None
-
-    def iter_docs(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """``(id, stored record JSON)`` of every document, duplicates included, in index
-        order: what ``newsidx check`` compares with the catalogue."""
+    def iter_digests(self) -> Iterator[tuple[str, bytes]]:
+        """``(id, digest of the indexed line)`` of every document, duplicates included, in
+        index order: what ``newsidx check`` compares with the catalogue."""
         _, searcher = self._searcher()
         total = int(searcher.num_docs)
         if total == 0:
             return
         for _, address in searcher.search(tantivy.Query.all_query(), total).hits:
-            data = _stored_json(searcher, address)
-            yield str(data.get("id")), data
+            doc = searcher.doc(address)
+            raw = doc.get_first("digest")
+            yield _stored_id(searcher, address, doc), bytes(raw) if raw is not None else b""
 
     def select(self, request: SearchRequest) -> SearchResults:
         """A page of matching records in a fixed order, no ranking and no snippets.
@@ -571,7 +599,8 @@ class SearchIndex:
         if sort not in SELECT_SORTS:
             raise QueryError(f"unknown sort {request.sort!r}: use {', '.join(SELECT_SORTS)}")
         searcher, _, understood, _, page, total = self._page(request, sort, ranked=False)
-        hits = tuple(Hit(self._record(searcher, a), 0.0, (), None) for _, a in page)
+        hits = tuple(Hit(record, 0.0, (), None)
+                     for _, _, record in self._with_records(searcher, page))
         return SearchResults(hits, total, understood)
 
     def _terms(self, field: str, request: SearchRequest) -> list[tuple[str, int]]:
@@ -673,22 +702,16 @@ class SearchIndex:
         return sorted(self._terms("bucket_" + by, request))
 
 
-def _stored_plain(searcher: tantivy.Searcher, address: Any, body: str) -> str:
-    """The body's text as indexed: stored when markup was removed, else the body."""
-    raw = searcher.doc(address).get_first("plain")
-    if isinstance(raw, bytes | bytearray | list):
-        return bytes(raw).decode("utf-8", "surrogatepass")
-    return body
-
-
-def _stored_json(searcher: tantivy.Searcher, address: Any) -> dict[str, Any]:
-    raw = searcher.doc(address).get_first("doc")
-    if not isinstance(raw, bytes | bytearray | list):
-        raise CatalogueError("search index holds a record without its JSON; rebuild it")
-    data = json.loads(bytes(raw).decode("utf-8", "surrogatepass"))
-    if not isinstance(data, dict):
-        raise CatalogueError("search index holds a record whose JSON is not an object")
-    return data
+def _stored_id(searcher: tantivy.Searcher, address: Any, doc: Any = None) -> str:
+    """The record id a document stores."""
+    try:
+        value = (doc if doc is not None else searcher.doc(address)).get_first("id")
+    except (ValueError, OSError) as exc:
+        raise _damaged(None, exc) from None
+    if not isinstance(value, str):
+        raise CatalogueError("search index holds a document without its id; "
+                             "run newsidx check --repair")
+    return value
 
 
 def _count(result: tantivy.SearchResult) -> int:

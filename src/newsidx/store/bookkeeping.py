@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from newsidx.errors import CatalogueError
+from newsidx.store.places import Place
 
 DB_NAME = "state.db"
 _SCHEMA = 2
@@ -42,6 +43,9 @@ CREATE TABLE IF NOT EXISTS files (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sources (
     id TEXT NOT NULL, path BLOB NOT NULL, PRIMARY KEY (id, path)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS places (
+    id TEXT PRIMARY KEY, file TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL
 ) WITHOUT ROWID;
 """
 
@@ -179,6 +183,52 @@ class Bookkeeping:
                 out.setdefault(shard, set()).add(rid)
         return out
 
+    def places_of(self, ids: Iterable[str]) -> dict[str, Place]:
+        """Id -> the place of its line (:mod:`newsidx.store.places`), for those of ``ids``
+        that have one; none at all while :attr:`has_places` is false."""
+        out: dict[str, Place] = {}
+        if not self.has_places:
+            return out
+        for part in _chunks(list(set(ids))):
+            marks = ",".join("?" * len(part))
+            for rid, name, offset, length in self.db.execute(
+                f"SELECT id, file, offset, length FROM places WHERE id IN ({marks})", part
+            ):
+                out[rid] = (name, offset, length)
+        return out
+
+    @property
+    def has_places(self) -> bool:
+        """Whether the places table is kept (a database from before it has none)."""
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'places'").fetchone()
+        except sqlite3.Error:
+            return False
+        return bool(row and row[0])
+
+    def set_places(self, places: Iterable[tuple[str, Place | None]]) -> None:
+        """Record (or, for None, forget) line places, inside the open transaction."""
+        db = self.db
+        batch: list[tuple[str, str, int, int]] = []
+        for rid, place in places:
+            if place is None:
+                db.execute("DELETE FROM places WHERE id = ?", (rid,))
+                continue
+            batch.append((rid, *place))
+            if len(batch) >= 10_000:
+                db.executemany("INSERT OR REPLACE INTO places VALUES (?, ?, ?, ?)", batch)
+                batch.clear()
+        db.executemany("INSERT OR REPLACE INTO places VALUES (?, ?, ?, ?)", batch)
+
+    def forget_places(self, ids: Iterable[str]) -> None:
+        """Drop the places of ``ids`` (inside the open transaction)."""
+        self.db.executemany("DELETE FROM places WHERE id = ?", ((r,) for r in ids))
+
+    def reset_places(self) -> None:
+        """Empty the table and mark it kept: the caller refills it in this transaction."""
+        self.db.execute("DELETE FROM places")
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('places', 1)")
+
     def with_prefix(self, prefix: str, limit: int = 11) -> list[str]:
         """Up to ``limit`` ids starting with ``prefix``, sorted."""
         rows = self.db.execute(
@@ -287,6 +337,7 @@ class Bookkeeping:
         db = self.db
         db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", shards.items())
         db.executemany("DELETE FROM records WHERE id = ?", ((r,) for r in deletes))
+        self.forget_places(deletes)
         old = self.files(files)
         for path, state in old.items():
             raw = os.fsencode(path)
@@ -318,6 +369,8 @@ class Bookkeeping:
         try:
             db.execute("DELETE FROM records")
             db.execute("DELETE FROM sources")
+            db.execute("DELETE FROM places")  # refilled by the writer (fill_places)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('places', 0)")
             produced: dict[bytes, list[str]] = {}
             rows: list[tuple[str, str]] = []
             for rid, shard, sources in records:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsidx.errors import CatalogueError, NotFoundError
 from newsidx.model import Article, SkippedLines, canonical_url, make_id
 from newsidx.store import manifest as mf
+from newsidx.store import places
 from newsidx.store.bookkeeping import Bookkeeping, BookkeepingError, FileState
 from newsidx.store.layout import HEX, MANIFEST, MIN_PREFIX, default_root
 from newsidx.store.segments import fold, line_id, open_all
@@ -44,6 +45,8 @@ class Catalogue:
         self._head: dict[str, Any] | None = None
         self._book: Bookkeeping | bool | None = None  # False: none in step
         self.skipped = SkippedLines()
+        self.notify: Callable[[str], None] | None = None  # a line for a person, if wanted
+        self._misplaced_noted = False
 
     # -- manifest -----------------------------------------------------------------------
 
@@ -202,15 +205,40 @@ class Catalogue:
                     yield record
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Article]:
-        """The records with these ids; ids that are absent are left out."""
+        """The records with these ids; ids that are absent are left out. Each line is read
+        at its recorded place (:mod:`newsidx.store.places`) when that checks out; the
+        others come from a scan of their shards, noted once."""
         out: dict[str, Article] = {}
-        for shard, wanted in self._shards_for(ids).items():
+        wanted_ids = set(ids)
+        book = self.bookkeeping()
+        if book is not None and book.has_places and wanted_ids:
+            found = places.read(self.root, book.places_of(wanted_ids),
+                                places.segment_files(self.head()["shards"]))
+            for rid, (shard, line) in found.items():
+                record = self.parse_line(shard, line)
+                if record is not None and record.id == rid:
+                    out[rid] = record
+            wanted_ids -= found.keys()  # a damaged line is skipped (and counted) once
+            if not wanted_ids:
+                return out
+        located = self._shards_for(wanted_ids)
+        if located and book is not None and book.has_places:
+            self._note_misplaced(sum(map(len, located.values())))
+        for shard, wanted in located.items():
             for line in self._shard_lines(shard):
                 if line_id(line) in wanted:
                     record = self.parse_line(shard, line)
                     if record is not None:
                         out[record.id] = record
         return out
+
+    def _note_misplaced(self, count: int) -> None:
+        """Say once that records were found by a scan where their places did not check out."""
+        if self.notify is not None and not self._misplaced_noted:
+            self._misplaced_noted = True
+            self.notify(f"catalogue {self.root}: {count} record(s) not where the bookkeeping "
+                        "places them; read from their shards instead ('newsidx check "
+                        "--repair' records them again)")
 
     def get(self, ref: str) -> Article:
         """A record by full id, unique id prefix (at least 4 characters) or URL."""

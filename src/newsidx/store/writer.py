@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from newsidx.errors import CatalogueError, LockedError
 from newsidx.model import Article
 from newsidx.store import manifest as mf
+from newsidx.store import places
 from newsidx.store.bookkeeping import Bookkeeping, BookkeepingError, FileState
 from newsidx.store.journal import Journal, journal_lines, read_journal
 from newsidx.store.layout import (
@@ -135,6 +136,7 @@ class CatalogueWriter:
         self._book: Bookkeeping | None = None
         self._lines = LineFinder(catalogue.root)
         self._counts: dict[str, int] = {}  # lines per segment written or counted this run
+        self._written: list[str] = []  # the segments the current commit writes
 
     @property
     def root(self) -> Path:
@@ -164,6 +166,7 @@ class CatalogueWriter:
         """The bookkeeping database, rebuilt from the shards when it is not in step."""
         book, have = _writable_book(self.root)
         if have is not None and have == generation - 1 and self._replay(book, generation):
+            self._fill_places(book)  # the crashed commit's places were never recorded
             return book
         if have != generation and not (have is None and generation == 0):
             files: Iterable[tuple[str, FileState]] | None = None
@@ -175,7 +178,47 @@ class CatalogueWriter:
                 files = [(p, FileState(-1, -1, "", s.ids, many=s.many))
                          for p, s in legacy_states(self.root, legacy).items()]
             book.rebuild(self._stored_keys(), generation, files)
+        if not book.has_places:
+            self._fill_places(book)
         return book
+
+    def refill_places(self) -> None:
+        """Record every stored record's place again from the shards (``newsidx reindex``,
+        ``check --repair``). A database in step needs only the manifest's head; one that
+        is not (lost, lagging) is rebuilt whole from the shards, places included."""
+        if self._book is not None and self._head is not None:
+            self._fill_places(self._book, self._head["shards"])
+            return
+        head = self.catalogue.head()
+        book, have = _writable_book(self.root)
+        try:
+            if have == int(head["generation"]):
+                self._fill_places(book, head["shards"])
+                return
+        finally:
+            book.close()
+        self._load()  # rebuilds the database from the shards, then fills its places
+
+    def _fill_places(self, book: Bookkeeping, shards: Mapping[str, Any] | None = None) -> None:
+        """Record the place of every stored record's current line (see
+        :mod:`newsidx.store.places`): a database from before places, or one rebuilt."""
+        if shards is None:
+            assert self._head is not None
+            shards = self._head["shards"]
+        book.begin()
+        try:
+            book.reset_places()
+            for shard in sorted(shards):
+                latest: dict[str, places.Place | None] = {}
+                for name in shards[shard]["files"]:
+                    latest.update(places.scan(self.root, name))
+                here = book.shards_of(latest).get(shard, set())
+                book.set_places((rid, p) for rid, p in latest.items()
+                                if p is not None and rid in here)
+            book.commit()
+        except BaseException:
+            book.rollback()
+            raise
 
     def _replay(self, book: Bookkeeping, generation: int) -> bool:
         """Apply the last commit's journal to a database one commit behind (a crash came
@@ -301,6 +344,7 @@ class CatalogueWriter:
         m["shards"] = dict(old["shards"])
         m["totals"] = dict(old["totals"])
         generation = int(m["generation"]) + 1
+        self._written = []
         new = {r.id: r for r in (u if isinstance(u, Row) else Row.of(u) for u in upserts)}
         gone = set(deletes) - new.keys()
         old_shards = book.shards_of(new.keys() | gone)
@@ -327,6 +371,8 @@ class CatalogueWriter:
             book.begin()
             m["totals"]["files"] = book.apply(shards=shards, deletes=gone, files=files,
                                               generation=generation)
+            book.set_places((rid, p) for name in self._written
+                            for rid, p in places.scan(self.root, name) if p is not None)
         except sqlite3.Error as exc:
             raise CatalogueError(f"cannot write {book.path}: {exc}; the catalogue was left "
                                  "as it was") from exc
@@ -394,6 +440,7 @@ class CatalogueWriter:
         gone = [tombstone(rid) for rid in sorted(leaving)] if kept else []
         name = segment_name(shard, generation)
         atomic_write(self.root / name, itertools.chain(old_lines(), added, gone))
+        self._written.append(name)
         written = counted[0] + len(added) + len(gone)
         m["shards"][shard] = {
             "files": [*kept, name], "count": live,
@@ -462,6 +509,7 @@ class CatalogueWriter:
         self._head, self._facets = m, facets
         self.catalogue.reload()
         book.rebuild(self._stored_keys(), generation, rebuilt.files().items())
+        self._fill_places(book)
         self._collect_garbage(mf.referenced(m))
         return generation
 
