@@ -5,6 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# No test may pass or fail on the machine's speed: no per-example deadline and no
+# "generation is slow" check (the machine is shared; tests run on every core at once).
+settings.register_profile("newsidx", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("newsidx")
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
