@@ -25,7 +25,7 @@ _op = st.tuples(
 
 
 @settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.lists(_op, max_size=4), max_size=12))
 def test_file_states_match_a_dict(tmp_path_factory: pytest.TempPathFactory,
                                   commits: list[list[tuple[str, list[str] | None, str]]]) -> None:

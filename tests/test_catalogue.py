@@ -255,7 +255,7 @@ _ids = st.text("0123456789abcdef", min_size=16, max_size=16)
 
 
 @settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(["up", "up", "del", "file", "unfile"]),
                           st.integers(0, 30),
                           st.sampled_from([None, "2024-03-05", "2024-04-01", "1999-12-31"])),

@@ -60,7 +60,7 @@ _commit = st.tuples(
 
 
 @settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.lists(_commit, min_size=1, max_size=6), min_size=1, max_size=3))
 def test_places_match_a_model(tmp_path_factory: pytest.TempPathFactory,
                               writes: list[list[tuple[list[tuple[int, int]], list[int], bool]]],
