@@ -159,7 +159,7 @@ _records = st.builds(
 
 
 @settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(_records, max_size=5))
 def test_read_records_inverts_export_lines(tmp_path: Path, records: list[Article]) -> None:
     feed = tmp_path / "prop.jsonl"
