@@ -329,7 +329,8 @@ def test_shared_entries_merge_without_converting_records(
         calls.append(data)
         return from_json(data)
 
-    monkeypatch.setattr("newsidx.ingest.from_json", counting)
+    monkeypatch.setattr("newsidx.batch.from_json", counting)  # merging a record
+    monkeypatch.setattr("newsidx.prepared.from_json", counting)  # Prepared.record
     each = Catalogue(tmp_path / "each")
     report = ingest([root], each, jobs=1, batch_size=1)
     assert report.commits == 12 and report.records_updated == 9

@@ -26,7 +26,8 @@ from newsidx.model import Article, Provider
 #: process pools, and stdlib modules the read path was made to avoid.
 FORBIDDEN = (
     "rich", "yaml", "dateutil", "tomllib", "newsidx.parse", "newsidx.frontmatter",
-    "newsidx.fieldmap", "newsidx.ingest", "newsidx.walk",
+    "newsidx.fieldmap", "newsidx.ingest", "newsidx.parsepool", "newsidx.batch",
+    "newsidx.prepared", "newsidx.walk",
     "newsidx.jsonl", "newsidx.check", "concurrent.futures", "multiprocessing", "shutil",
     "bz2", "lzma", "csv", "difflib", "subprocess", "tempfile",
 )

@@ -22,7 +22,7 @@ import pytest
 from test_crash import make_tree
 
 from newsidx import ingest as ingest_module
-from newsidx import workers
+from newsidx import parsepool, workers
 from newsidx.catalogue import Catalogue
 
 NEWSIDX = [sys.executable, "-m", "newsidx"]
@@ -50,7 +50,7 @@ def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
             assert max_workers is not None and max_workers <= 64, max_workers
             super().__init__(max_workers, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "ProcessPoolExecutor", Recording)
+    monkeypatch.setattr(parsepool, "ProcessPoolExecutor", Recording)
     return sizes
 
 

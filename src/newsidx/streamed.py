@@ -29,18 +29,20 @@ from typing import TYPE_CHECKING, Any
 from newsidx.store import FileState
 
 if TYPE_CHECKING:
-    from newsidx.ingest import IngestReport, _Batch
+    from newsidx.batch import Batch
+    from newsidx.ingest import IngestReport
 
 
-def stream_in(outcome: tuple[Any, ...], path: str, known: bool, batch: _Batch,
+def stream_in(outcome: tuple[Any, ...], path: str, known: bool, batch: Batch,
               report: IngestReport, max_size: int, held_limit: int | None,
-              commit: Callable[[_Batch], None]) -> tuple[_Batch, str]:
+              commit: Callable[[Batch], None]) -> tuple[Batch, str]:
     """Read the dataset of a ``("stream", sha, size, mtime_ns, kind, gz)`` outcome into
     ``batch``, committing full batches on the way; returns the batch to go on with and
     the file's status (new, updated, skipped or failed)."""
+    from newsidx.batch import Batch
     from newsidx.formats.dataset import iter_dataset
-    from newsidx.ingest import Prepared, _Batch
     from newsidx.placement import place
+    from newsidx.prepared import Prepared
 
     _, sha, size, mtime_ns, kind, gz = outcome
     old = batch.state(path) if known else None
@@ -66,7 +68,7 @@ def stream_in(outcome: tuple[Any, ...], path: str, known: bool, batch: _Batch,
                     batch.file_changes[path] = FileState(-1, -1, "", old_ids, many=True)
                 settled |= batch.pending[path]
                 commit(batch)
-                batch = _Batch(batch.writer)
+                batch = Batch(batch.writer)
     except OSError as exc:  # the file went away or became unreadable while read
         failures.append(f"{path}: cannot read: {exc.strerror or exc}")
         broken = True

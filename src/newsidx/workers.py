@@ -1,6 +1,6 @@
 """Parse worker processes that follow their parent: sized to the work, gone when it is.
 
-Ingest forks its parse workers early (:class:`newsidx.ingest._Parser`). Left to
+Ingest forks its parse workers early (:class:`newsidx.parsepool.Parser`). Left to
 themselves, workers outlived a parent killed with ``kill -9`` (each holds the other
 workers' ends of the pool's pipes, so none ever reads end-of-file) and kept the
 caller's stdout open, so ``newsidx ingest DIR | wc -c`` never ended. Each worker now

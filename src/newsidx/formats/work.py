@@ -1,8 +1,8 @@
 """A parse worker's job for a file of many articles (a dataset, a feed): hash, read,
 prepare.
 
-Kept out of :mod:`newsidx.ingest` so that the one-article path stays as it was; the
-outcome has the shape of :func:`newsidx.ingest.work`'s, with two more values: that the
+Kept out of :mod:`newsidx.parsepool` so that the one-article path stays as it was; the
+outcome has the shape of :func:`newsidx.parsepool.work`'s, with two more values: that the
 file holds many articles (none cites another) and the items that failed; or, for a big
 or compressed dataset, ``("stream", sha, size, mtime_ns, kind, gz)``: the writing process
 reads it in bounded batches (:mod:`newsidx.streamed`), so no process holds it whole.
@@ -55,7 +55,7 @@ def _read_whole(path: str, gz: bool, max_size: int) -> bytes | None:
 def work_many_articles(path: str, st: os.stat_result, old_sha: str | None, max_size: int,
                        kind: Kind, gz: bool) -> tuple[Any, ...]:
     """The worker outcome for the dataset at ``path``."""
-    from newsidx.ingest import Prepared
+    from newsidx.prepared import Prepared
 
     if kind == "export":
         return ("skipped", _EXPORT)

@@ -1,0 +1,45 @@
+"""The record a parse worker hands over: its catalogue row and its index values, ready.
+
+Built in the workers (:mod:`newsidx.parsepool`, :mod:`newsidx.formats.work`) so that the
+single writing process neither converts records to JSON nor analyses their text; used by
+the batch that merges them (:mod:`newsidx.batch`) and by the index sync of each commit.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import NamedTuple
+
+import tantivy
+
+from newsidx.index import DocField, build_document, document_fields
+from newsidx.model import Article, from_json
+from newsidx.store import Row
+
+
+class Prepared(NamedTuple):
+    """One record as a parse worker hands it over: its catalogue row and index values.
+
+    Building both in the workers keeps the single writing process from converting
+    records to JSON and analysing their text; :meth:`record` rebuilds the record only
+    when it has to be merged with another copy of the same id.
+    """
+
+    row: Row
+    fields: list[DocField]
+
+    @property
+    def id(self) -> str:
+        return self.row.id
+
+    @staticmethod
+    def of(record: Article) -> Prepared:
+        return Prepared(Row.of(record), document_fields(record))
+
+    def record(self) -> Article:
+        return from_json(json.loads(self.row.line))
+
+    def document(self) -> tantivy.Document:
+        line = self.row.line.rstrip("\n")
+        return build_document(self.row.id, line.encode("utf-8", "surrogatepass"), self.fields)
+
