@@ -11,11 +11,15 @@ posts with the same text and different dates, stay two records.
 The ingest root of a file is the outermost folder named to ``ingest`` that holds it; a
 file named by itself has its own folder as its root; a file parsed outside an ingest
 (no roots set) is keyed by its name. These are :mod:`newsidx.placement`'s roots, the ones
-that give a record its ``folder``.
+that give a record its ``folder``. The key starts with the root's own name
+(``business/001.txt`` for ``ingest bbc/business``), so sibling roots given together
+(``ingest bbc/business bbc/sport``) never share keys; roots of one ingest that share a
+name are told apart by as many of their parent folders as it takes.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 from collections.abc import Mapping
@@ -66,17 +70,36 @@ def _anchor(where: str, roots: list[str]) -> str | None:
     return best
 
 
+@functools.lru_cache(maxsize=64)
+def _label(anchor: str, tops: tuple[str, ...]) -> str:
+    """The last folders of ``anchor`` that no other root of this ingest ends with."""
+    parts = [p for p in anchor.split(os.sep) if p]
+    others = {a.rstrip(os.sep) for a in (_root_of(t) for t in tops)} - {anchor.rstrip(os.sep)}
+    other_parts = [[p for p in o.split(os.sep) if p] for o in others]
+    for n in range(1, len(parts) + 1):
+        if all(o[-n:] != parts[-n:] for o in other_parts):
+            return "/".join(parts[-n:])
+    return "/".join(parts)
+
+
+def _root_of(top: str) -> str:
+    return os.path.dirname(top) if os.path.isfile(top) else top
+
+
 def source_key(source: str, position: str | None = None) -> str:
-    """The source part of an identity: ``business/001.txt``, ``feeds/x.xml#item 3``."""
+    """The source part of an identity: ``bbc/business/001.txt`` (its root's name, then the
+    path below it), ``feeds/x.xml#item 3``."""
     from newsidx.placement import roots
 
     tops = roots()
-    anchor = _anchor(os.path.abspath(source), tops) if tops else None
+    where = os.path.abspath(source)
+    anchor = _anchor(where, tops) if tops else None
     if anchor is None:
         rel = os.path.basename(source) or source
     else:
-        rel = os.path.relpath(os.path.abspath(source), anchor)
-    rel = rel.replace(os.sep, "/")
+        rel = os.path.relpath(where, anchor).replace(os.sep, "/")
+        label = _label(anchor, tuple(tops))
+        rel = f"{label}/{rel}" if label else rel
     return rel if position is None else f"{rel}#{position}"
 
 
