@@ -39,7 +39,7 @@ from newsidx import (
 from newsidx.freshness import index_for
 
 BENZINGA = "a0288e40827aa679"  # "Alibaba Amplifies AI Investment..." (benzinga.com)
-PLAIN_TEXT = "ac4a1f8655685440"  # the plain-text article, no provider: id from its path
+PLAIN_TEXT = "18c1d3a053a25f5f"  # the plain-text article, no URL: id from seeds/000_….txt
 BUSINESS_TIMES = "b28bfa01be681c7b"  # related to BENZINGA
 SCMP = "1fb01b0c4daaa29f"  # the only scmp.com record (related)
 

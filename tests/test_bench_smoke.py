@@ -153,7 +153,7 @@ def bench_1k(out_dir: Path, shared: Path,
         [sys.executable, str(BENCH / "run.py"), "--sizes", "1k", "--runs", "1", "--quick",
          "--out", str(out_dir), "--shared", str(shared), "--results", str(results),
          "--docs", str(docs), "--peers", "rg,sqlite",
-         "--corpora", SMOKE_CORPUS if before is not None else "none"],
+         "--corpora", SMOKE_CORPUS if before is not None else "none", "--newsapi", "none"],
         capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     if before is not None:

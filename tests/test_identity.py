@@ -42,13 +42,36 @@ def test_a_bare_home_page_is_no_identity() -> None:
     assert article_id("https://x.org/", "a.md") != article_id("https://x.org/", "b.md")
 
 
-def test_source_key_is_relative_to_the_ingest_root(tmp_path: Path) -> None:
+def test_source_key_is_the_roots_name_and_the_path_below_it(tmp_path: Path) -> None:
     placement.set_roots([str(tmp_path / "site"), str(tmp_path / "one.md")])
-    assert source_key(str(tmp_path / "site" / "news" / "a.md")) == "news/a.md"
-    assert source_key(str(tmp_path / "one.md")) == "one.md"  # a file named by itself
-    assert source_key(str(tmp_path / "site" / "d.jsonl"), "line 3") == "d.jsonl#line 3"
+    assert source_key(str(tmp_path / "site" / "news" / "a.md")) == "site/news/a.md"
+    # a file named by itself: its folder is its root
+    assert source_key(str(tmp_path / "one.md")) == f"{tmp_path.name}/one.md"
+    assert source_key(str(tmp_path / "site" / "d.jsonl"), "line 3") == "site/d.jsonl#line 3"
     placement.set_roots([])
     assert source_key(str(tmp_path / "x" / "b.md")) == "b.md"  # outside an ingest: its name
+
+
+def test_sibling_roots_and_roots_of_one_name_never_share_a_key(tmp_path: Path) -> None:
+    placement.set_roots([str(tmp_path / "bbc" / "business"), str(tmp_path / "bbc" / "sport")])
+    assert source_key(str(tmp_path / "bbc" / "business" / "001.txt")) == "business/001.txt"
+    assert source_key(str(tmp_path / "bbc" / "sport" / "001.txt")) == "sport/001.txt"
+    placement.set_roots([str(tmp_path / "a" / "news"), str(tmp_path / "b" / "news")])
+    assert source_key(str(tmp_path / "a" / "news" / "1.md")) == "a/news/1.md"
+    assert source_key(str(tmp_path / "b" / "news" / "1.md")) == "b/news/1.md"
+    placement.set_roots([])
+
+
+def test_sibling_folders_ingested_together_stay_apart(tmp_path: Path) -> None:
+    for section in ("business", "sport"):
+        (tmp_path / "bbc" / section).mkdir(parents=True)
+        (tmp_path / "bbc" / section / "001.txt").write_text(f"A {section} headline\n\nText.\n")
+    archive = Archive(tmp_path / "cat")
+    report = archive.ingest([tmp_path / "bbc" / "business", tmp_path / "bbc" / "sport"])
+    assert report.records_added == 2 and not report.files_merged
+    assert {r.folder for r in records(archive)} == {""}
+    assert sorted(r.title for r in records(archive)) == ["A business headline",
+                                                         "A sport headline"]
 
 
 def test_editing_a_file_keeps_its_id(tmp_path: Path) -> None:
