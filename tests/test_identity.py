@@ -250,3 +250,30 @@ def test_a_catalogue_with_text_ids_is_upgraded_by_the_next_ingest(tmp_path: Path
     assert old_id in shown.stderr and "no record" in shown.stderr
     again = newsidx("ingest", str(site), catalogue=cat)  # upgraded once, then quiet
     assert "read again" not in again.stderr and "nothing changed" in again.stdout
+
+
+def test_the_home_page_shortcut_agrees_with_urlsplit() -> None:
+    """identity_url decides plain URLs without urlsplit; it must answer as urlsplit does."""
+    from urllib.parse import urlsplit
+
+    from newsidx.model import canonical_url
+
+    def reference(url: str) -> str | None:
+        canonical = canonical_url(url)
+        try:
+            parts = urlsplit(canonical)
+        except ValueError:
+            return canonical
+        if parts.netloc and parts.path in ("", "/") and not parts.query:
+            return None
+        return canonical
+
+    hosts = ["x.org", "WWW.X.ORG", "x.org:8080", "u@x.org", "[::1]", "[bad", "bücher.de",
+             "x.org\u2100", "", "x.org "]
+    tails = ["", "/", "//", "/a", "/a/", "?", "?q=1", "#f", "/#", "/a b", "/é", "/\t",
+             "/%2F", "\\", "/a?utm_source=z"]
+    for scheme in ("https://", "http://", "HTTP://", "ftp://"):
+        for host in hosts:
+            for tail in tails:
+                url = scheme + host + tail
+                assert identity_url(url) == reference(url), url

@@ -38,6 +38,9 @@ def identity_url(url: str | None) -> str | None:
     if not url or not url.strip():
         return None
     canonical = canonical_url(url)
+    home = _bare_home(canonical)
+    if home is not None:
+        return None if home else canonical
     from urllib.parse import urlsplit
 
     try:
@@ -47,6 +50,22 @@ def identity_url(url: str | None) -> str | None:
     if parts.netloc and parts.path in ("", "/") and not parts.query:
         return None
     return canonical
+
+
+def _bare_home(canonical: str) -> bool | None:
+    """Whether a plain ``http(s)://host/path`` names a site's bare home page, told
+    without ``urlsplit`` (a Python function costing most of an id); None when the URL
+    has a query, fragment, brackets or characters urlsplit would drop, so it must decide."""
+    if canonical.startswith("https://"):
+        rest = canonical[8:]
+    elif canonical.startswith("http://"):
+        rest = canonical[7:]
+    else:
+        return None
+    host, _, path = rest.partition("/")
+    if not (host.isascii() and rest.isprintable()) or any(c in rest for c in "?#[] "):
+        return None
+    return bool(host) and not path
 
 
 def position_of(header: Mapping[Any, Any]) -> str | None:
