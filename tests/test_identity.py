@@ -277,3 +277,16 @@ def test_the_home_page_shortcut_agrees_with_urlsplit() -> None:
             for tail in tails:
                 url = scheme + host + tail
                 assert identity_url(url) == reference(url), url
+
+
+def test_a_url_with_a_query_escape_port_or_user_takes_the_full_normalisation() -> None:
+    """canonical_url's shortcut declines every URL that urllib must normalise."""
+    from newsidx.model import _canonical_fast
+
+    assert _canonical_fast("https://x.org/a/b") == "https://x.org/a/b"
+    assert _canonical_fast("http://x.org") == "http://x.org/"
+    for c in "?#%\\ \t\n\r":
+        assert _canonical_fast(f"https://x.org/a{c}b") is None, repr(c)
+    for c in ":@[]":
+        assert _canonical_fast(f"https://x{c}org/a") is None, repr(c)
+        assert _canonical_fast(f"https://x.org/a{c}b") is not None, repr(c)  # path: fine

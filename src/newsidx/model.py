@@ -10,6 +10,7 @@ makes is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -28,6 +29,10 @@ _TRACKING_PARAMS = frozenset(
      "_ga", "_gl", "ocid", "cmpid", "smid", "ito", "at_medium", "at_campaign"}
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# A URL holding one of these needs urllib's normalisation (one C scan each, not a
+# generator per character: canonical_url runs up to three times per record).
+_FULL_URL_CHAR = re.compile(r"[?#%\\ \t\n\r]")
+_FULL_HOST_CHAR = re.compile(r"[:@\[\]]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,8 +160,8 @@ def _canonical_fast(text: str) -> str | None:
     if (
         not host
         or not host.isascii()
-        or any(c in text for c in "?#%\\ \t\n\r")
-        or any(c in host for c in ":@[]")
+        or _FULL_URL_CHAR.search(text) is not None
+        or _FULL_HOST_CHAR.search(host) is not None
         or host != host.lower()
         or not rest.isprintable()
     ):
