@@ -99,3 +99,18 @@ def test_markdown_at_the_edges_of_the_text() -> None:
     text = body_text("```\ncode here\n```\n## Title ##\n[![logo](/l.png)](https://a.org)\n"
                      "\n* * *\n\n- last")
     assert text.split("\n") == ["code here", "", "Title", "logo", "", "last"]
+
+
+def test_the_plain_text_check_is_the_same_for_short_and_long_texts() -> None:
+    """A short text is checked with one regex, a long one per character: both must find
+    every markup character and line marker, and nothing else."""
+    from newsidx.plaintext import _BULLETS, _SHORT, _STARTS, _plain
+
+    def reference(text: str) -> bool:
+        return not any(c in text for c in _STARTS) and not any(b in text for b in _BULLETS)
+
+    pieces = [*_STARTS, *_BULLETS, "\n-", "\n+x", "\n\n", "-", "+ ", "\t", "é", "发", "a"]
+    for filler in ("", "word " * (_SHORT // 5 + 1)):
+        for piece in pieces:
+            for text in (piece, f"a {piece} b", filler + piece, piece + filler):
+                assert _plain(text) == reference(text), repr(text[:40])

@@ -94,6 +94,17 @@ _MD_RULES: tuple[tuple[str, re.Pattern[str], _Repl], ...] = tuple(
 _STARTS = "<&[]{}*_`#|\\>~="
 _MAYBE_INLINE = re.compile(f"[{re.escape(_STARTS)}]")
 _BULLETS = ("\n- ", "\n* ", "\n+ ", "\n ", "\n\t")  # a line-start marker, or indentation
+_MAYBE_MARKUP = re.compile(f"[{re.escape(_STARTS)}]|\n(?:[-*+] |[ \t])")  # either of them
+_SHORT = 200  # below this many characters one regex scan beats 21 ``in`` scans
+
+
+def _plain(body: str) -> bool:
+    """True when ``body`` holds no character that starts markup and no line marker or
+    indentation, so it is its own text: one regex scan for a short text (an excerpt),
+    ``str.find`` per character for a long body, where that is faster."""
+    if len(body) < _SHORT:
+        return _MAYBE_MARKUP.search(body) is None
+    return not any(c in body for c in _STARTS) and not any(b in body for b in _BULLETS)
 
 
 def _markdown(text: str) -> str:
@@ -116,8 +127,8 @@ def _markdown(text: str) -> str:
 
 def body_text(body: str) -> str:
     """The body as a reader sees it (see the module doc)."""
-    if not any(c in body for c in _STARTS) and not any(b in body for b in _BULLETS):
-        return body  # str.find per character: on long bodies, faster than one regex
+    if _plain(body):
+        return body
     text = body
     if "{" in text:  # code has braces: each rule waits for the literal it starts or ends with
         text = _SHORTCODE.sub("", text) if "{{" in text or "{%" in text else text
