@@ -371,7 +371,7 @@ def test_ready_records_match_a_full_merge(tmp_path: Path) -> None:
 
 def test_worker_built_document_equals_the_index_own() -> None:
     """The index document built from a worker's ready values equals the index's own."""
-    from newsidx import index
+    from newsidx import indexdoc
     from newsidx.ingest import Prepared
 
     record = Article(
@@ -382,8 +382,8 @@ def test_worker_built_document_equals_the_index_own() -> None:
     )
     ready = Prepared.of(record)
     assert ready.record() == record
-    ours, theirs = ready.document().to_dict(), index._document(record).to_dict()
-    expected = index.digest(index.line_bytes(record))  # the digest of the same line
+    ours, theirs = ready.document().to_dict(), indexdoc.document(record).to_dict()
+    expected = indexdoc.digest(indexdoc.line_bytes(record))  # the digest of the same line
     assert bytes(ours.pop("digest")[0]) == bytes(theirs.pop("digest")[0]) == expected
     assert {k: sorted(map(str, v)) for k, v in ours.items()} == {
         k: sorted(map(str, v)) for k, v in theirs.items()

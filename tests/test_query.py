@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsidx.errors import QueryError
-from newsidx.index import _schema
+from newsidx.indexdoc import schema
 from newsidx.query import And, DateFilter, Filter, Not, Or, Text, build, parse
 
 NOW = datetime(2024, 3, 31, 12, tzinfo=timezone.utc)
-SCHEMA = _schema()
+SCHEMA = schema()
 
 
 def test_words_are_anded() -> None:

@@ -169,7 +169,7 @@ def index_problems(catalogue: Catalogue, progress: OnStep | None = None) -> list
     except Exception as exc:  # any failure to read the index is a finding, not a crash
         return [f"the search index cannot be read: {_one_line(exc)}"]
     problems: list[str] = []
-    from newsidx.index import digest, line_bytes
+    from newsidx.indexdoc import digest, line_bytes
 
     records = counted(catalogue.iter_records(), progress, "comparing with the catalogue",
                       total=total)

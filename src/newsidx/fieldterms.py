@@ -16,7 +16,8 @@ from newsidx.attribution import lang_code
 if TYPE_CHECKING:
     import tantivy
 
-    from newsidx.index import DocField, SearchRequest
+    from newsidx.indexdoc import DocField
+    from newsidx.indexrequest import SearchRequest
     from newsidx.model import Article
 
 def keyword(text: str) -> str:

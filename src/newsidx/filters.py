@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from newsidx.errors import QueryError
 
 if TYPE_CHECKING:
-    from newsidx.index import SearchRequest
+    from newsidx.indexrequest import SearchRequest
     from newsidx.model import Article
 
 KINDS = ("article", "related")
@@ -118,7 +118,7 @@ def to_request(filters: Filters, text: str = "", **page: Any) -> SearchRequest:
     """The index request for ``filters`` and a query; a bad date fails here, before any
     index work. ``page`` holds ``limit``, ``offset``, ``sort``, ``recency_weight``; a
     None value keeps the index's default."""
-    from newsidx.index import SearchRequest
+    from newsidx.indexrequest import SearchRequest
 
     since, until = filters.bounds()
     return SearchRequest(

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import tantivy
 
-from newsidx.index import DocField, build_document, document_fields
+from newsidx.indexdoc import DocField, build_document, document_fields
 from newsidx.model import Article, from_json
 from newsidx.store import Row
 

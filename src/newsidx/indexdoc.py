@@ -1,0 +1,167 @@
+"""What the search index holds: its schema (version and fields) and each record's document.
+
+Kept apart from reading and writing the index because ingest's parse workers build
+documents (:mod:`newsidx.prepared`, :mod:`newsidx.parsepool`, :mod:`newsidx.formats.work`)
+and should load no more than this. A field added here goes in both :func:`schema` and
+:func:`field_names` (the same order: explanations name fields by number) and bumps
+:data:`SCHEMA_VERSION`, so the next run rebuilds the index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+import tantivy
+
+from newsidx import analysis, fieldterms, plaintext
+from newsidx import query as q
+from newsidx.model import Article, to_json
+
+SCHEMA_VERSION = 7  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text;
+# 6: author, lang, folder (newsidx.fieldterms); 7: no stored JSON or text, id and digest only
+BUCKETS = ("day", "week", "month", "year")
+I64_MIN, I64_MAX = -(2**63), 2**63 - 1
+DATE_MIN = q.DATE_MIN
+DATE_MAX = q.DATE_MAX
+"""The span tantivy's date field holds (nanoseconds in an i64); dates beyond it are
+filtered as if at its nearest end, while sorts and timelines use the real date."""
+TEXT = tuple(q.FIELD_BOOSTS)
+
+
+def schema() -> tantivy.Schema:
+    """The index's fields; :func:`field_names` lists them in the same order."""
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("id", tokenizer_name="raw", index_option="basic", stored=True)
+    sb.add_bytes_field("digest", stored=True, indexed=False)
+    for name in TEXT:
+        sb.add_text_field(name, tokenizer_name=analysis.STEMMED)
+    for name in q.EXACT_FIELDS:
+        sb.add_text_field(name + q.EXACT_SUFFIX, tokenizer_name=analysis.EXACT)
+    for name in TEXT:
+        sb.add_text_field(name + q.CJK_SUFFIX, tokenizer_name=analysis.CJK)
+    for name in ("provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
+                 "title_sort", *fieldterms.FIELDS):
+        sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
+    sb.add_date_field("published", indexed=True, fast=True)
+    sb.add_integer_field("t_new", fast=True)
+    sb.add_integer_field("t_old", fast=True)
+    for name in BUCKETS:
+        sb.add_text_field("bucket_" + name, tokenizer_name="raw", fast=True, index_option="basic")
+    return sb.build()
+
+
+def field_names() -> list[str]:
+    """The names of :func:`schema`'s fields by field number."""
+    names = ["id", "digest"]
+    names += list(TEXT) + [n + q.EXACT_SUFFIX for n in q.EXACT_FIELDS]
+    names += [n + q.CJK_SUFFIX for n in TEXT]
+    names += ["provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
+              "title_sort", *fieldterms.FIELDS]
+    return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
+
+
+DocField = tuple[str, str, Any]
+"""One value of an index document: (``t`` text | ``d`` date | ``i`` integer | ``b`` bytes,
+field, value)."""
+
+
+def document_fields(record: Article) -> list[DocField]:
+    """Every indexed value of ``record`` but its id and JSON; picklable, so ingest's parse
+    workers compute them and the writing process only adds them to a document. Text is
+    indexed as a reader sees it (``plaintext``)."""
+    out: list[DocField] = []
+    plain = plaintext.body_text(record.body) if record.body else ""
+    titles = [("title", plaintext.inline_text(t)) for t in (record.title, *record.alt_titles)]
+    for name, text in (*titles, ("excerpt", plaintext.inline_text(record.excerpt)),
+                       ("body", plain)):
+        if not text:
+            continue
+        latin, cjk = analysis.index_texts(analysis.nfc(text))
+        out.append(("t", name, latin))
+        if name in q.EXACT_FIELDS:
+            out.append(("t", name + q.EXACT_SUFFIX, latin))
+        if cjk is not None:
+            out.append(("t", name + q.CJK_SUFFIX, cjk))
+    if record.provider:
+        for value in {record.provider.name, record.provider.domain}:
+            if value and value.strip():
+                out.append(("t", "provider", analysis.keyword(value)))
+    if record.provider_key:
+        out.append(("t", "provider_key", record.provider_key))
+        name = (record.provider.name if record.provider else None) or record.provider_key
+        out.append(("t", "provider_pair", f"{record.provider_key}\t{name.strip()}"))
+    for topic in dict.fromkeys(t.strip() for t in record.topics if t.strip()):
+        out.append(("t", "topic", analysis.keyword(topic)))
+        out.append(("t", "topic_display", topic))
+    out.extend(fieldterms.document_fields(record))
+    out.append(("t", "kind", record.kind))
+    out.append(("t", "title_sort", analysis.keyword(record.title)[:200]))
+    if record.published is not None:
+        published = record.published.astimezone(timezone.utc)
+        out.append(("d", "published", clamp_date(published)))
+        seconds = math.floor(published.timestamp())
+        out.append(("i", "t_new", seconds))
+        out.append(("i", "t_old", seconds))
+        iso = published.isocalendar()
+        year = f"{published.year:04d}"  # strftime("%Y") gives "1" for year 1
+        month = f"{year}-{published.month:02d}"
+        out.append(("t", "bucket_day", f"{month}-{published.day:02d}"))
+        out.append(("t", "bucket_week", f"{iso[0]:04d}-W{iso[1]:02d}"))
+        out.append(("t", "bucket_month", month))
+        out.append(("t", "bucket_year", year))
+    else:
+        out.append(("i", "t_new", I64_MIN))
+        out.append(("i", "t_old", I64_MAX))
+    return out
+
+
+def clamp_date(value: datetime) -> datetime:
+    """``value`` moved into [:data:`DATE_MIN`, :data:`DATE_MAX`], the date field's span."""
+    return min(max(value, DATE_MIN), DATE_MAX)
+
+
+def digest(line: bytes) -> bytes:
+    """What the index keeps of a record's catalogue line (without its newline), so
+    ``newsidx check`` can tell an indexed copy from the stored one."""
+    return hashlib.blake2b(line, digest_size=8).digest()
+
+
+def line_bytes(record: Article) -> bytes:
+    """The catalogue line of ``record`` without its newline, as :func:`digest` takes it."""
+    from newsidx.store.layout import dump_line
+
+    return dump_line(to_json(record)).rstrip("\n").encode("utf-8", "surrogatepass")
+
+
+def build_document(record_id: str, doc_json: bytes, fields: Iterable[DocField]) -> tantivy.Document:
+    """The tantivy document of one record from its catalogue line (``doc_json``, which
+    only its :func:`digest` is kept of) and :func:`document_fields`."""
+    doc = tantivy.Document()
+    doc.add_text("id", record_id)
+    doc.add_bytes("digest", digest(doc_json))
+    for kind, name, value in fields:
+        if kind == "t":
+            doc.add_text(name, value)
+        elif kind == "i":
+            doc.add_integer(name, value)
+        elif kind == "b":
+            doc.add_bytes(name, value)
+        else:
+            doc.add_date(name, value)
+    return doc
+
+
+def document(record: Article | tantivy.Document) -> tantivy.Document:
+    """The document of a record, or a document already built (by a parse worker)."""
+    if isinstance(record, tantivy.Document):
+        return record
+    return build_document(record.id, line_bytes(record), document_fields(record))
+
+
+def id_of(record: Article | tantivy.Document) -> str:
+    """The id of a record or of a built document: what an update replaces."""
+    return str(record.get_first("id")) if isinstance(record, tantivy.Document) else record.id
