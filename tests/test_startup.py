@@ -106,3 +106,33 @@ def test_date_filters_import_only_the_date_parser(catalogue: Path, tmp_path: Pat
     assert len(out.split()) == 4  # March 2-5: after: is inclusive
     assert "newsidx.timeparse" in modules
     assert loaded(modules, FORBIDDEN) == []
+
+
+#: The search side of the index, which a parse worker never uses.
+NOT_IN_WORKERS = ("newsidx.index", "newsidx.indexrequest", "newsidx.indexcounts",
+                  "newsidx.indexsession", "newsidx.indexdirs", "newsidx.hits",
+                  "newsidx.hitrecords")
+
+WORKER_PROBE = """
+import json, sys
+from datetime import datetime, timezone
+import newsidx.formats.work, newsidx.parsepool
+from newsidx.model import Article
+from newsidx.prepared import Prepared
+record = Article(id="0123456789abcdef", kind="article", title="Alibaba backs MiniMax",
+                 body="A funding round.", published=datetime(2024, 3, 5, tzinfo=timezone.utc))
+Prepared.of(record).document()
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_parse_workers_load_only_the_document_side_of_the_index() -> None:
+    """A worker builds index documents (``indexdoc``) without loading what searches."""
+    src = str(Path(newsidx.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", WORKER_PROBE], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    modules = set(json.loads(proc.stdout))
+    assert "newsidx.indexdoc" in modules  # the probe built a document
+    assert loaded(modules, NOT_IN_WORKERS) == []
