@@ -73,6 +73,7 @@ def test_same_seed_gives_same_bytes_whatever_the_workers(out_dir: Path, shared: 
     assert other.keys() == one.keys() and other != one
 
 
+@pytest.mark.slow
 def test_files_are_sharded_and_records_match(out_dir: Path, shared: Path) -> None:
     archive = _generate(out_dir, shared, jobs=1)
     records = _records(archive)

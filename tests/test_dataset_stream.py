@@ -71,6 +71,7 @@ def _peak_growth(path: Path, cat: Path) -> dict[str, Any]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KiB: Linux")
+@pytest.mark.slow
 @pytest.mark.parametrize("shape", ["jsonl", "array"])
 def test_big_dataset_is_not_held_whole(tmp_path: Path, shape: str) -> None:
     rows = _rows(700, 20_000)
@@ -141,7 +142,9 @@ def _titles(cat: Catalogue) -> dict[str, str]:
 
 
 @pytest.mark.usefixtures("streamed")
-@pytest.mark.parametrize("shape", ["jsonl", "array", "gzip"])
+@pytest.mark.parametrize("shape", [
+    "jsonl", pytest.param("array", marks=pytest.mark.slow),
+    pytest.param("gzip", marks=pytest.mark.slow)])
 def test_streamed_dataset_keeps_the_incremental_rules(tmp_path: Path, shape: str) -> None:
     rows = _rows(3000, 100)
     for row in rows[::10]:

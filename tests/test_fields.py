@@ -148,6 +148,7 @@ def test_cli_filters_query_words_and_counts(tmp_path: Path) -> None:
     assert newsidx("count", "folder:nowhere", catalogue=cat).returncode == 1
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_bbc_business_folder(shared: Path, tmp_path: Path) -> None:
     bbc = shared / "corpora" / "bbc"
@@ -164,6 +165,7 @@ def test_bbc_business_folder(shared: Path, tmp_path: Path) -> None:
     assert sorted(sources) == [str(f) for f in files]
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_ruby_lang_english_posts(shared: Path, tmp_path: Path) -> None:
     ruby = shared / "corpora" / "ruby-lang-news"

@@ -70,10 +70,11 @@ def _check_passes(cat: Path) -> None:
 
 
 @pytest.mark.parametrize(("label", "jobs"), [
-    ("finding files", "2"),
-    ("reading files", "1"),
+    pytest.param("finding files", "2", marks=pytest.mark.slow),
+    pytest.param("reading files", "1", marks=pytest.mark.slow),
     ("reading files", "2"),
-    ("folding", "2"),  # the run's one commit writes the catalogue and folds its shards
+    # the run's one commit writes the catalogue and folds its shards
+    pytest.param("folding", "2", marks=pytest.mark.slow),
 ])
 def test_ctrl_c_on_a_terminal(tmp_path: Path, news: Path, label: str, jobs: str) -> None:
     cat = tmp_path / "cat"

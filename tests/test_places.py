@@ -119,6 +119,7 @@ def _outputs(cat: Path) -> dict[str, str]:
     return out
 
 
+@pytest.mark.slow
 def test_stale_places_fall_back_to_the_shard_with_one_note(tmp_path: Path) -> None:
     cat = _ingested(tmp_path)
     before = _outputs(cat)
@@ -166,6 +167,7 @@ def test_a_damaged_line_leaves_the_other_hits_whole(tmp_path: Path) -> None:
     assert len(notes) == 1 and "1 matching record" in notes[0] and "check" in notes[0]
 
 
+@pytest.mark.slow
 def test_places_are_true_after_repair(tmp_path: Path) -> None:
     cat = _ingested(tmp_path)
     before = _outputs(cat)
@@ -183,6 +185,7 @@ def test_places_are_true_after_repair(tmp_path: Path) -> None:
     assert sorted(after["search ids"].split()) == sorted(before["search ids"].split())
 
 
+@pytest.mark.slow
 def test_a_lost_database_gets_its_places_back_from_reindex(tmp_path: Path) -> None:
     cat = _ingested(tmp_path)
     before = _outputs(cat)
