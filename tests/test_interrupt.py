@@ -134,3 +134,23 @@ def test_ctrl_c_when_piped(tmp_path: Path, news: Path) -> None:
     assert len(text.splitlines()) == 1 and text.startswith("newsidx: interrupted"), text
     assert out == b""
     _check_passes(cat)
+
+
+def test_ctrl_c_while_the_arguments_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before any command runs: 130 and one line, not click's "Aborted!" and exit 1."""
+    import click
+    from click.testing import CliRunner
+
+    from newsidx.cli import cli
+
+    def interrupted(*_args: object, **_kwargs: object) -> list[str]:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(click.Group, "parse_args", interrupted)
+    try:
+        result = CliRunner().invoke(cli, ["list"])
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    assert result.exit_code == 130
+    assert result.stderr.strip().splitlines() == ["newsidx: interrupted"]
+    assert "Aborted" not in result.output

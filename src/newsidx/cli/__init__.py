@@ -62,6 +62,14 @@ def fail(message: str, code: int = ExitCode.ERROR) -> NoReturn:
 class NewsidxGroup(click.Group):
     """The command group that turns library errors into one line and an exit code."""
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        # a Ctrl-C while the arguments are parsed: 130 and one line, not click's "Aborted!"
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt:
+            _interrupted("interrupted")
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -73,11 +81,16 @@ class NewsidxGroup(click.Group):
             _quiet_stdout()
             raise SystemExit(ExitCode.OK) from None
         except KeyboardInterrupt as exc:
-            # one line (an interrupted ingest says what stays); a second Ctrl-C while
-            # the interpreter exits must not print a traceback either
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            note(str(exc) or "interrupted")
-            raise SystemExit(ExitCode.INTERRUPTED) from None
+            # one line (an interrupted ingest says what stays)
+            _interrupted(str(exc) or "interrupted")
+
+
+def _interrupted(message: str) -> NoReturn:
+    """Say ``message`` and exit 130; a second Ctrl-C while the interpreter exits must not
+    print a traceback either."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    note(message)
+    raise SystemExit(ExitCode.INTERRUPTED) from None
 
 
 def _quiet_stdout() -> None:
