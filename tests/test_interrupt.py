@@ -154,3 +154,16 @@ def test_ctrl_c_while_the_arguments_are_parsed(monkeypatch: pytest.MonkeyPatch) 
     assert result.exit_code == 130
     assert result.stderr.strip().splitlines() == ["newsidx: interrupted"]
     assert "Aborted" not in result.output
+
+
+def test_an_interrupted_ingest_says_what_stays_and_whether_the_index_lags() -> None:
+    from newsidx.ingest import IngestReport
+    from newsidx.interrupts import ingest_interrupted
+
+    report = IngestReport(generation_before=3)
+    assert "nothing of this ingest was written" in str(ingest_interrupted(report, 3, 3))
+    report.files_committed = 2000
+    kept = str(ingest_interrupted(report, 5, 5))
+    assert "2000 files, generation 5" in kept and "index" not in kept
+    lagging = str(ingest_interrupted(report, 5, 4))
+    assert lagging.startswith(kept) and "reindex" in lagging

@@ -255,7 +255,10 @@ def ingest(
                 # The last commit of the run folds each shard back into one plain file.
                 _commit(batch, writer, parser, max_size, report, emit, index_sync, compact=True)
         except KeyboardInterrupt:
-            raise ingest_interrupted(report, writer.catalogue.peek_generation()) from None
+            index = getattr(index_sync, "index", None)
+            raise ingest_interrupted(report, writer.catalogue.peek_generation(),
+                                     index.generation() if index is not None else None
+                                     ) from None
         finally:
             parser.close()
             close = getattr(index_sync, "close", None)

@@ -28,15 +28,19 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C during a write; ``str()`` is the one line for people."""
 
 
-def ingest_interrupted(report: IngestReport, generation: int) -> Interrupted:
-    """What an ingest interrupted at catalogue ``generation`` (as now committed) keeps."""
+def ingest_interrupted(report: IngestReport, generation: int,
+                       index_generation: int | None = None) -> Interrupted:
+    """What an ingest interrupted at catalogue ``generation`` (as now committed) keeps;
+    ``index_generation`` is the search index's, when known: one behind is said too."""
     if generation <= report.generation_before:
         return Interrupted("interrupted: nothing of this ingest was written; the catalogue "
                            "is as it was")
     files = report.files_committed
+    behind = ("; the search index is behind it until the next search or `newsidx reindex`"
+              if index_generation is not None and index_generation != generation else "")
     return Interrupted(
         f"interrupted: what was committed stays ({files} file{'s' if files != 1 else ''}, "
-        f"generation {generation}); run the same ingest again to read the rest")
+        f"generation {generation}); run the same ingest again to read the rest{behind}")
 
 
 @contextlib.contextmanager
