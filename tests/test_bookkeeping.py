@@ -156,3 +156,61 @@ def test_a_crash_after_the_manifest_is_replayed_from_the_journal(tmp_path: Path)
                            "/2.md": FileState(2, 2, "ab", (_record(2, ()).id,))}
     assert not list(root.glob("journal.*"))
     assert cat.check() == []
+
+
+def _norm(states: dict[str, FileState]) -> dict[str, tuple[object, ...]]:
+    return {p: (s.size, s.mtime_ns, s.sha256, sorted(s.ids), s.many) for p, s in states.items()}
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(st.lists(st.tuples(
+    st.sampled_from(_PATHS[:3]),
+    st.sampled_from(["part", "full", "gone"]),
+    st.lists(st.sampled_from(_IDS), min_size=1, max_size=3, unique=True)), max_size=3),
+    max_size=10))
+def test_partial_changes_add_ids_to_a_placeholder(
+        tmp_path_factory: pytest.TempPathFactory,
+        commits: list[list[tuple[str, str, list[str]]]]) -> None:
+    """A streamed file's mid-file commits (``FileState.part``) each add their ids to the
+    file's recorded ones and leave it a placeholder; a full state or None then replaces
+    all of them. States, id -> files and the survey agree with a dict throughout."""
+    book = Bookkeeping(tmp_path_factory.mktemp("book"), write=True)
+    model: dict[str, FileState] = {}
+    for generation, ops in enumerate(commits, 1):
+        changes: dict[str, FileState | None] = {}
+        for path, what, ids in ops:
+            changes[path] = (None if what == "gone" else FileState.part(ids)
+                             if what == "part" else FileState(len(ids), 5, "ab", tuple(ids)))
+        book.begin()
+        book.apply(shards={}, deletes=(), files=changes, generation=generation)
+        book.commit()
+        for path, state in changes.items():
+            if state is None:
+                model.pop(path, None)
+            elif state.partial:
+                before = model[path].ids if path in model else ()
+                model[path] = FileState(-1, -1, "", tuple(dict.fromkeys((*before, *state.ids))),
+                                        many=True)
+            else:
+                model[path] = state
+        assert _norm(dict(book.all_files())) == _norm(model)
+        assert _norm(book.files(_PATHS)) == _norm(model)
+        assert all(_norm({p: s})[p] == _norm({p: book.file(p)})[p]  # type: ignore[dict-item]
+                   for p, s in model.items())
+        expected = {rid: {p for p, s in model.items() if rid in s.ids} for rid in _IDS}
+        assert book.paths_of(_IDS) == {k: v for k, v in expected.items() if v}
+    survey = book.survey((p, 0, 0) for p in _PATHS[:3])
+    assert {p for p, _, _ in survey.tasks(0, survey.todo)} >= {
+        p for p, s in model.items() if s.size == -1}  # a placeholder is always read again
+    book.close()
+
+
+def test_a_partial_change_survives_the_journal(tmp_path: Path) -> None:
+    """A mid-file commit's change is written to the journal as one and replayed as one."""
+    from newsidx.store.journal import journal_lines, read_journal
+
+    part = FileState.part(("00000000000000aa", "00000000000000bb"))
+    journal = tmp_path / "journal.1.jsonl"
+    journal.write_text("".join(journal_lines({}, [], {"/a": part})))
+    assert read_journal(journal).files == {"/a": part}

@@ -182,7 +182,8 @@ def test_interrupted_mid_file_loses_and_duplicates_nothing(tmp_path: Path) -> No
         _run(path, cat, _Upserts(stop=2))
     part = len(Catalogue(cat.root))
     assert 0 < part < 3000
-    assert Catalogue(cat.root).files() == {}  # no state yet: the file is read again
+    state = Catalogue(cat.root).files()[str(path)]  # a placeholder: the file is read again
+    assert (state.size, state.sha256, len(state.ids)) == (-1, "", part)
     done = _run(path, cat)
     assert done.records_added == 3000 - part and done.records_updated == 0
     assert len(Catalogue(cat.root)) == 3000
@@ -229,3 +230,71 @@ def test_oversized_array_item_is_passed_over_and_the_rest_read(
     assert [r.extra["source_index"] for r in result.records] == [0, 1, 3, 5]
     assert result.failures == [f"{path}:4: item over the 4,096-byte size limit",
                                f"{path}:6: item over the 4,096-byte size limit"]
+
+
+def _cli(cat: Catalogue, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "newsidx", "--catalogue", str(cat.root),
+                           *args], capture_output=True, text=True, timeout=300, check=False)
+
+
+def _interrupted_new_file(tmp_path: Path, rows: list[dict[str, Any]]) -> tuple[Path, int]:
+    """``rows`` in a new dataset under ``tmp_path/src``, ingested up to a Ctrl-C after
+    the second commit is durable; returns the file and how many records it left."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    path = folder / "h.jsonl"
+    _write_jsonl(path, rows)
+    cat = Catalogue(tmp_path / "cat")
+    with pytest.raises(KeyboardInterrupt):
+        ingest([folder], cat, jobs=1, batch_bytes=64 * 1024, index_sync=_Upserts(stop=2))
+    part = len(Catalogue(cat.root))
+    assert 0 < part < len(rows)
+    return path, part
+
+
+@pytest.mark.usefixtures("streamed")
+def test_new_file_interrupted_then_deleted_leaves_no_unaccounted_records(
+        tmp_path: Path) -> None:
+    """The gap of issue 13: a new dataset interrupted after a mid-file commit, then
+    deleted. Its committed records are those of a missing file: reported stale, kept
+    without --prune, removed with it, and check agrees at every step."""
+    path, part = _interrupted_new_file(tmp_path, _rows(3000, 100))
+    cat = Catalogue(tmp_path / "cat")
+    path.unlink()
+    kept = _cli(cat, "ingest", str(path.parent))
+    assert kept.returncode == 0, kept.stderr
+    assert f"stale: {path}:" in kept.stderr and "--prune" in kept.stderr
+    assert len(Catalogue(cat.root)) == part
+    checked = _cli(cat, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    pruned = _cli(cat, "ingest", str(path.parent), "--prune", "--format", "json")
+    assert pruned.returncode == 0, pruned.stderr
+    summary = json.loads(pruned.stdout)
+    assert (summary["pruned"], summary["records_removed"]) == (1, part), summary
+    assert len(Catalogue(cat.root)) == 0 and Catalogue(cat.root).files() == {}
+    checked = _cli(cat, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    again = _cli(cat, "ingest", str(path.parent))
+    assert again.returncode == 0 and "stale" not in again.stderr, again.stderr
+
+
+@pytest.mark.usefixtures("streamed")
+def test_new_file_interrupted_then_changed_is_read_again_and_reconciled(
+        tmp_path: Path) -> None:
+    """Interrupted, then edited before the next run: the file is read again, the items
+    it no longer gives are removed, the rest kept once, and check agrees."""
+    rows = _rows(3000, 100)
+    path, part = _interrupted_new_file(tmp_path, rows)
+    cat = Catalogue(tmp_path / "cat")
+    # the first 100 items, committed already, are no longer in it: others stand there
+    edited = [{**r, "url": r["url"] + "/new", "title": "New " + r["title"]}
+              for r in rows[:100]] + rows[100:]
+    _write_jsonl(path, edited)
+    done = ingest([path.parent], cat, jobs=1, batch_bytes=64 * 1024)
+    assert (done.records_removed, done.records_updated) == (100, 0)
+    assert done.records_added == 3000 - part + 100
+    assert sorted(_titles(cat).values()) == sorted(r["title"] for r in edited)
+    state = Catalogue(cat.root).files()[str(path)]
+    assert state.size == path.stat().st_size and len(state.ids) == 3000
+    assert not ingest([path.parent], cat, jobs=1).changed
+    _checks_clean(cat)

@@ -109,8 +109,10 @@ class Batch:
             for rid in pending:
                 changed.setdefault(rid, set()).add(path)
         committed = self.book.paths_of(ids)
+        # a partial change (a streamed file's mid-file commit) adds ids, replaces none
+        replacing = {p for p, s in self.file_changes.items() if s is None or not s.partial}
         return {
-            rid: sorted({p for p in committed.get(rid, ()) if p not in self.file_changes}
+            rid: sorted({p for p in committed.get(rid, ()) if p not in replacing}
                         | changed.get(rid, set()))
             for rid in ids
         }

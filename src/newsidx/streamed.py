@@ -9,10 +9,13 @@ file (a 2 GB JSON Lines file or JSON array flows through).
 The incremental rules stay true:
 
 - the file's real state (size, mtime, hash, every id) is recorded only in the commit
-  that holds its last items. The first commit before that replaces a recorded state by
-  a placeholder no walk can match (size -1, no hash), keeping its ids, so a crash or
-  Ctrl-C mid-file reads the file again next time, even if it is restored as it was;
-  items committed already are found stored and merged, never duplicated;
+  that holds its last items. Each commit before that records a placeholder no walk can
+  match (size -1, no hash) and *adds* that batch's ids to the file's recorded ones
+  (:meth:`FileState.part`, a cost in proportion to the batch), so a crash or Ctrl-C
+  mid-file reads the file again next time, even if it is restored as it was, and if
+  the file is gone by then its committed records are stale like any missing file's
+  (pruned with ``--prune``); items committed already are found stored and merged,
+  never duplicated;
 - an item is upserted only when its record differs from the stored one, so after an
   edit only changed items are re-indexed and counted;
 - ids the file held before are re-resolved (and deleted when no file gives them any
@@ -64,8 +67,8 @@ def stream_in(outcome: tuple[Any, ...], path: str, known: bool, batch: Batch,
             batch.add_items(path, items)
             del items
             if held_limit is not None and batch.held >= held_limit:
-                if not settled and old is not None:  # the placeholder: read it again
-                    batch.file_changes[path] = FileState(-1, -1, "", old_ids, many=True)
+                # this batch's ids join the file's recorded ones, its state a placeholder
+                batch.file_changes[path] = FileState.part(batch.pending[path])
                 settled |= batch.pending[path]
                 commit(batch)
                 batch = Batch(batch.writer)

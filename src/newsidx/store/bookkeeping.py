@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE TABLE IF NOT EXISTS sources (
     id TEXT NOT NULL, path BLOB NOT NULL, PRIMARY KEY (id, path)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS partial (
+    path BLOB NOT NULL, id TEXT NOT NULL, PRIMARY KEY (path, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS places (
     id TEXT PRIMARY KEY, file TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL
 ) WITHOUT ROWID;
@@ -55,19 +58,31 @@ class FileState:
     """What ingest remembers of one source file to skip it when it has not changed;
     ``ids`` are the records it produced, its article first, then the related records
     that article cites. ``many`` marks a file of many articles (a dataset, a feed):
-    every id is then an article of its own and none is cited by another."""
+    every id is then an article of its own and none is cited by another.
+
+    ``partial`` marks a change, not a state: a streamed dataset's mid-file commit, whose
+    ``ids`` (that batch's items) are *added* to the file's recorded ids and whose state
+    becomes a placeholder (see :meth:`Bookkeeping.apply`)."""
 
     size: int
     mtime_ns: int
     sha256: str
     ids: tuple[str, ...]
     many: bool = False
+    partial: bool = False
+
+    @staticmethod
+    def part(ids: Iterable[str]) -> FileState:
+        """The change of a streamed dataset's mid-file commit that gives ``ids``."""
+        return FileState(-1, -1, "", tuple(ids), many=True, partial=True)
 
     def to_json(self, path: str) -> dict[str, Any]:
         out = {"path": path, "size": self.size, "mtime_ns": self.mtime_ns,
                "sha256": self.sha256, "ids": list(self.ids)}
         if self.many:
             out["many"] = True
+        if self.partial:
+            out["partial"] = True
         return out
 
     @staticmethod
@@ -77,7 +92,7 @@ class FileState:
             raise TypeError("ids is not a list of strings")
         return str(data["path"]), FileState(
             int(data["size"]), int(data["mtime_ns"]), str(data["sha256"]), tuple(ids),
-            bool(data.get("many", False)))
+            bool(data.get("many", False)), bool(data.get("partial", False)))
 
 
 class BookkeepingError(CatalogueError):
@@ -140,6 +155,10 @@ class Bookkeeping:
                 self.db = sqlite3.connect(uri, uri=True, isolation_level=None)
             self.db.execute("PRAGMA temp_store=FILE")
             found = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
+            # a database from before mid-file commits were recorded has no partial table
+            self._partial = write or self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'partial'"
+            ).fetchone() is not None
         except sqlite3.Error as exc:
             raise _failure(self.path, exc) from exc
         self.upgraded = False  # this writer forgot the file states of a schema 1 database
@@ -249,10 +268,23 @@ class Bookkeeping:
 
     # -- files --------------------------------------------------------------------------
 
+    def _with_parts(self, raw: bytes, state: FileState) -> FileState:
+        """A placeholder state's ids with those its streamed file's mid-file commits gave
+        (the ``partial`` table), so that a file gone after a crash mid-file accounts for
+        every record it left; a real state holds them all already."""
+        if state.size != -1 or not self._partial:
+            return state
+        parts = [r[0] for r in self.db.execute(
+            "SELECT id FROM partial WHERE path = ?", (raw,))]
+        if not parts:
+            return state
+        return FileState(-1, -1, "", tuple(dict.fromkeys((*state.ids, *parts))), many=True)
+
     def file(self, path: str) -> FileState | None:
+        raw = os.fsencode(path)
         row = self.db.execute("SELECT size, mtime_ns, sha256, ids FROM files WHERE path = ?",
-                              (os.fsencode(path),)).fetchone()
-        return _row_state(*row) if row else None
+                              (raw,)).fetchone()
+        return self._with_parts(raw, _row_state(*row)) if row else None
 
     def files(self, paths: Iterable[str]) -> dict[str, FileState]:
         """The states of those of ``paths`` that have one."""
@@ -263,14 +295,14 @@ class Bookkeeping:
                 f"SELECT path, size, mtime_ns, sha256, ids FROM files WHERE path IN ({marks})",
                 part,
             ):
-                out[os.fsdecode(raw)] = _row_state(*rest)
+                out[os.fsdecode(raw)] = self._with_parts(raw, _row_state(*rest))
         return out
 
     def all_files(self) -> Iterator[tuple[str, FileState]]:
         for raw, *rest in self.db.execute(
             "SELECT path, size, mtime_ns, sha256, ids FROM files ORDER BY path"
         ):
-            yield os.fsdecode(raw), _row_state(*rest)
+            yield os.fsdecode(raw), self._with_parts(raw, _row_state(*rest))
 
     def file_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM files").fetchone()[0])
@@ -338,15 +370,28 @@ class Bookkeeping:
         db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", shards.items())
         db.executemany("DELETE FROM records WHERE id = ?", ((r,) for r in deletes))
         self.forget_places(deletes)
-        old = self.files(files)
+        # A partial change adds its batch's ids, so it never reads the file's ids so far:
+        # a mid-file commit costs in proportion to its batch, not to the file.
+        old = self.files(p for p, new in files.items() if new is None or not new.partial)
         for path, state in old.items():
             raw = os.fsencode(path)
             db.executemany("DELETE FROM sources WHERE id = ? AND path = ?",
                            ((rid, raw) for rid in state.ids))
+            db.execute("DELETE FROM partial WHERE path = ?", (raw,))
         for path, new in files.items():
             raw = os.fsencode(path)
             if new is None:
                 db.execute("DELETE FROM files WHERE path = ?", (raw,))
+                continue
+            if new.partial:
+                db.execute(
+                    "INSERT INTO files VALUES (?, -1, -1, '', ?) ON CONFLICT (path) "
+                    "DO UPDATE SET size = -1, mtime_ns = -1, sha256 = ''",
+                    (raw, _ids_json(FileState(-1, -1, "", (), many=True))))
+                db.executemany("INSERT OR IGNORE INTO partial VALUES (?, ?)",
+                               ((raw, rid) for rid in new.ids))
+                db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)",
+                               ((rid, raw) for rid in new.ids))
                 continue
             db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
                        (raw, new.size, new.mtime_ns, new.sha256, _ids_json(new)))
@@ -369,6 +414,7 @@ class Bookkeeping:
         try:
             db.execute("DELETE FROM records")
             db.execute("DELETE FROM sources")
+            db.execute("DELETE FROM partial")  # the placeholders below hold every id
             db.execute("DELETE FROM places")  # refilled by the writer (fill_places)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('places', 0)")
             produced: dict[bytes, list[str]] = {}
