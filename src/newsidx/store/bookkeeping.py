@@ -375,8 +375,10 @@ class Bookkeeping:
         old = self.files(p for p, new in files.items() if new is None or not new.partial)
         for path, state in old.items():
             raw = os.fsencode(path)
-            db.executemany("DELETE FROM sources WHERE id = ? AND path = ?",
-                           ((rid, raw) for rid in state.ids))
+            new_state = files[path]
+            keep = set(new_state.ids) if new_state is not None else set()
+            db.executemany("DELETE FROM sources WHERE id = ? AND path = ?",  # kept ones stay
+                           ((rid, raw) for rid in state.ids if rid not in keep))
             db.execute("DELETE FROM partial WHERE path = ?", (raw,))
         for path, new in files.items():
             raw = os.fsencode(path)
