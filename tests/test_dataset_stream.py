@@ -278,6 +278,7 @@ def test_new_file_interrupted_then_deleted_leaves_no_unaccounted_records(
     assert again.returncode == 0 and "stale" not in again.stderr, again.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("streamed")
 def test_new_file_interrupted_then_changed_is_read_again_and_reconciled(
         tmp_path: Path) -> None:
