@@ -83,6 +83,7 @@ def test_files_are_sharded_and_records_match(out_dir: Path, shared: Path) -> Non
     assert min(body_words) >= 150 and max(body_words) < 700
 
 
+@pytest.mark.slow
 def test_about_ten_percent_plain_text(out_dir: Path, shared: Path) -> None:
     files = sorted((_generate(out_dir, shared, jobs=1) / "files").rglob("*.txt"))
     plain = [p for p in files if not p.read_text("utf-8").startswith("---\n")]
@@ -92,6 +93,7 @@ def test_about_ten_percent_plain_text(out_dir: Path, shared: Path) -> None:
         assert title.strip() and blank == ""
 
 
+@pytest.mark.slow
 def test_providers_topics_and_dates_are_skewed(out_dir: Path, shared: Path) -> None:
     records = [r for r in _records(_generate(out_dir, shared, jobs=1)) if r["provider"]]
     providers = Counter(str(r["provider"]) for r in records)
@@ -309,6 +311,7 @@ def test_benchmark_reports_sqlite_engine_alone(bench_1k: tuple[dict[str, Any], s
     assert "whole process" in search_target["measured"]
 
 
+@pytest.mark.slow
 def test_sqlite_engine_runs_the_sql_of_sqlite_utils_search(
         out_dir: Path, shared: Path, tmp_path: Path) -> None:
     tool = _sqlite_utils()

@@ -24,6 +24,7 @@ _op = st.tuples(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.lists(_op, max_size=4), max_size=12))
@@ -162,6 +163,7 @@ def _norm(states: dict[str, FileState]) -> dict[str, tuple[object, ...]]:
     return {p: (s.size, s.mtime_ns, s.sha256, sorted(s.ids), s.many) for p, s in states.items()}
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.lists(st.tuples(

@@ -234,6 +234,7 @@ with Catalogue(sys.argv[1]).writer() as w:
 """
 
 
+@pytest.mark.slow
 def test_lock_contention_fails_clearly_or_waits(tmp_path: Path) -> None:
     root = tmp_path / "cat"
     holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(root), "1.5"],
@@ -254,6 +255,7 @@ def test_lock_contention_fails_clearly_or_waits(tmp_path: Path) -> None:
 _ids = st.text("0123456789abcdef", min_size=16, max_size=16)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(["up", "up", "del", "file", "unfile"]),

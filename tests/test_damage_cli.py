@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
@@ -16,6 +18,7 @@ def newsidx(cat: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=120, check=False)
 
 
+@pytest.mark.slow
 def test_an_emptied_shard_is_named_and_exits_2(tmp_path: Path) -> None:
     cat = tmp_path / "cat"
     assert newsidx(cat, "ingest", str(SEEDS)).returncode == 0

@@ -265,6 +265,7 @@ def test_newsapi_file_over_the_per_file_limit_is_ingested(shared: Path, tmp_path
     assert report.records_added == len(distinct) == len(archive)
 
 
+@pytest.mark.slow
 def test_own_export_read_back_by_plain_ingest_round_trips(seeds: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "one", tmp_path / "two"
     assert _cli("ingest", str(seeds), env_root=first).returncode == 0

@@ -89,6 +89,7 @@ def test_big_dataset_is_not_held_whole(tmp_path: Path, shape: str) -> None:
     assert len(Catalogue(tmp_path / "cat")) == 700
 
 
+@pytest.mark.slow
 def test_oversized_item_in_a_streamed_file_fails_alone(tmp_path: Path) -> None:
     rows = _rows(400, 20_000)
     rows[123]["content"] = "z " * 700_000  # 1.4 MB: over a 1 MiB --max-size
@@ -172,6 +173,7 @@ def test_streamed_dataset_keeps_the_incremental_rules(tmp_path: Path, shape: str
     _checks_clean(cat)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("streamed")
 def test_interrupted_mid_file_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     rows = _rows(3000, 100)
@@ -191,6 +193,7 @@ def test_interrupted_mid_file_loses_and_duplicates_nothing(tmp_path: Path) -> No
     _checks_clean(cat)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("streamed")
 def test_interrupted_edit_restored_as_it_was_is_read_again(tmp_path: Path) -> None:
     rows = _rows(3000, 100)

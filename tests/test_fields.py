@@ -112,6 +112,7 @@ def _site(root: Path) -> None:
         '</item></channel></rss>')
 
 
+@pytest.mark.slow
 def test_cli_filters_query_words_and_counts(tmp_path: Path) -> None:
     root, cat = tmp_path / "site", tmp_path / "cat"
     _site(root)

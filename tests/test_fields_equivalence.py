@@ -204,6 +204,7 @@ def _yaml_text(draw: st.DrawFn) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(_yaml_text())
 def test_yaml_loader_equals_pyyaml_hooks(text: str) -> None:

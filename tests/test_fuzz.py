@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import cast
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -41,6 +42,7 @@ def _mutate(rng: random.Random, data: bytes) -> bytes:
     return bytes(buf)
 
 
+@pytest.mark.slow
 def test_parser_fuzz_on_mutated_seeds() -> None:
     """Mutate the seeds FUZZ_CASES times: every input parses or raises ParseError."""
     corpus = [p.read_bytes() for p in sorted(SEEDS.iterdir()) if p.is_file()]

@@ -207,6 +207,7 @@ def test_color_auto_on_a_terminal_and_no_color(archive: Path) -> None:
     assert code == 0 and re.search(r"\x1b\[1;33mwars?\x1b\[0m", forced)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [
     ["search", "war"], ["list"], ["count", "war", "--by", "provider"], ["providers"],
     ["topics", "war"], ["timeline"], ["stats"], ["show", "REF", "--no-pager", "--query", "war"],

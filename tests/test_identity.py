@@ -290,3 +290,14 @@ def test_a_url_with_a_query_escape_port_or_user_takes_the_full_normalisation() -
     for c in ":@[]":
         assert _canonical_fast(f"https://x{c}org/a") is None, repr(c)
         assert _canonical_fast(f"https://x.org/a{c}b") is not None, repr(c)  # path: fine
+
+
+def test_an_ingest_leaves_no_roots_behind_in_its_process(tmp_path: Path) -> None:
+    """A later parse in the same process (a library user's parse_file) is keyed by the
+    file's name, not by the roots of an ingest that has ended."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "a.txt").write_text("A headline\n\nText.\n")
+    Archive(tmp_path / "cat").ingest([site])
+    assert placement.roots() == []
+    assert source_key(str(site / "a.txt")) == "a.txt"

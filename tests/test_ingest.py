@@ -284,6 +284,7 @@ def test_parallel_batched_run_equals_serial(tmp_path: Path) -> None:
     assert parallel.check() == []
 
 
+@pytest.mark.slow
 def test_a_byte_bound_splits_batches_with_the_same_result(tmp_path: Path) -> None:
     """Batches also end once they hold ``batch_bytes`` of parsed text; the catalogue and
     its index are the same as with one batch, and at rest each shard is one plain file."""

@@ -148,6 +148,7 @@ def test_library_ingest_of_every_input(cases: Path, tmp_path: Path) -> None:
     _assert_cases(cases, json.loads(done.stdout), Catalogue(tmp_path / "cat"))
 
 
+@pytest.mark.slow
 def test_cli_ingest_of_every_input(cases: Path, tmp_path: Path) -> None:
     cat = tmp_path / "cat"
     done = _run(["-m", "newsidx", "--catalogue", str(cat), "ingest", str(cases),

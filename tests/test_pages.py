@@ -113,6 +113,7 @@ def test_metadata_is_read_from_tags_not_text() -> None:
     assert meta.jsonld == [{"@type": "NewsArticle"}]
 
 
+@pytest.mark.slow
 def test_hostile_pages_give_a_record_or_a_reason() -> None:
     script = "<script>var blob='" + "a" * (1024 * 1024 + 10) + "';</script>"
     long_line = parse_bytes(_page(head=script), "long.html").records[0]

@@ -272,6 +272,7 @@ def test_golden(path: Path) -> None:
 
 # --- corpora -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_corpora_all_parse(shared: Path, capsys: pytest.CaptureFixture[str]) -> None:
     corpora = shared / "corpora"
     bbc = sorted((corpora / "bbc").rglob("*.txt"))

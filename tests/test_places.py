@@ -59,6 +59,7 @@ _commit = st.tuples(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(st.lists(st.lists(_commit, min_size=1, max_size=6), min_size=1, max_size=3))

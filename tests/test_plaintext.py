@@ -80,6 +80,7 @@ def test_search_and_show_use_the_text_and_keep_the_body(tmp_path: Path) -> None:
     assert hit.record.body.startswith("import Chart")  # the catalogue keeps it as written
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_snippets_on_the_shared_corpora_hold_no_markup(shared: Path, tmp_path: Path) -> None:
     archive = Archive(tmp_path / "cat")

@@ -116,6 +116,7 @@ READS = [
 ]
 
 
+@pytest.mark.slow
 def test_every_read_works_on_a_current_index(reader: tuple[list[str], Path],
                                              scratch: Path) -> None:
     prefix, cat = reader

@@ -145,6 +145,7 @@ def test_full_or_read_only_disk_keeps_the_old_catalogue(
     assert snapshot(Catalogue(cat)) == before
 
 
+@pytest.mark.slow
 def test_two_ingests_at_once(tmp_path: Path) -> None:
     root = tmp_path / "news"
     make_tree(root, 600)

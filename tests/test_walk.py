@@ -47,6 +47,7 @@ def fs_cases(shared: Path, tmp_path: Path) -> Iterator[Path]:
     _remove_deep(root / "deep-tree")
 
 
+@pytest.mark.slow
 def test_generated_cases(fs_cases: Path) -> None:
     entries = list(walk([fs_cases]))
     found = files(entries)

@@ -201,10 +201,20 @@ def ingest(
     for top in tops:
         if not os.path.lexists(top):
             raise UsageError(f"{top}: no such file or folder")
-    from newsidx.placement import set_roots
+    from newsidx.placement import roots_set
 
     # records' folder, folder language and source ids (newsidx.placement, newsidx.identity)
-    set_roots(tops if anchors is None else anchors)
+    with roots_set(tops if anchors is None else anchors):
+        return _run(catalogue, tops, hidden=hidden, prune=prune, strict=strict, wait=wait,
+                    jobs=jobs, max_size=max_size, batch_size=batch_size,
+                    batch_bytes=batch_bytes, progress=progress, index_sync=index_sync,
+                    selection=selection)
+
+
+def _run(catalogue: Catalogue, tops: list[str], *, hidden: bool, prune: bool, strict: bool,
+         wait: bool, jobs: int | None, max_size: int, batch_size: int, batch_bytes: int,
+         progress: Callable[[ProgressEvent], None] | None, index_sync: IndexSync | None,
+         selection: Selection) -> IngestReport:
     emit = progress or (lambda event: None)
     report = IngestReport()
     with catalogue.writer(wait=wait) as writer:

@@ -13,9 +13,10 @@ through its initializer), so the parser itself stays a function of the bytes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 
 from newsidx.attribution import lang_code
@@ -47,6 +48,18 @@ def set_roots(roots: Iterable[str]) -> None:
 
 def roots() -> list[str]:
     return list(_ROOTS)
+
+
+@contextlib.contextmanager
+def roots_set(roots: Iterable[str]) -> Iterator[None]:
+    """The roots of one ingest, for its length only: a later parse in this process (a
+    library user's ``parse_file``) is not keyed by them."""
+    previous = list(_ROOTS)
+    set_roots(roots)
+    try:
+        yield
+    finally:
+        _ROOTS[:] = previous
 
 
 def folder_of(path: str, tops: Sequence[str] | None = None) -> str | None:
