@@ -5,14 +5,13 @@ End to end through real subprocesses whose stderr is a pseudo-terminal."""
 from __future__ import annotations
 
 import io
-import os
-import pty
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from ptyrun import run_on_pty
 
 from newsidx.cli.progress import INGEST_PHASES, Bar, bar_for
 from newsidx.ingest import ProgressEvent
@@ -61,25 +60,10 @@ def test_the_bar_names_each_ingest_phase() -> None:
 
 def _stderr_on_pty(cat: Path, *args: str) -> tuple[int, str, str]:
     """(exit code, stdout, stderr as the terminal got it, escapes removed)."""
-    master, slave = pty.openpty()
-    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color"}
-    with subprocess.Popen([*NEWSIDX, "--catalogue", str(cat), *args], stdin=subprocess.DEVNULL,
-                          stdout=subprocess.PIPE, stderr=slave, env=env) as proc:
-        os.close(slave)
-        chunks = []
-        while True:
-            try:
-                data = os.read(master, 65536)
-            except OSError:  # EIO: every writer closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        os.close(master)
-        assert proc.stdout is not None
-        out = proc.stdout.read().decode()
-        code = proc.wait(timeout=120)
-    return code, out, ESCAPES.sub("", b"".join(chunks).decode("utf-8", "replace"))
+    code, out, err = run_on_pty([*NEWSIDX, "--catalogue", str(cat), *args], stderr=True,
+                                env={"COLUMNS": "120", "TERM": "xterm-256color"},
+                                timeout=120)
+    return code, out, ESCAPES.sub("", err)
 
 
 @pytest.fixture(scope="module")
