@@ -474,3 +474,22 @@ class Survey:
             (start, stop),
         )
         return [(os.fsdecode(raw), sha or None, bool(known)) for raw, sha, known in rows]
+
+
+def open_writable(root: Path) -> tuple[Bookkeeping, int | None]:
+    """The bookkeeping database opened for writing and its generation; a corrupt one is
+    started again (it is derived); any other failure (a full disk, no permission) is a
+    one-line error and the database is left as it is."""
+    try:
+        book = Bookkeeping(root, write=True)
+        return book, book.generation
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
+            raise CatalogueError(f"cannot write {root / 'state.db'}: {exc}") from exc
+    except BookkeepingError as exc:
+        if not exc.corrupt:
+            raise CatalogueError(f"cannot write {exc}") from exc
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(root / f"state.db{suffix}")
+    return Bookkeeping(root, write=True), None

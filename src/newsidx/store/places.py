@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newsidx.store.layout import SEGMENT_NAME
 from newsidx.store.segments import is_tombstone
 
 if TYPE_CHECKING:
+    from newsidx.store.bookkeeping import Bookkeeping
     from newsidx.store.catalogue import Catalogue
 
 Place = tuple[str, int, int]
@@ -109,3 +110,22 @@ def stale_count(catalogue: Catalogue) -> int:
         recorded = book.places_of(live)
         count += sum(1 for rid, place in live.items() if recorded.get(rid) != place)
     return count
+
+
+def fill(book: Bookkeeping, root: Path, shards: Mapping[str, Any]) -> None:
+    """Record the place of every stored record's current line in ``shards`` (the
+    manifest's), in one transaction: a database from before places, or one rebuilt."""
+    book.begin()
+    try:
+        book.reset_places()
+        for shard in sorted(shards):
+            latest: dict[str, Place | None] = {}
+            for name in shards[shard]["files"]:
+                latest.update(scan(root, name))
+            here = book.shards_of(latest).get(shard, set())
+            book.set_places((rid, p) for rid, p in latest.items()
+                            if p is not None and rid in here)
+        book.commit()
+    except BaseException:
+        book.rollback()
+        raise

@@ -24,7 +24,7 @@ from newsidx.errors import CatalogueError, LockedError
 from newsidx.model import Article
 from newsidx.store import manifest as mf
 from newsidx.store import places
-from newsidx.store.bookkeeping import Bookkeeping, BookkeepingError, FileState
+from newsidx.store.bookkeeping import Bookkeeping, FileState, open_writable
 from newsidx.store.journal import Journal, journal_lines, read_journal
 from newsidx.store.layout import (
     INDEX_DIR,
@@ -80,25 +80,6 @@ def open_writer(catalogue: Catalogue, *, wait: bool = False) -> Iterator[Catalog
             writer.close()
         os.close(fd)
         catalogue.reload()
-
-
-def _writable_book(root: Path) -> tuple[Bookkeeping, int | None]:
-    """The bookkeeping database opened for writing and its generation; a corrupt one is
-    started again (it is derived); any other failure (a full disk, no permission) is a
-    one-line error and the database is left as it is."""
-    try:
-        book = Bookkeeping(root, write=True)
-        return book, book.generation
-    except sqlite3.DatabaseError as exc:
-        if getattr(exc, "sqlite_errorname", "") not in ("SQLITE_CORRUPT", "SQLITE_NOTADB"):
-            raise CatalogueError(f"cannot write {root / 'state.db'}: {exc}") from exc
-    except BookkeepingError as exc:
-        if not exc.corrupt:
-            raise CatalogueError(f"cannot write {exc}") from exc
-    for suffix in ("", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(root / f"state.db{suffix}")
-    return Bookkeeping(root, write=True), None
 
 
 def _prepare_root(root: Path) -> None:
@@ -164,7 +145,7 @@ class CatalogueWriter:
 
     def _open_book(self, generation: int, legacy: list[str] | None) -> Bookkeeping:
         """The bookkeeping database, rebuilt from the shards when it is not in step."""
-        book, have = _writable_book(self.root)
+        book, have = open_writable(self.root)
         if have is not None and have == generation - 1 and self._replay(book, generation):
             self._fill_places(book)  # the crashed commit's places were never recorded
             return book
@@ -190,7 +171,7 @@ class CatalogueWriter:
             self._fill_places(self._book, self._head["shards"])
             return
         head = self.catalogue.head()
-        book, have = _writable_book(self.root)
+        book, have = open_writable(self.root)
         try:
             if have == int(head["generation"]):
                 self._fill_places(book, head["shards"])
@@ -200,25 +181,11 @@ class CatalogueWriter:
         self._load()  # rebuilds the database from the shards, then fills its places
 
     def _fill_places(self, book: Bookkeeping, shards: Mapping[str, Any] | None = None) -> None:
-        """Record the place of every stored record's current line (see
-        :mod:`newsidx.store.places`): a database from before places, or one rebuilt."""
+        """Record the place of every stored record's current line (``places.fill``)."""
         if shards is None:
             assert self._head is not None
             shards = self._head["shards"]
-        book.begin()
-        try:
-            book.reset_places()
-            for shard in sorted(shards):
-                latest: dict[str, places.Place | None] = {}
-                for name in shards[shard]["files"]:
-                    latest.update(places.scan(self.root, name))
-                here = book.shards_of(latest).get(shard, set())
-                book.set_places((rid, p) for rid, p in latest.items()
-                                if p is not None and rid in here)
-            book.commit()
-        except BaseException:
-            book.rollback()
-            raise
+        places.fill(book, self.root, shards)
 
     def _replay(self, book: Bookkeeping, generation: int) -> bool:
         """Apply the last commit's journal to a database one commit behind (a crash came
@@ -503,7 +470,7 @@ class CatalogueWriter:
         m = {k: scratch[k] for k in mf.HEAD_KEYS}
         m.update(generation=generation, shards=shards, previous_files=[], journal=None)
         facets = mf.Counts(scratch)
-        book = _writable_book(self.root)[0] if self._book is None else self._book
+        book = open_writable(self.root)[0] if self._book is None else self._book
         self._book = book
         atomic_write(self.catalogue.manifest_path, mf.manifest_chunks(m, facets))
         self._head, self._facets = m, facets
