@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
 
+from newsidx.answers import Count as Count
+from newsidx.answers import Links as Links
+from newsidx.answers import ProviderCount as ProviderCount
+from newsidx.answers import Stats as Stats
+from newsidx.answers import Timeline as Timeline
 from newsidx.errors import CatalogueError, QueryError, UnknownProvider
 from newsidx.filters import NO_FILTERS, Filters, matches, to_request
 from newsidx.freshness import Notify, fresh_index, index_for, rebuild
@@ -41,66 +45,6 @@ LIST_SORTS = ("newest", "oldest", "provider", "title")
 FacetField = Literal["provider", "topic", "author", "lang", "folder"]
 CountSort = Literal["count", "name"]
 _Row = TypeVar("_Row")
-
-
-@dataclass(frozen=True, slots=True)
-class Count:
-    """How many matching records one key (provider, topic, period) has."""
-
-    key: str
-    count: int
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderCount:
-    """One provider: its domain key, records, most common display name, first and last
-    publication day (``None`` when all its records are undated)."""
-
-    key: str
-    count: int
-    name: str | None
-    first: str | None
-    last: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Timeline:
-    """Counts of matching dated records per period, oldest first, quiet periods included;
-    ``by`` is the period used (``auto`` resolved to day, week, month or year)."""
-
-    by: str
-    buckets: tuple[Count, ...]
-
-    @property
-    def total(self) -> int:
-        return sum(b.count for b in self.buckets)
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    """Totals of the catalogue, and the sizes on disk of the catalogue and its index."""
-
-    catalogue: str
-    records: int
-    articles: int
-    related: int
-    providers: int
-    topics: int
-    first_date: str | None
-    last_date: str | None
-    undated: int
-    sources: int
-    catalogue_bytes: int
-    index_bytes: int
-    generation: int
-
-
-@dataclass(frozen=True, slots=True)
-class Links:
-    """The records linked to one: those it cites, and the articles citing it."""
-
-    related: tuple[Article, ...]
-    parents: tuple[Article, ...]
 
 
 class Archive:

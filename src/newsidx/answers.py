@@ -1,0 +1,71 @@
+"""The typed answers of :class:`newsidx.api.Archive` besides records and hits: counts,
+providers, timelines, catalogue totals and links (re-exported by ``newsidx.api`` and
+``newsidx``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newsidx.model import Article
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """How many matching records one key (provider, topic, period) has."""
+
+    key: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCount:
+    """One provider: its domain key, records, most common display name, first and last
+    publication day (``None`` when all its records are undated)."""
+
+    key: str
+    count: int
+    name: str | None
+    first: str | None
+    last: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Counts of matching dated records per period, oldest first, quiet periods included;
+    ``by`` is the period used (``auto`` resolved to day, week, month or year)."""
+
+    by: str
+    buckets: tuple[Count, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(b.count for b in self.buckets)
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Totals of the catalogue, and the sizes on disk of the catalogue and its index."""
+
+    catalogue: str
+    records: int
+    articles: int
+    related: int
+    providers: int
+    topics: int
+    first_date: str | None
+    last_date: str | None
+    undated: int
+    sources: int
+    catalogue_bytes: int
+    index_bytes: int
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """The records linked to one: those it cites, and the articles citing it."""
+
+    related: tuple[Article, ...]
+    parents: tuple[Article, ...]
