@@ -144,7 +144,7 @@ def _titles(cat: Catalogue) -> dict[str, str]:
 
 @pytest.mark.usefixtures("streamed")
 @pytest.mark.parametrize("shape", [
-    "jsonl", pytest.param("array", marks=pytest.mark.slow),
+    pytest.param("jsonl", marks=pytest.mark.slow), pytest.param("array", marks=pytest.mark.slow),
     pytest.param("gzip", marks=pytest.mark.slow)])
 def test_streamed_dataset_keeps_the_incremental_rules(tmp_path: Path, shape: str) -> None:
     rows = _rows(3000, 100)

@@ -142,6 +142,7 @@ def _assert_cases(root: Path, data: dict[str, Any], catalogue: Catalogue) -> Non
     assert not os.path.exists("/tmp/newsidx-pwned")
 
 
+@pytest.mark.slow
 def test_library_ingest_of_every_input(cases: Path, tmp_path: Path) -> None:
     done = _run(["-c", _LIBRARY_RUN, str(cases), str(tmp_path / "cat")])
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]

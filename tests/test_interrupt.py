@@ -72,7 +72,7 @@ def _check_passes(cat: Path) -> None:
 @pytest.mark.parametrize(("label", "jobs"), [
     pytest.param("finding files", "2", marks=pytest.mark.slow),
     pytest.param("reading files", "1", marks=pytest.mark.slow),
-    ("reading files", "2"),
+    pytest.param("reading files", "2", marks=pytest.mark.slow),
     # the run's one commit writes the catalogue and folds its shards
     pytest.param("folding", "2", marks=pytest.mark.slow),
 ])
