@@ -14,10 +14,13 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_ingest import install_fallback_parser, write_article
 
+from newsidx.ingest import ingest
 from newsidx.model import Article, make_id, to_json
-from newsidx.store import Catalogue
+from newsidx.store import Catalogue, places
 from newsidx.store.layout import dump_line
+from newsidx.store.places import stale_count
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 _MONTHS = [None, datetime(2024, 3, 5, tzinfo=timezone.utc),
@@ -197,3 +200,87 @@ def test_a_lost_database_gets_its_places_back_from_reindex(tmp_path: Path) -> No
     catalogue = Catalogue(cat)
     _check_places(catalogue, {r.id: r for r in catalogue.iter_records()})
     assert _outputs(cat) == before
+
+
+def _true_places(cat: Catalogue) -> None:
+    """Every stored record's place holds exactly its current line, as the shards say."""
+    cat.reload()
+    book = cat.bookkeeping()
+    assert book is not None and book.has_places
+    live: dict[str, tuple[str, int, int]] = {}
+    for entry in cat.head()["shards"].values():
+        latest: dict[str, tuple[str, int, int] | None] = {}
+        for name in entry["files"]:
+            latest.update(places.scan(cat.root, name))
+        live.update({rid: p for rid, p in latest.items() if p is not None})
+    assert book.places_of(live) == live
+    assert book.record_count() == len(live)
+    assert stale_count(cat) == 0
+
+
+def test_the_writer_places_lines_as_it_writes_them(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Upserts, moves between months, deletes, merged segments and folds, across writes,
+    leave every place true, and no commit reads a segment back to find them."""
+    cat = Catalogue(tmp_path / "cat")
+    model: dict[str, Article] = {}
+    writes = [  # per write, per commit: (upserts (n, month), deletes, compact)
+        [([(0, 0), (1, 1), (2, 1), (3, 2)], [], False), ([(4, 1)], [], False),
+         ([(5, 1)], [], False), ([(1, 2), (6, 1)], [2], False), ([(7, 0)], [0], True)],
+        [([(2, 1)], [], False), ([(3, 1), (4, 1)], [], False), ([], [5], False),
+         ([(5, 0)], [1], False), ([], [], True)],
+        [([(n, n % 3) for n in range(8)], [], True)],
+        [([], list(range(8)), True)],
+    ]
+    with cat.writer() as writer:
+        writer.book  # noqa: B018 - open (and fill) the bookkeeping before scans are refused
+    monkeypatch.setattr(places, "scan", _no_scan)
+    version = 0
+    for commits in writes:
+        with cat.writer() as writer:
+            for upserts, deletes, compact in commits:
+                records = {}
+                for n, month in upserts:
+                    version += 1
+                    record = _record(n, version, month)
+                    records[record.id] = record
+                gone = {make_id(url=f"https://example.com/{n}") for n in deletes}
+                writer.commit(upserts=list(records.values()), deletes=sorted(gone - records.keys()),
+                              files={}, compact=compact)
+                for rid in gone - records.keys():
+                    model.pop(rid, None)
+                model.update(records)
+                with monkeypatch.context() as scanning:
+                    scanning.setattr(places, "scan", _real_scan)
+                    _check_places(cat, model)
+                    _true_places(cat)
+    assert model == {}
+
+
+def test_places_stay_true_through_ingest_updates_and_prune(tmp_path: Path) -> None:
+    """An ingest in several batches, then edits, moves to another month and deletions
+    with --prune: every record's place points at its line after each run."""
+    install_fallback_parser()
+    root = tmp_path / "news"
+    for i in range(12):
+        write_article(root / f"{i:02d}.md", f"https://example.com/{i}", f"Story {i}",
+                      day=f"2024-0{1 + i % 3}-05", related=[(f"https://o.org/{i % 4}", "R")])
+    cat = Catalogue(tmp_path / "cat")
+    ingest([root], cat, jobs=1, batch_size=4)
+    _true_places(cat)
+    for i in (1, 5):
+        write_article(root / f"{i:02d}.md", f"https://example.com/{i}", f"Story {i} bis",
+                      day="2023-12-24")
+    (root / "07.md").unlink()
+    ingest([root], cat, jobs=1, batch_size=1)
+    _true_places(cat)
+    ingest([root], cat, jobs=1, batch_size=2, prune=True)
+    _true_places(cat)
+    assert len({r.id for r in cat.iter_records() if r.kind == "article"}) == 11
+
+
+_real_scan = places.scan
+
+
+def _no_scan(root: Path, name: str) -> None:
+    raise AssertionError(f"{name} was read back to find its places")

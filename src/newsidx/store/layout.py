@@ -98,26 +98,31 @@ def fsync_dir(path: Path) -> None:
 def atomic_write(path: Path, text: str | bytes | Iterable[str]) -> None:
     """Write ``text`` (or its pieces, streamed; or bytes) to ``path`` so that a crash leaves
     either the old or the new file: temp file, fsync, rename, fsync of the folder."""
+    if isinstance(text, bytes):
+        atomic_write_bytes(path, (text,))
+    elif isinstance(text, str):
+        atomic_write_bytes(path, (text.encode("utf-8"),))
+    else:
+        atomic_write_bytes(path, (piece.encode("utf-8") for piece in text))
+
+
+def atomic_write_bytes(path: Path, chunks: Iterable[bytes]) -> None:
+    """:func:`atomic_write` of pieces already encoded (a segment whose writer notes each
+    line's byte offset as it goes, see :func:`newsidx.store.places.placed_lines`). A failure
+    while the pieces are made removes the temp file and is raised as it is."""
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
-        if isinstance(text, bytes):
-            with open(tmp, "wb") as raw:
-                raw.write(text)
-                raw.flush()
-                os.fsync(raw.fileno())
-        else:
-            with open(tmp, "w", encoding="utf-8") as handle:
-                if isinstance(text, str):
-                    handle.write(text)
-                else:
-                    handle.writelines(text)
-                handle.flush()
-                os.fsync(handle.fileno())
+        with open(tmp, "wb") as handle:
+            handle.writelines(chunks)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
         fsync_dir(path.parent)
-    except OSError as exc:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise CatalogueError(
-            f"cannot write {path}: {exc.strerror or exc}; the catalogue was left as it was"
-        ) from exc
+        if isinstance(exc, OSError):
+            raise CatalogueError(
+                f"cannot write {path}: {exc.strerror or exc}; the catalogue was left as it was"
+            ) from exc
+        raise

@@ -3,8 +3,10 @@ reads its twenty records from the catalogue without a second copy of them in the
 
 The writer records the place of every live line of each segment it writes (a new
 segment, a merged one, a folded shard) in ``state.db``'s ``places`` table, in the
-transaction of the commit; a deleted record's place goes. Like the rest of the
-bookkeeping the table is derived: :func:`scan` rebuilds it from the shards. A reader
+transaction of the commit, as it writes the line (:func:`placed_lines`: it knows each
+line's offset and length then, so no segment is read again); a deleted record's place
+goes. Like the rest of the bookkeeping the table is derived: :func:`fill` rebuilds it
+from the shards (:func:`scan`). A reader
 trusts a place only after checking it: the file must be one the manifest names for the
 record's shard, and the bytes there must be one whole line of that id. A place that
 fails the check (a crash left it stale, a line was damaged) costs a scan of the shard,
@@ -13,7 +15,7 @@ never a wrong or a missing record.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,31 @@ if TYPE_CHECKING:
 
 Place = tuple[str, int, int]
 """``(segment file relative to the catalogue root, offset, length)`` of one line."""
+
+
+Sink = Callable[[list[tuple[str, Place]]], None]
+_BATCH = 10_000
+
+
+def placed_lines(name: str, lines: Iterable[tuple[str | None, str]], sink: Sink
+                 ) -> Iterator[bytes]:
+    """The bytes of segment ``name``'s ``(id, line)`` pairs, in order; the id is None for
+    a line that has no place (a tombstone). The place of each other line is handed to
+    ``sink`` as it is encoded, in batches, so a fold of a million records never holds a
+    million places."""
+    batch: list[tuple[str, Place]] = []
+    offset = 0
+    for rid, line in lines:
+        raw = line.encode("utf-8")
+        if rid is not None:
+            batch.append((rid, (name, offset, len(raw))))
+            if len(batch) >= _BATCH:
+                sink(batch)
+                batch = []
+        offset += len(raw)
+        yield raw
+    if batch:
+        sink(batch)
 
 
 def scan(root: Path, name: str) -> Iterator[tuple[str, Place | None]]:

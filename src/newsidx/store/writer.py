@@ -35,10 +35,19 @@ from newsidx.store.layout import (
     SCHEMA_VERSION,
     Row,
     atomic_write,
+    atomic_write_bytes,
     fsync_dir,
     segment_name,
 )
-from newsidx.store.segments import LineFinder, fold, line_id, merge_count, open_all, tombstone
+from newsidx.store.segments import (
+    LineFinder,
+    fold,
+    is_tombstone,
+    line_id,
+    merge_count,
+    open_all,
+    tombstone,
+)
 
 if TYPE_CHECKING:
     from newsidx.store.catalogue import Catalogue
@@ -117,7 +126,6 @@ class CatalogueWriter:
         self._book: Bookkeeping | None = None
         self._lines = LineFinder(catalogue.root)
         self._counts: dict[str, int] = {}  # lines per segment written or counted this run
-        self._written: list[str] = []  # the segments the current commit writes
 
     @property
     def root(self) -> Path:
@@ -311,7 +319,6 @@ class CatalogueWriter:
         m["shards"] = dict(old["shards"])
         m["totals"] = dict(old["totals"])
         generation = int(m["generation"]) + 1
-        self._written = []
         new = {r.id: r for r in (u if isinstance(u, Row) else Row.of(u) for u in upserts)}
         gone = set(deletes) - new.keys()
         old_shards = book.shards_of(new.keys() | gone)
@@ -324,9 +331,14 @@ class CatalogueWriter:
         touched = old_shards.keys() | by_shard.keys()
         if compact:
             touched |= {k for k, v in old["shards"].items() if len(v["files"]) > 1}
-        for shard in sorted(touched):
-            self._write_shard(shard, generation, m, old_shards.get(shard, set()),
-                              by_shard.pop(shard, {}), facets, compact)
+        try:
+            book.begin()  # the segments' places are recorded as their lines are written
+            for shard in sorted(touched):
+                self._write_shard(shard, generation, m, old_shards.get(shard, set()),
+                                  by_shard.pop(shard, {}), facets, compact)
+        except sqlite3.Error as exc:
+            raise CatalogueError(f"cannot write {book.path}: {exc}; the catalogue was left "
+                                 "as it was") from exc
         facets.totals(m["totals"])
         m["generation"] = generation
         m["previous_files"] = [] if compact else sorted(mf.referenced(old))
@@ -335,11 +347,8 @@ class CatalogueWriter:
             m["journal"] = f"journal.{generation}.jsonl"
             atomic_write(self.root / m["journal"], journal_lines(shards, gone, files))
         try:
-            book.begin()
             m["totals"]["files"] = book.apply(shards=shards, deletes=gone, files=files,
                                               generation=generation)
-            book.set_places((rid, p) for name in self._written
-                            for rid, p in places.scan(self.root, name) if p is not None)
         except sqlite3.Error as exc:
             raise CatalogueError(f"cannot write {book.path}: {exc}; the catalogue was left "
                                  "as it was") from exc
@@ -392,9 +401,9 @@ class CatalogueWriter:
         replaced = present | adds.keys()
         counted = [0]
 
-        def old_lines() -> Iterator[str]:
-            """The merged segments' lines but the replaced ones (tombstones kept while older
-            segments remain for them to hide lines in)."""
+        def old_lines() -> Iterator[tuple[str | None, str]]:
+            """The merged segments' lines but the replaced ones, with their ids (None for
+            the tombstones kept while older segments remain for them to hide lines in)."""
             for line in self._fold(shard, merged, tombstones=bool(kept)):
                 rid = line_id(line)
                 if rid is None:
@@ -402,12 +411,14 @@ class CatalogueWriter:
                                          "run newsidx check --repair")
                 if rid not in replaced:
                     counted[0] += 1
-                    yield line
+                    yield (None if kept and is_tombstone(line) else rid), line
 
         gone = [tombstone(rid) for rid in sorted(leaving)] if kept else []
         name = segment_name(shard, generation)
-        atomic_write(self.root / name, itertools.chain(old_lines(), added, gone))
-        self._written.append(name)
+        out = itertools.chain(old_lines(), ((k, adds[k].line) for k in sorted(adds)),
+                              ((None, line) for line in gone))
+        atomic_write_bytes(self.root / name,
+                           places.placed_lines(name, out, self.book.set_places))
         written = counted[0] + len(added) + len(gone)
         m["shards"][shard] = {
             "files": [*kept, name], "count": live,
