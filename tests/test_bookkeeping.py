@@ -216,3 +216,66 @@ def test_a_partial_change_survives_the_journal(tmp_path: Path) -> None:
     journal = tmp_path / "journal.1.jsonl"
     journal.write_text("".join(journal_lines({}, [], {"/a": part})))
     assert read_journal(journal).files == {"/a": part}
+
+
+_PATH_KEYED = """
+BEGIN;
+CREATE TABLE f2 (path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                 sha256 TEXT NOT NULL, ids TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO f2 SELECT path, size, mtime_ns, sha256, ids FROM files;
+CREATE TABLE s2 (id TEXT NOT NULL, path BLOB NOT NULL, PRIMARY KEY (id, path)) WITHOUT ROWID;
+INSERT INTO s2 SELECT s.id, f.path FROM sources s JOIN files f USING (fid);
+CREATE TABLE p2 (path BLOB NOT NULL, id TEXT NOT NULL, PRIMARY KEY (path, id)) WITHOUT ROWID;
+INSERT INTO p2 SELECT f.path, p.id FROM partial p JOIN files f USING (fid);
+DROP TABLE files; DROP TABLE sources; DROP TABLE partial;
+ALTER TABLE f2 RENAME TO files; ALTER TABLE s2 RENAME TO sources;
+ALTER TABLE p2 RENAME TO partial;
+UPDATE meta SET value = 2 WHERE key = 'schema';
+COMMIT;
+"""
+
+
+def test_a_path_keyed_database_is_upgraded_in_place_keeping_every_state(
+        tmp_path: Path) -> None:
+    """Bookkeeping schema 2 held each path in `files` and again in every `sources` and
+    `partial` row. Readers still use its records and places; the first writer numbers the
+    paths in SQL, keeping every file state, so the next ingest reads nothing again."""
+    from test_ingest import install_fallback_parser, write_article
+
+    from newsidx.ingest import ingest
+
+    install_fallback_parser()
+    root = tmp_path / "news"
+    for i in range(6):
+        write_article(root / f"{i}.md", f"https://example.com/{i}", f"Story {i}",
+                      related=[(f"https://o.org/{i % 2}", "R")])
+    cat = Catalogue(tmp_path / "cat")
+    ingest([root], cat, jobs=1)
+    ids = list(cat.ids())
+    part = FileState.part((ids[0], ids[1]))
+    with cat.writer() as w:  # a streamed dataset cut off mid-file
+        w.commit(upserts=[], deletes=[], files={"/big.jsonl": part}, compact=True)
+    states = cat.files()
+    with cat.writer() as w:
+        sources = w.book.paths_of(ids)
+    assert states["/big.jsonl"].ids == (ids[0], ids[1])
+    assert any(len(paths) > 1 for paths in sources.values())
+
+    with sqlite3.connect(cat.root / "state.db") as db:
+        db.executescript(_PATH_KEYED)
+    cat.reload()
+    assert cat.bookkeeping() is not None  # records and places are read as they were
+    assert cat.get_many(ids).keys() == set(ids)
+
+    again = ingest([root], cat, jobs=1)
+    assert again.new == [] and again.updated == [] and again.unchanged == 6
+    assert cat.files() == states
+    with cat.writer() as w:
+        assert w.book.paths_of(ids) == sources
+    with sqlite3.connect(cat.root / "state.db") as db:
+        schema = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        tables = {name: sql for name, sql in db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table'")}
+    assert schema == (3,)
+    assert [t for t, sql in tables.items() if "path" in sql] == ["files"]
+    assert cat.check() == []

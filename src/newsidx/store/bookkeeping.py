@@ -8,7 +8,9 @@ commit after a crash but never leads it; a writer that finds it lagging rebuilds
 (:meth:`Bookkeeping.rebuild`) and forgets every file's state, so the next ingest reads
 every file again rather than trust a state that may be older than the records.
 
-Paths are stored as bytes (``os.fsencode``), so names that are not valid UTF-8 round-trip.
+Paths are stored as bytes (``os.fsencode``), so names that are not valid UTF-8 round-trip,
+and once each: ``files`` gives every path a number (``fid``) that ``sources`` and
+``partial`` refer to.
 """
 
 from __future__ import annotations
@@ -26,27 +28,34 @@ from newsidx.errors import CatalogueError
 from newsidx.store.places import Place
 
 DB_NAME = "state.db"
-_SCHEMA = 2
+_SCHEMA = 3
+# Schema 3: each path is stored once, in ``files``; ``sources`` and ``partial`` name files
+# by their ``fid``. A schema 1 or 2 database (path-keyed) is upgraded in place by the first
+# writer, in SQL (:func:`_number_paths`), keeping every file's state.
 # Schema 2: records without a page URL are identified by their source (newsidx.identity),
 # no longer by their text. A schema 1 database is upgraded by the first writer: every
 # file's size, mtime and hash are forgotten (its ids kept), so the next ingest of each file
 # reads it again, its records take their new ids and the old ids go with its contributions.
 _IDS_BY_TEXT = 1
+_PATH_KEYED = 2
 _CHUNK = 500  # values per IN (...) list: well under SQLite's variable limit
 
-_TABLES = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, shard TEXT NOT NULL) WITHOUT ROWID;
+# fids are never reused (AUTOINCREMENT), so a stray source row can never name another file.
+_NUMBERED = """
 CREATE TABLE IF NOT EXISTS files (
-    path BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
-    sha256 TEXT NOT NULL, ids TEXT NOT NULL
-) WITHOUT ROWID;
+    fid INTEGER PRIMARY KEY AUTOINCREMENT, path BLOB NOT NULL UNIQUE, size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, ids TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS sources (
-    id TEXT NOT NULL, path BLOB NOT NULL, PRIMARY KEY (id, path)
+    id TEXT NOT NULL, fid INTEGER NOT NULL, PRIMARY KEY (id, fid)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS partial (
-    path BLOB NOT NULL, id TEXT NOT NULL, PRIMARY KEY (path, id)
+    fid INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (fid, id)
 ) WITHOUT ROWID;
+"""
+_TABLES = _NUMBERED + """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, shard TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS places (
     id TEXT PRIMARY KEY, file TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL
 ) WITHOUT ROWID;
@@ -163,19 +172,38 @@ class Bookkeeping:
             raise _failure(self.path, exc) from exc
         self.upgraded = False  # this writer forgot the file states of a schema 1 database
         schema = found.get("schema", _SCHEMA)
-        if write and ("schema" not in found or schema == _IDS_BY_TEXT):
-            try:
-                self.begin()
-                if schema == _IDS_BY_TEXT:
-                    self.db.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = ''")
-                    self.upgraded = True
-                self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_SCHEMA,))
-                self.commit()
-            except sqlite3.Error as exc:
-                self.rollback()
-                raise _failure(self.path, exc) from exc
-        elif schema not in (_SCHEMA, _IDS_BY_TEXT):
+        if schema not in (_SCHEMA, _PATH_KEYED, _IDS_BY_TEXT):
+            self.close()
             raise BookkeepingError(f"{self.path} has bookkeeping schema {found['schema']}")
+        try:
+            self._numbered = _has_column(self.db, "files", "fid")
+            if write and ("schema" not in found or schema != _SCHEMA or not self._numbered):
+                self._upgrade(schema)
+        except sqlite3.Error as exc:
+            self.rollback()
+            raise _failure(self.path, exc) from exc
+
+    def _upgrade(self, schema: int) -> None:
+        """Bring an older database to schema 3 in one transaction (then compact it)."""
+        numbered = self._numbered
+        self.begin()
+        if not numbered:
+            _number_paths(self.db)
+        if schema == _IDS_BY_TEXT:
+            self.db.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = ''")
+            self.upgraded = True
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_SCHEMA,))
+        self.commit()
+        self._numbered = True
+        if not numbered:
+            self.db.execute("VACUUM")  # give the old tables' pages back to the file system
+
+    def _numbered_files(self) -> None:
+        """Refuse to read file states from a database of the path-keyed layout (read-only:
+        the next writer upgrades it)."""
+        if not self._numbered:
+            raise BookkeepingError(f"{self.path} has an older bookkeeping schema; "
+                                   "the next write upgrades it")
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):
@@ -268,52 +296,61 @@ class Bookkeeping:
 
     # -- files --------------------------------------------------------------------------
 
-    def _with_parts(self, raw: bytes, state: FileState) -> FileState:
+    def _with_parts(self, fid: int, state: FileState) -> FileState:
         """A placeholder state's ids with those its streamed file's mid-file commits gave
         (the ``partial`` table), so that a file gone after a crash mid-file accounts for
         every record it left; a real state holds them all already."""
         if state.size != -1 or not self._partial:
             return state
         parts = [r[0] for r in self.db.execute(
-            "SELECT id FROM partial WHERE path = ?", (raw,))]
+            "SELECT id FROM partial WHERE fid = ?", (fid,))]
         if not parts:
             return state
         return FileState(-1, -1, "", tuple(dict.fromkeys((*state.ids, *parts))), many=True)
 
     def file(self, path: str) -> FileState | None:
-        raw = os.fsencode(path)
-        row = self.db.execute("SELECT size, mtime_ns, sha256, ids FROM files WHERE path = ?",
-                              (raw,)).fetchone()
-        return self._with_parts(raw, _row_state(*row)) if row else None
+        self._numbered_files()
+        row = self.db.execute(
+            "SELECT fid, size, mtime_ns, sha256, ids FROM files WHERE path = ?",
+            (os.fsencode(path),)).fetchone()
+        return self._with_parts(row[0], _row_state(*row[1:])) if row else None
 
     def files(self, paths: Iterable[str]) -> dict[str, FileState]:
         """The states of those of ``paths`` that have one."""
-        out: dict[str, FileState] = {}
+        return {path: state for path, (_, state) in self._states(paths).items()}
+
+    def _states(self, paths: Iterable[str]) -> dict[str, tuple[int, FileState]]:
+        """``(fid, state)`` of those of ``paths`` that have a state."""
+        self._numbered_files()
+        out: dict[str, tuple[int, FileState]] = {}
         for part in _chunks([os.fsencode(p) for p in set(paths)]):
             marks = ",".join("?" * len(part))
-            for raw, *rest in self.db.execute(
-                f"SELECT path, size, mtime_ns, sha256, ids FROM files WHERE path IN ({marks})",
-                part,
+            for raw, fid, *rest in self.db.execute(
+                f"SELECT path, fid, size, mtime_ns, sha256, ids FROM files "
+                f"WHERE path IN ({marks})", part,
             ):
-                out[os.fsdecode(raw)] = self._with_parts(raw, _row_state(*rest))
+                out[os.fsdecode(raw)] = fid, self._with_parts(fid, _row_state(*rest))
         return out
 
     def all_files(self) -> Iterator[tuple[str, FileState]]:
-        for raw, *rest in self.db.execute(
-            "SELECT path, size, mtime_ns, sha256, ids FROM files ORDER BY path"
+        self._numbered_files()
+        for raw, fid, *rest in self.db.execute(
+            "SELECT path, fid, size, mtime_ns, sha256, ids FROM files ORDER BY path"
         ):
-            yield os.fsdecode(raw), self._with_parts(raw, _row_state(*rest))
+            yield os.fsdecode(raw), self._with_parts(fid, _row_state(*rest))
 
     def file_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM files").fetchone()[0])
 
     def paths_of(self, ids: Iterable[str]) -> dict[str, set[str]]:
         """Record id -> the files that produced it, for those of ``ids`` any file did."""
+        self._numbered_files()
         out: dict[str, set[str]] = {}
         for part in _chunks(list(set(ids))):
             marks = ",".join("?" * len(part))
             for rid, raw in self.db.execute(
-                f"SELECT id, path FROM sources WHERE id IN ({marks})", part
+                f"SELECT s.id, f.path FROM sources s JOIN files f USING (fid) "
+                f"WHERE s.id IN ({marks})", part
             ):
                 out.setdefault(rid, set()).add(os.fsdecode(raw))
         return out
@@ -372,14 +409,13 @@ class Bookkeeping:
         self.forget_places(deletes)
         # A partial change adds its batch's ids, so it never reads the file's ids so far:
         # a mid-file commit costs in proportion to its batch, not to the file.
-        old = self.files(p for p, new in files.items() if new is None or not new.partial)
-        for path, state in old.items():
-            raw = os.fsencode(path)
+        old = self._states(p for p, new in files.items() if new is None or not new.partial)
+        for path, (fid, state) in old.items():
             new_state = files[path]
             keep = set(new_state.ids) if new_state is not None else set()
-            db.executemany("DELETE FROM sources WHERE id = ? AND path = ?",  # kept ones stay
-                           ((rid, raw) for rid in state.ids if rid not in keep))
-            db.execute("DELETE FROM partial WHERE path = ?", (raw,))
+            db.executemany("DELETE FROM sources WHERE id = ? AND fid = ?",  # kept ones stay
+                           ((rid, fid) for rid in state.ids if rid not in keep))
+            db.execute("DELETE FROM partial WHERE fid = ?", (fid,))
         for path, new in files.items():
             raw = os.fsencode(path)
             if new is None:
@@ -387,20 +423,29 @@ class Bookkeeping:
                 continue
             if new.partial:
                 db.execute(
-                    "INSERT INTO files VALUES (?, -1, -1, '', ?) ON CONFLICT (path) "
+                    "INSERT INTO files (path, size, mtime_ns, sha256, ids) "
+                    "VALUES (?, -1, -1, '', ?) ON CONFLICT (path) "
                     "DO UPDATE SET size = -1, mtime_ns = -1, sha256 = ''",
                     (raw, _ids_json(FileState(-1, -1, "", (), many=True))))
+                fid = self._fid(raw)
                 db.executemany("INSERT OR IGNORE INTO partial VALUES (?, ?)",
-                               ((raw, rid) for rid in new.ids))
+                               ((fid, rid) for rid in new.ids))
                 db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)",
-                               ((rid, raw) for rid in new.ids))
+                               ((rid, fid) for rid in new.ids))
                 continue
-            db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
-                       (raw, new.size, new.mtime_ns, new.sha256, _ids_json(new)))
+            db.execute(  # an upsert, not a REPLACE: the file keeps its fid
+                "INSERT INTO files (path, size, mtime_ns, sha256, ids) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (path) DO UPDATE SET size = excluded.size, "
+                "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, ids = excluded.ids",
+                (raw, new.size, new.mtime_ns, new.sha256, _ids_json(new)))
+            fid = self._fid(raw)
             db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)",
-                           ((rid, raw) for rid in new.ids))
+                           ((rid, fid) for rid in new.ids))
         db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
         return self.file_count()
+
+    def _fid(self, raw: bytes) -> int:
+        return int(self.db.execute("SELECT fid FROM files WHERE path = ?", (raw,)).fetchone()[0])
 
     def set_generation(self, generation: int) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
@@ -429,12 +474,11 @@ class Bookkeeping:
                     db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", rows)
                     rows.clear()
             db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", rows)
-            db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)",
-                           ((rid, raw) for raw, ids in produced.items() for rid in ids))
             if files is not None:
                 db.execute("DELETE FROM files")
                 db.executemany(
-                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, ids) "
+                    "VALUES (?, ?, ?, ?, ?)",
                     ((os.fsencode(p), s.size, s.mtime_ns, s.sha256, _ids_json(s))
                      for p, s in files))
             else:
@@ -449,13 +493,42 @@ class Bookkeeping:
                     order = {rid: n for n, rid in enumerate(before)}
                     ids.sort(key=lambda rid: order.get(rid, len(order)))
                     state = FileState(-1, -1, "", tuple(ids), many=many)
-                    db.execute("INSERT INTO files VALUES (?, -1, -1, '', ?)",
-                               (raw, _ids_json(state)))
+                    db.execute("INSERT INTO files (path, size, mtime_ns, sha256, ids) "
+                               "VALUES (?, -1, -1, '', ?)", (raw, _ids_json(state)))
+            fids = dict(db.execute("SELECT path, fid FROM files"))
+            db.executemany(  # (a source the given states do not name has no file to link)
+                "INSERT OR IGNORE INTO sources VALUES (?, ?)",
+                ((rid, fids[raw]) for raw, ids in produced.items() if raw in fids
+                 for rid in ids))
             db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
             self.commit()
         except BaseException:
             self.rollback()
             raise
+
+
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
+    return db.execute("SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
+                      (table, column)).fetchone() is not None
+
+
+def _number_paths(db: sqlite3.Connection) -> None:
+    """Move a path-keyed database (schemas 1 and 2) to numbered paths, inside the open
+    transaction: every file state kept, ``sources`` and ``partial`` by ``fid``."""
+    for table in ("files", "sources", "partial"):
+        db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
+    for statement in _NUMBERED.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO files (path, size, mtime_ns, sha256, ids) "
+               "SELECT path, size, mtime_ns, sha256, ids FROM old_files ORDER BY path")
+    db.execute("INSERT INTO sources SELECT s.id, f.fid FROM old_sources s "
+               "JOIN files f USING (path)")
+    if _has_column(db, "old_partial", "path"):  # (created new by this writer when absent)
+        db.execute("INSERT INTO partial SELECT f.fid, p.id FROM old_partial p "
+                   "JOIN files f USING (path)")
+    for table in ("files", "sources", "partial"):
+        db.execute(f"DROP TABLE old_{table}")
 
 
 class Survey:
