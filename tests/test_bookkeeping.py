@@ -230,16 +230,25 @@ INSERT INTO p2 SELECT f.path, p.id FROM partial p JOIN files f USING (fid);
 DROP TABLE files; DROP TABLE sources; DROP TABLE partial;
 ALTER TABLE f2 RENAME TO files; ALTER TABLE s2 RENAME TO sources;
 ALTER TABLE p2 RENAME TO partial;
+CREATE TABLE places (id TEXT PRIMARY KEY, file TEXT NOT NULL, offset INTEGER NOT NULL,
+                     length INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO places SELECT id, 'records/' || shard || '.' || gen || '.jsonl', offset, length
+    FROM records WHERE gen IS NOT NULL;
+CREATE TABLE r2 (id TEXT PRIMARY KEY, shard TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO r2 SELECT id, shard FROM records;
+DROP TABLE records; ALTER TABLE r2 RENAME TO records;
 UPDATE meta SET value = 2 WHERE key = 'schema';
 COMMIT;
 """
 
 
-def test_a_path_keyed_database_is_upgraded_in_place_keeping_every_state(
-        tmp_path: Path) -> None:
+def test_a_schema_2_database_is_upgraded_in_place_keeping_states_and_places(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Bookkeeping schema 2 held each path in `files` and again in every `sources` and
-    `partial` row. Readers still use its records and places; the first writer numbers the
-    paths in SQL, keeping every file state, so the next ingest reads nothing again."""
+    `partial` row, and places in a table of their own, keyed by the id again, with the
+    file's name as text. Readers still use its records; the first writer moves it to
+    schema 3 in SQL, keeping every file state and place, so the next ingest reads no
+    file again and no shard is scanned for places."""
     from test_ingest import install_fallback_parser, write_article
 
     from newsidx.ingest import ingest
@@ -258,24 +267,34 @@ def test_a_path_keyed_database_is_upgraded_in_place_keeping_every_state(
     states = cat.files()
     with cat.writer() as w:
         sources = w.book.paths_of(ids)
+        placed = w.book.places_of(ids)
+    assert placed.keys() == set(ids)
     assert states["/big.jsonl"].ids == (ids[0], ids[1])
     assert any(len(paths) > 1 for paths in sources.values())
 
     with sqlite3.connect(cat.root / "state.db") as db:
         db.executescript(_PATH_KEYED)
     cat.reload()
-    assert cat.bookkeeping() is not None  # records and places are read as they were
+    assert cat.bookkeeping() is not None  # its records are read as they were
     assert cat.get_many(ids).keys() == set(ids)
 
+    from newsidx.store import places
+
+    def no_fill(*args: object) -> None:
+        raise AssertionError("places refilled from the shards")
+
+    monkeypatch.setattr(places, "fill", no_fill)
     again = ingest([root], cat, jobs=1)
     assert again.new == [] and again.updated == [] and again.unchanged == 6
     assert cat.files() == states
     with cat.writer() as w:
         assert w.book.paths_of(ids) == sources
+        assert w.book.places_of(ids) == placed
     with sqlite3.connect(cat.root / "state.db") as db:
         schema = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         tables = {name: sql for name, sql in db.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'table'")}
     assert schema == (3,)
     assert [t for t, sql in tables.items() if "path" in sql] == ["files"]
+    assert "places" not in tables
     assert cat.check() == []

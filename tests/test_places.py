@@ -128,7 +128,7 @@ def test_stale_places_fall_back_to_the_shard_with_one_note(tmp_path: Path) -> No
     cat = _ingested(tmp_path)
     before = _outputs(cat)
     db = sqlite3.connect(cat / "state.db")
-    db.execute("UPDATE places SET offset = offset + 3")  # every place now stale
+    db.execute("UPDATE records SET offset = offset + 3")  # every place now stale
     db.commit()
     db.close()
     done = newsidx(cat, "search", "Alibaba", "--sort", "newest", "--limit", "50",
@@ -155,9 +155,10 @@ def test_a_damaged_line_leaves_the_other_hits_whole(tmp_path: Path) -> None:
              .stdout.splitlines()]
     victim = whole[1]["id"]
     db = sqlite3.connect(cat / "state.db")
-    name, offset, length = db.execute(
-        "SELECT file, offset, length FROM places WHERE id = ?", (victim,)).fetchone()
+    shard, gen, offset, length = db.execute(
+        "SELECT shard, gen, offset, length FROM records WHERE id = ?", (victim,)).fetchone()
     db.close()
+    name = f"records/{shard}.{gen}.jsonl"
     data = bytearray((cat / name).read_bytes())
     data[offset + length // 2] = ord("\x01")  # not JSON any more, same length
     (cat / name).write_bytes(bytes(data))

@@ -25,19 +25,27 @@ from pathlib import Path
 from typing import Any
 
 from newsidx.errors import CatalogueError
+from newsidx.store.layout import SEGMENT_NAME, segment_name
 from newsidx.store.places import Place
 
 DB_NAME = "state.db"
 _SCHEMA = 3
 # Schema 3: each path is stored once, in ``files``; ``sources`` and ``partial`` name files
-# by their ``fid``. A schema 1 or 2 database (path-keyed) is upgraded in place by the first
-# writer, in SQL (:func:`_number_paths`), keeping every file's state.
+# by their ``fid``; a record's place is three integers of its ``records`` row (the segment's
+# generation, offset, length: the file is ``segment_name(shard, gen)``), no longer a
+# ``places`` table keyed by the id again with the file's name as text. A schema 1 or 2
+# database is upgraded in place by the first writer, in SQL (:func:`_number_paths`,
+# :func:`_place_records`), keeping every file's state and every place.
 # Schema 2: records without a page URL are identified by their source (newsidx.identity),
 # no longer by their text. A schema 1 database is upgraded by the first writer: every
 # file's size, mtime and hash are forgotten (its ids kept), so the next ingest of each file
 # reads it again, its records take their new ids and the old ids go with its contributions.
 _IDS_BY_TEXT = 1
 _PATH_KEYED = 2
+_SET_SHARD = "INSERT OR REPLACE INTO records (id, shard) VALUES (?, ?)"
+_SET_PLACE = ("INSERT INTO records (id, shard, gen, offset, length) VALUES (?, ?, ?, ?, ?) "
+              "ON CONFLICT (id) DO UPDATE SET shard = excluded.shard, gen = excluded.gen, "
+              "offset = excluded.offset, length = excluded.length")
 _CHUNK = 500  # values per IN (...) list: well under SQLite's variable limit
 
 # fids are never reused (AUTOINCREMENT), so a stray source row can never name another file.
@@ -55,9 +63,8 @@ CREATE TABLE IF NOT EXISTS partial (
 """
 _TABLES = _NUMBERED + """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS records (id TEXT PRIMARY KEY, shard TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS places (
-    id TEXT PRIMARY KEY, file TEXT NOT NULL, offset INTEGER NOT NULL, length INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY, shard TEXT NOT NULL, gen INTEGER, offset INTEGER, length INTEGER
 ) WITHOUT ROWID;
 """
 
@@ -177,7 +184,9 @@ class Bookkeeping:
             raise BookkeepingError(f"{self.path} has bookkeeping schema {found['schema']}")
         try:
             self._numbered = _has_column(self.db, "files", "fid")
-            if write and ("schema" not in found or schema != _SCHEMA or not self._numbered):
+            self._placed = _has_column(self.db, "records", "gen")
+            if write and ("schema" not in found or schema != _SCHEMA or not self._numbered
+                          or not self._placed):
                 self._upgrade(schema)
         except sqlite3.Error as exc:
             self.rollback()
@@ -185,16 +194,18 @@ class Bookkeeping:
 
     def _upgrade(self, schema: int) -> None:
         """Bring an older database to schema 3 in one transaction (then compact it)."""
-        numbered = self._numbered
+        numbered = self._numbered and self._placed
         self.begin()
-        if not numbered:
+        if not self._numbered:
             _number_paths(self.db)
+        if not self._placed:
+            _place_records(self.db)
         if schema == _IDS_BY_TEXT:
             self.db.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = ''")
             self.upgraded = True
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_SCHEMA,))
         self.commit()
-        self._numbered = True
+        self._numbered = self._placed = True
         if not numbered:
             self.db.execute("VACUUM")  # give the old tables' pages back to the file system
 
@@ -238,15 +249,18 @@ class Bookkeeping:
             return out
         for part in _chunks(list(set(ids))):
             marks = ",".join("?" * len(part))
-            for rid, name, offset, length in self.db.execute(
-                f"SELECT id, file, offset, length FROM places WHERE id IN ({marks})", part
+            for rid, shard, gen, offset, length in self.db.execute(
+                f"SELECT id, shard, gen, offset, length FROM records "
+                f"WHERE id IN ({marks}) AND gen IS NOT NULL", part
             ):
-                out[rid] = (name, offset, length)
+                out[rid] = (segment_name(shard, gen), offset, length)
         return out
 
     @property
     def has_places(self) -> bool:
-        """Whether the places table is kept (a database from before it has none)."""
+        """Whether places are kept (a database from before them has none)."""
+        if not self._placed:
+            return False
         try:
             row = self.db.execute("SELECT value FROM meta WHERE key = 'places'").fetchone()
         except sqlite3.Error:
@@ -254,26 +268,38 @@ class Bookkeeping:
         return bool(row and row[0])
 
     def set_places(self, places: Iterable[tuple[str, Place | None]]) -> None:
-        """Record (or, for None, forget) line places, inside the open transaction."""
+        """Record (or, for None, forget) line places, inside the open transaction; a
+        place's shard and generation are read from its segment's name."""
         db = self.db
-        batch: list[tuple[str, str, int, int]] = []
+        named: dict[str, tuple[str, int] | None] = {}
+        batch: list[tuple[str, str, int, int, int]] = []
         for rid, place in places:
             if place is None:
-                db.execute("DELETE FROM places WHERE id = ?", (rid,))
+                self.forget_places((rid,))
                 continue
-            batch.append((rid, *place))
+            name, offset, length = place
+            if name not in named:
+                found = SEGMENT_NAME.match(name.rpartition("/")[2])
+                named[name] = (found["shard"], int(found["generation"])) if found else None
+            segment = named[name]
+            if segment is None:
+                continue  # not a segment newsidx names: the reader scans for it
+            batch.append((rid, *segment, offset, length))
             if len(batch) >= 10_000:
-                db.executemany("INSERT OR REPLACE INTO places VALUES (?, ?, ?, ?)", batch)
+                db.executemany(_SET_PLACE, batch)
                 batch.clear()
-        db.executemany("INSERT OR REPLACE INTO places VALUES (?, ?, ?, ?)", batch)
+        db.executemany(_SET_PLACE, batch)
 
     def forget_places(self, ids: Iterable[str]) -> None:
         """Drop the places of ``ids`` (inside the open transaction)."""
-        self.db.executemany("DELETE FROM places WHERE id = ?", ((r,) for r in ids))
+        self.db.executemany(
+            "UPDATE records SET gen = NULL, offset = NULL, length = NULL WHERE id = ?",
+            ((r,) for r in ids))
 
     def reset_places(self) -> None:
-        """Empty the table and mark it kept: the caller refills it in this transaction."""
-        self.db.execute("DELETE FROM places")
+        """Forget every place and mark them kept: the caller refills them in this
+        transaction."""
+        self.db.execute("UPDATE records SET gen = NULL, offset = NULL, length = NULL")
         self.db.execute("INSERT OR REPLACE INTO meta VALUES ('places', 1)")
 
     def with_prefix(self, prefix: str, limit: int = 11) -> list[str]:
@@ -404,9 +430,10 @@ class Bookkeeping:
         """Set record shards, drop ``deletes``, set or drop file states, inside the open
         transaction; returns the number of file states after it."""
         db = self.db
-        db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", shards.items())
+        db.executemany(  # an upsert: the places this commit's segments gave are kept
+            "INSERT INTO records (id, shard) VALUES (?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET shard = excluded.shard", shards.items())
         db.executemany("DELETE FROM records WHERE id = ?", ((r,) for r in deletes))
-        self.forget_places(deletes)
         # A partial change adds its batch's ids, so it never reads the file's ids so far:
         # a mid-file commit costs in proportion to its batch, not to the file.
         old = self._states(p for p, new in files.items() if new is None or not new.partial)
@@ -462,8 +489,7 @@ class Bookkeeping:
             db.execute("DELETE FROM records")
             db.execute("DELETE FROM sources")
             db.execute("DELETE FROM partial")  # the placeholders below hold every id
-            db.execute("DELETE FROM places")  # refilled by the writer (fill_places)
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('places', 0)")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('places', 0)")  # refilled next
             produced: dict[bytes, list[str]] = {}
             rows: list[tuple[str, str]] = []
             for rid, shard, sources in records:
@@ -471,9 +497,9 @@ class Bookkeeping:
                 for path in sources:
                     produced.setdefault(os.fsencode(path), []).append(rid)
                 if len(rows) >= 10_000:
-                    db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", rows)
+                    db.executemany(_SET_SHARD, rows)
                     rows.clear()
-            db.executemany("INSERT OR REPLACE INTO records VALUES (?, ?)", rows)
+            db.executemany(_SET_SHARD, rows)
             if files is not None:
                 db.execute("DELETE FROM files")
                 db.executemany(
@@ -529,6 +555,22 @@ def _number_paths(db: sqlite3.Connection) -> None:
                    "JOIN files f USING (path)")
     for table in ("files", "sources", "partial"):
         db.execute(f"DROP TABLE old_{table}")
+
+
+def _place_records(db: sqlite3.Connection) -> None:
+    """Move the ``places`` table of a schema 2 database into ``records`` (its file name
+    ``records/SHARD.GEN.jsonl`` becomes ``gen``), inside the open transaction."""
+    for column in ("gen", "offset", "length"):
+        db.execute(f"ALTER TABLE records ADD COLUMN {column} INTEGER")
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'places'").fetchone():
+        db.execute("""
+            UPDATE records SET (gen, offset, length) = (
+                SELECT CAST(substr(p.file, 9 + instr(substr(p.file, 9), '.')) AS INTEGER),
+                       p.offset, p.length
+                FROM places p WHERE p.id = records.id
+                  AND substr(p.file, 9, instr(substr(p.file, 9), '.') - 1) = records.shard)
+        """)
+        db.execute("DROP TABLE places")
 
 
 class Survey:

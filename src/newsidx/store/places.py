@@ -2,15 +2,14 @@
 reads its twenty records from the catalogue without a second copy of them in the index.
 
 The writer records the place of every live line of each segment it writes (a new
-segment, a merged one, a folded shard) in ``state.db``'s ``places`` table, in the
+segment, a merged one, a folded shard) in ``state.db`` (its ``records`` rows), in the
 transaction of the commit, as it writes the line (:func:`placed_lines`: it knows each
 line's offset and length then, so no segment is read again); a deleted record's place
-goes. Like the rest of the bookkeeping the table is derived: :func:`fill` rebuilds it
-from the shards (:func:`scan`). A reader
-trusts a place only after checking it: the file must be one the manifest names for the
-record's shard, and the bytes there must be one whole line of that id. A place that
-fails the check (a crash left it stale, a line was damaged) costs a scan of the shard,
-never a wrong or a missing record.
+goes. Like the rest of the bookkeeping places are derived: :func:`fill` records them
+again from the shards (:func:`scan`). A reader trusts a place only after checking it:
+the file must be one the manifest names for the record's shard, and the bytes there must
+be one whole line of that id. A place that fails the check (a crash left it stale, a
+line was damaged) costs a scan of the shard, never a wrong or a missing record.
 """
 
 from __future__ import annotations
