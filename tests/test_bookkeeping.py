@@ -298,3 +298,27 @@ def test_a_schema_2_database_is_upgraded_in_place_keeping_states_and_places(
     assert [t for t, sql in tables.items() if "path" in sql] == ["files"]
     assert "places" not in tables
     assert cat.check() == []
+
+
+def test_hashes_are_stored_as_bytes_and_read_back_as_written(tmp_path: Path) -> None:
+    """A sha256 takes 32 bytes in state.db, not 64 hex digits; whatever else a state
+    holds there (a placeholder's "", text from an older database) reads back as it was."""
+    import hashlib
+
+    digest = hashlib.sha256(b"x").hexdigest()
+    cat = Catalogue(tmp_path / "cat")
+    states = {"/a": FileState(1, 2, digest, ("00000000000000aa",)),
+              "/b": FileState(3, 4, "not a sha", ("00000000000000bb",)),
+              "/c": FileState(-1, -1, "", ("00000000000000cc",))}
+    with cat.writer() as w:
+        w.commit(upserts=[], deletes=[], files=states, compact=True)
+    assert cat.files() == states
+    with sqlite3.connect(cat.root / "state.db") as db:
+        stored = dict(db.execute("SELECT CAST(path AS TEXT), sha256 FROM files"))
+        db.execute("UPDATE files SET sha256 = ? WHERE path = ?", (digest, b"/b"))  # schema 2
+    assert stored == {"/a": bytes.fromhex(digest), "/b": "not a sha", "/c": ""}
+    book = Bookkeeping(cat.root, write=True)
+    survey = book.survey([("/a", 9, 9), ("/b", 9, 9), ("/c", 9, 9)])
+    assert survey.tasks(0, survey.todo) == [("/a", digest, True), ("/b", digest, True),
+                                            ("/c", None, True)]
+    book.close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ _CHUNK = 500  # values per IN (...) list: well under SQLite's variable limit
 _NUMBERED = """
 CREATE TABLE IF NOT EXISTS files (
     fid INTEGER PRIMARY KEY AUTOINCREMENT, path BLOB NOT NULL UNIQUE, size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL, sha256 TEXT NOT NULL, ids TEXT NOT NULL
+    mtime_ns INTEGER NOT NULL, sha256 BLOB NOT NULL, ids TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS sources (
     id TEXT NOT NULL, fid INTEGER NOT NULL, PRIMARY KEY (id, fid)
@@ -127,7 +128,22 @@ def _failure(path: Path, exc: sqlite3.Error) -> BookkeepingError:
     return BookkeepingError(f"{path}: {exc}", corrupt=name in _CORRUPT)
 
 
-def _row_state(size: int, mtime_ns: int, sha: str, ids: str) -> FileState:
+_HEX = re.compile(r"(?:[0-9a-f]{2})+")
+
+
+def _sha_column(sha: str) -> str | bytes:
+    """A file's sha256 as stored: its 32 bytes, not 64 hex digits (any other text, such
+    as a placeholder's ``""``, as it is)."""
+    return bytes.fromhex(sha) if _HEX.fullmatch(sha) else sha
+
+
+def _sha_of(column: str | bytes) -> str:
+    """The hex digest of a stored sha256 (text from a schema 2 database stays text)."""
+    return column.hex() if isinstance(column, bytes) else column
+
+
+def _row_state(size: int, mtime_ns: int, stored: str | bytes, ids: str) -> FileState:
+    sha = _sha_of(stored)
     found = json.loads(ids)
     if isinstance(found, dict):  # {"articles": [...]}: a file of many articles
         return FileState(size, mtime_ns, sha, tuple(found["articles"]), many=True)
@@ -398,7 +414,7 @@ class Bookkeeping:
         db.execute("COMMIT")
         db.executescript("""
             CREATE INDEX temp.walk_path ON walk (path);
-            CREATE TEMP TABLE todo (seq INTEGER PRIMARY KEY, path BLOB NOT NULL, sha256 TEXT,
+            CREATE TEMP TABLE todo (seq INTEGER PRIMARY KEY, path BLOB NOT NULL, sha256 BLOB,
                                     known INTEGER NOT NULL);
             INSERT INTO temp.todo (path, sha256, known)
                 SELECT w.path, f.sha256, f.path IS NOT NULL
@@ -464,7 +480,7 @@ class Bookkeeping:
                 "INSERT INTO files (path, size, mtime_ns, sha256, ids) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (path) DO UPDATE SET size = excluded.size, "
                 "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, ids = excluded.ids",
-                (raw, new.size, new.mtime_ns, new.sha256, _ids_json(new)))
+                (raw, new.size, new.mtime_ns, _sha_column(new.sha256), _ids_json(new)))
             fid = self._fid(raw)
             db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)",
                            ((rid, fid) for rid in new.ids))
@@ -505,7 +521,7 @@ class Bookkeeping:
                 db.executemany(
                     "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, ids) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    ((os.fsencode(p), s.size, s.mtime_ns, s.sha256, _ids_json(s))
+                    ((os.fsencode(p), s.size, s.mtime_ns, _sha_column(s.sha256), _ids_json(s))
                      for p, s in files))
             else:
                 # Keep the paths (stale ones are still reported and pruned) and their ids
@@ -588,7 +604,8 @@ class Survey:
             "SELECT path, sha256, known FROM temp.todo WHERE seq > ? AND seq <= ? ORDER BY seq",
             (start, stop),
         )
-        return [(os.fsdecode(raw), sha or None, bool(known)) for raw, sha, known in rows]
+        return [(os.fsdecode(raw), _sha_of(sha) if sha else None, bool(known))
+                for raw, sha, known in rows]
 
 
 def open_writable(root: Path) -> tuple[Bookkeeping, int | None]:
