@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -128,13 +127,14 @@ def _failure(path: Path, exc: sqlite3.Error) -> BookkeepingError:
     return BookkeepingError(f"{path}: {exc}", corrupt=name in _CORRUPT)
 
 
-_HEX = re.compile(r"(?:[0-9a-f]{2})+")
-
-
 def _sha_column(sha: str) -> str | bytes:
     """A file's sha256 as stored: its 32 bytes, not 64 hex digits (any other text, such
     as a placeholder's ``""``, as it is)."""
-    return bytes.fromhex(sha) if _HEX.fullmatch(sha) else sha
+    try:
+        packed = bytes.fromhex(sha)
+    except ValueError:
+        return sha
+    return packed if packed and packed.hex() == sha else sha
 
 
 def _sha_of(column: str | bytes) -> str:
@@ -446,9 +446,10 @@ class Bookkeeping:
         """Set record shards, drop ``deletes``, set or drop file states, inside the open
         transaction; returns the number of file states after it."""
         db = self.db
-        db.executemany(  # an upsert: the places this commit's segments gave are kept
-            "INSERT INTO records (id, shard) VALUES (?, ?) "
-            "ON CONFLICT (id) DO UPDATE SET shard = excluded.shard", shards.items())
+        db.executemany(  # the writer placed them already (shard included): kept as they are
+            "INSERT INTO records (id, shard) VALUES (?, ?) ON CONFLICT (id) "
+            "DO UPDATE SET shard = excluded.shard WHERE shard != excluded.shard",
+            shards.items())
         db.executemany("DELETE FROM records WHERE id = ?", ((r,) for r in deletes))
         # A partial change adds its batch's ids, so it never reads the file's ids so far:
         # a mid-file commit costs in proportion to its batch, not to the file.
@@ -459,31 +460,33 @@ class Bookkeeping:
             db.executemany("DELETE FROM sources WHERE id = ? AND fid = ?",  # kept ones stay
                            ((rid, fid) for rid in state.ids if rid not in keep))
             db.execute("DELETE FROM partial WHERE fid = ?", (fid,))
+        whole: list[tuple[bytes, FileState]] = []
         for path, new in files.items():
             raw = os.fsencode(path)
             if new is None:
                 db.execute("DELETE FROM files WHERE path = ?", (raw,))
                 continue
-            if new.partial:
-                db.execute(
-                    "INSERT INTO files (path, size, mtime_ns, sha256, ids) "
-                    "VALUES (?, -1, -1, '', ?) ON CONFLICT (path) "
-                    "DO UPDATE SET size = -1, mtime_ns = -1, sha256 = ''",
-                    (raw, _ids_json(FileState(-1, -1, "", (), many=True))))
-                fid = self._fid(raw)
-                db.executemany("INSERT OR IGNORE INTO partial VALUES (?, ?)",
-                               ((fid, rid) for rid in new.ids))
-                db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)",
-                               ((rid, fid) for rid in new.ids))
+            if not new.partial:
+                whole.append((raw, new))
                 continue
-            db.execute(  # an upsert, not a REPLACE: the file keeps its fid
-                "INSERT INTO files (path, size, mtime_ns, sha256, ids) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (path) DO UPDATE SET size = excluded.size, "
-                "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, ids = excluded.ids",
-                (raw, new.size, new.mtime_ns, _sha_column(new.sha256), _ids_json(new)))
+            db.execute(
+                "INSERT INTO files (path, size, mtime_ns, sha256, ids) "
+                "VALUES (?, -1, -1, '', ?) ON CONFLICT (path) "
+                "DO UPDATE SET size = -1, mtime_ns = -1, sha256 = ''",
+                (raw, _ids_json(FileState(-1, -1, "", (), many=True))))
             fid = self._fid(raw)
+            db.executemany("INSERT OR IGNORE INTO partial VALUES (?, ?)",
+                           ((fid, rid) for rid in new.ids))
             db.executemany("INSERT OR IGNORE INTO sources VALUES (?, ?)",
                            ((rid, fid) for rid in new.ids))
+        db.executemany(  # an upsert, not a REPLACE: a file keeps its fid
+            "INSERT INTO files (path, size, mtime_ns, sha256, ids) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (path) DO UPDATE SET size = excluded.size, "
+            "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, ids = excluded.ids",
+            ((raw, new.size, new.mtime_ns, _sha_column(new.sha256), _ids_json(new))
+             for raw, new in whole))
+        db.executemany("INSERT OR IGNORE INTO sources SELECT ?, fid FROM files WHERE path = ?",
+                       ((rid, raw) for raw, new in whole for rid in new.ids))
         db.execute("INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (generation,))
         return self.file_count()
 
