@@ -4,8 +4,8 @@
 file per month of records, and ``state.db``, the SQLite bookkeeping derived from them.
 """
 
-from newsidx.store.bookkeeping import FileState
 from newsidx.store.catalogue import Catalogue
+from newsidx.store.filestate import FileState
 from newsidx.store.layout import (
     INDEX_DIR,
     MANIFEST,

@@ -9,107 +9,30 @@ commit after a crash but never leads it; a writer that finds it lagging rebuilds
 every file again rather than trust a state that may be older than the records.
 
 Paths are stored as bytes (``os.fsencode``), so names that are not valid UTF-8 round-trip,
-and once each: ``files`` gives every path a number (``fid``) that ``sources`` and
-``partial`` refer to.
+and once each (the tables and the upgrade of older ones: :mod:`newsidx.store.bookschema`).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from newsidx.errors import CatalogueError
+from newsidx.store import bookschema
+from newsidx.store.filestate import FileState, ids_json, ids_of, row_state, sha_column, sha_of
 from newsidx.store.layout import SEGMENT_NAME, segment_name
 from newsidx.store.places import Place
 
 DB_NAME = "state.db"
-_SCHEMA = 3
-# Schema 3: each path is stored once, in ``files``; ``sources`` and ``partial`` name files
-# by their ``fid``; a record's place is three integers of its ``records`` row (the segment's
-# generation, offset, length: the file is ``segment_name(shard, gen)``), no longer a
-# ``places`` table keyed by the id again with the file's name as text. A schema 1 or 2
-# database is upgraded in place by the first writer, in SQL (:func:`_number_paths`,
-# :func:`_place_records`), keeping every file's state and every place.
-# Schema 2: records without a page URL are identified by their source (newsidx.identity),
-# no longer by their text. A schema 1 database is upgraded by the first writer: every
-# file's size, mtime and hash are forgotten (its ids kept), so the next ingest of each file
-# reads it again, its records take their new ids and the old ids go with its contributions.
-_IDS_BY_TEXT = 1
-_PATH_KEYED = 2
 _SET_SHARD = "INSERT OR REPLACE INTO records (id, shard) VALUES (?, ?)"
 _SET_PLACE = ("INSERT INTO records (id, shard, gen, offset, length) VALUES (?, ?, ?, ?, ?) "
               "ON CONFLICT (id) DO UPDATE SET shard = excluded.shard, gen = excluded.gen, "
               "offset = excluded.offset, length = excluded.length")
 _CHUNK = 500  # values per IN (...) list: well under SQLite's variable limit
-
-# fids are never reused (AUTOINCREMENT), so a stray source row can never name another file.
-_NUMBERED = """
-CREATE TABLE IF NOT EXISTS files (
-    fid INTEGER PRIMARY KEY AUTOINCREMENT, path BLOB NOT NULL UNIQUE, size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL, sha256 BLOB NOT NULL, ids TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sources (
-    id TEXT NOT NULL, fid INTEGER NOT NULL, PRIMARY KEY (id, fid)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS partial (
-    fid INTEGER NOT NULL, id TEXT NOT NULL, PRIMARY KEY (fid, id)
-) WITHOUT ROWID;
-"""
-_TABLES = _NUMBERED + """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS records (
-    id TEXT PRIMARY KEY, shard TEXT NOT NULL, gen INTEGER, offset INTEGER, length INTEGER
-) WITHOUT ROWID;
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class FileState:
-    """What ingest remembers of one source file to skip it when it has not changed;
-    ``ids`` are the records it produced, its article first, then the related records
-    that article cites. ``many`` marks a file of many articles (a dataset, a feed):
-    every id is then an article of its own and none is cited by another.
-
-    ``partial`` marks a change, not a state: a streamed dataset's mid-file commit, whose
-    ``ids`` (that batch's items) are *added* to the file's recorded ids and whose state
-    becomes a placeholder (see :meth:`Bookkeeping.apply`)."""
-
-    size: int
-    mtime_ns: int
-    sha256: str
-    ids: tuple[str, ...]
-    many: bool = False
-    partial: bool = False
-
-    @staticmethod
-    def part(ids: Iterable[str]) -> FileState:
-        """The change of a streamed dataset's mid-file commit that gives ``ids``."""
-        return FileState(-1, -1, "", tuple(ids), many=True, partial=True)
-
-    def to_json(self, path: str) -> dict[str, Any]:
-        out = {"path": path, "size": self.size, "mtime_ns": self.mtime_ns,
-               "sha256": self.sha256, "ids": list(self.ids)}
-        if self.many:
-            out["many"] = True
-        if self.partial:
-            out["partial"] = True
-        return out
-
-    @staticmethod
-    def from_json(data: Mapping[str, Any]) -> tuple[str, FileState]:
-        ids = data["ids"]
-        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise TypeError("ids is not a list of strings")
-        return str(data["path"]), FileState(
-            int(data["size"]), int(data["mtime_ns"]), str(data["sha256"]), tuple(ids),
-            bool(data.get("many", False)), bool(data.get("partial", False)))
-
 
 class BookkeepingError(CatalogueError):
     """The database cannot be opened or read; ``corrupt`` when it is not a database."""
@@ -125,42 +48,6 @@ _CORRUPT = frozenset({"SQLITE_CORRUPT", "SQLITE_NOTADB"})
 def _failure(path: Path, exc: sqlite3.Error) -> BookkeepingError:
     name = getattr(exc, "sqlite_errorname", "")
     return BookkeepingError(f"{path}: {exc}", corrupt=name in _CORRUPT)
-
-
-def _sha_column(sha: str) -> str | bytes:
-    """A file's sha256 as stored: its 32 bytes, not 64 hex digits (any other text, such
-    as a placeholder's ``""``, as it is)."""
-    try:
-        packed = bytes.fromhex(sha)
-    except ValueError:
-        return sha
-    return packed if packed and packed.hex() == sha else sha
-
-
-def _sha_of(column: str | bytes) -> str:
-    """The hex digest of a stored sha256 (text from a schema 2 database stays text)."""
-    return column.hex() if isinstance(column, bytes) else column
-
-
-def _row_state(size: int, mtime_ns: int, stored: str | bytes, ids: str) -> FileState:
-    sha = _sha_of(stored)
-    found = json.loads(ids)
-    if isinstance(found, dict):  # {"articles": [...]}: a file of many articles
-        return FileState(size, mtime_ns, sha, tuple(found["articles"]), many=True)
-    return FileState(size, mtime_ns, sha, tuple(found))
-
-
-def _ids_json(state: FileState) -> str:
-    """The ``files.ids`` column: a list, article first; ``{"articles": [...]}`` for a
-    file of many articles (the one bit that says none of its ids cites another)."""
-    return json.dumps({"articles": list(state.ids)} if state.many else list(state.ids))
-
-
-def _ids_of(column: str) -> tuple[list[str], bool]:
-    found = json.loads(column)
-    if isinstance(found, dict):
-        return list(found.get("articles", [])), True
-    return list(found), False
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:
@@ -179,7 +66,7 @@ class Bookkeeping:
                 self.db = sqlite3.connect(self.path, isolation_level=None)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=FULL")
-                self.db.executescript(_TABLES)
+                self.db.executescript(bookschema.TABLES)
             else:
                 if not self.path.exists():
                     raise BookkeepingError(f"{self.path} does not exist")
@@ -194,36 +81,18 @@ class Bookkeeping:
         except sqlite3.Error as exc:
             raise _failure(self.path, exc) from exc
         self.upgraded = False  # this writer forgot the file states of a schema 1 database
-        schema = found.get("schema", _SCHEMA)
-        if schema not in (_SCHEMA, _PATH_KEYED, _IDS_BY_TEXT):
+        schema = found.get("schema", bookschema.SCHEMA)
+        if schema not in (bookschema.SCHEMA, bookschema.PATH_KEYED, bookschema.IDS_BY_TEXT):
             self.close()
             raise BookkeepingError(f"{self.path} has bookkeeping schema {found['schema']}")
         try:
-            self._numbered = _has_column(self.db, "files", "fid")
-            self._placed = _has_column(self.db, "records", "gen")
-            if write and ("schema" not in found or schema != _SCHEMA or not self._numbered
-                          or not self._placed):
-                self._upgrade(schema)
+            self._numbered, self._placed = bookschema.layout(self.db)
+            if write and ("schema" not in found or schema != bookschema.SCHEMA
+                          or not (self._numbered and self._placed)):
+                self.upgraded = bookschema.upgrade(self.db, schema)
+                self._numbered = self._placed = True
         except sqlite3.Error as exc:
-            self.rollback()
             raise _failure(self.path, exc) from exc
-
-    def _upgrade(self, schema: int) -> None:
-        """Bring an older database to schema 3 in one transaction (then compact it)."""
-        numbered = self._numbered and self._placed
-        self.begin()
-        if not self._numbered:
-            _number_paths(self.db)
-        if not self._placed:
-            _place_records(self.db)
-        if schema == _IDS_BY_TEXT:
-            self.db.execute("UPDATE files SET size = -1, mtime_ns = -1, sha256 = ''")
-            self.upgraded = True
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (_SCHEMA,))
-        self.commit()
-        self._numbered = self._placed = True
-        if not numbered:
-            self.db.execute("VACUUM")  # give the old tables' pages back to the file system
 
     def _numbered_files(self) -> None:
         """Refuse to read file states from a database of the path-keyed layout (read-only:
@@ -355,7 +224,7 @@ class Bookkeeping:
         row = self.db.execute(
             "SELECT fid, size, mtime_ns, sha256, ids FROM files WHERE path = ?",
             (os.fsencode(path),)).fetchone()
-        return self._with_parts(row[0], _row_state(*row[1:])) if row else None
+        return self._with_parts(row[0], row_state(*row[1:])) if row else None
 
     def files(self, paths: Iterable[str]) -> dict[str, FileState]:
         """The states of those of ``paths`` that have one."""
@@ -371,7 +240,7 @@ class Bookkeeping:
                 f"SELECT path, fid, size, mtime_ns, sha256, ids FROM files "
                 f"WHERE path IN ({marks})", part,
             ):
-                out[os.fsdecode(raw)] = fid, self._with_parts(fid, _row_state(*rest))
+                out[os.fsdecode(raw)] = fid, self._with_parts(fid, row_state(*rest))
         return out
 
     def all_files(self) -> Iterator[tuple[str, FileState]]:
@@ -379,7 +248,7 @@ class Bookkeeping:
         for raw, fid, *rest in self.db.execute(
             "SELECT path, fid, size, mtime_ns, sha256, ids FROM files ORDER BY path"
         ):
-            yield os.fsdecode(raw), self._with_parts(fid, _row_state(*rest))
+            yield os.fsdecode(raw), self._with_parts(fid, row_state(*rest))
 
     def file_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM files").fetchone()[0])
@@ -473,7 +342,7 @@ class Bookkeeping:
                 "INSERT INTO files (path, size, mtime_ns, sha256, ids) "
                 "VALUES (?, -1, -1, '', ?) ON CONFLICT (path) "
                 "DO UPDATE SET size = -1, mtime_ns = -1, sha256 = ''",
-                (raw, _ids_json(FileState(-1, -1, "", (), many=True))))
+                (raw, ids_json(FileState(-1, -1, "", (), many=True))))
             fid = self._fid(raw)
             db.executemany("INSERT OR IGNORE INTO partial VALUES (?, ?)",
                            ((fid, rid) for rid in new.ids))
@@ -483,7 +352,7 @@ class Bookkeeping:
             "INSERT INTO files (path, size, mtime_ns, sha256, ids) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (path) DO UPDATE SET size = excluded.size, "
             "mtime_ns = excluded.mtime_ns, sha256 = excluded.sha256, ids = excluded.ids",
-            ((raw, new.size, new.mtime_ns, _sha_column(new.sha256), _ids_json(new))
+            ((raw, new.size, new.mtime_ns, sha_column(new.sha256), ids_json(new))
              for raw, new in whole))
         db.executemany("INSERT OR IGNORE INTO sources SELECT ?, fid FROM files WHERE path = ?",
                        ((rid, raw) for raw, new in whole for rid in new.ids))
@@ -524,12 +393,12 @@ class Bookkeeping:
                 db.executemany(
                     "INSERT OR REPLACE INTO files (path, size, mtime_ns, sha256, ids) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    ((os.fsencode(p), s.size, s.mtime_ns, _sha_column(s.sha256), _ids_json(s))
+                    ((os.fsencode(p), s.size, s.mtime_ns, sha_column(s.sha256), ids_json(s))
                      for p, s in files))
             else:
                 # Keep the paths (stale ones are still reported and pruned) and their ids
                 # as the records say, article first; force the next ingest to read them.
-                kept = {raw: _ids_of(ids) for raw, ids in
+                kept = {raw: ids_of(ids) for raw, ids in
                         db.execute("SELECT path, ids FROM files")}
                 db.execute("DELETE FROM files")
                 for raw in kept.keys() | produced.keys():
@@ -539,7 +408,7 @@ class Bookkeeping:
                     ids.sort(key=lambda rid: order.get(rid, len(order)))
                     state = FileState(-1, -1, "", tuple(ids), many=many)
                     db.execute("INSERT INTO files (path, size, mtime_ns, sha256, ids) "
-                               "VALUES (?, -1, -1, '', ?)", (raw, _ids_json(state)))
+                               "VALUES (?, -1, -1, '', ?)", (raw, ids_json(state)))
             fids = dict(db.execute("SELECT path, fid FROM files"))
             db.executemany(  # (a source the given states do not name has no file to link)
                 "INSERT OR IGNORE INTO sources VALUES (?, ?)",
@@ -550,46 +419,6 @@ class Bookkeeping:
         except BaseException:
             self.rollback()
             raise
-
-
-def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
-    return db.execute("SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
-                      (table, column)).fetchone() is not None
-
-
-def _number_paths(db: sqlite3.Connection) -> None:
-    """Move a path-keyed database (schemas 1 and 2) to numbered paths, inside the open
-    transaction: every file state kept, ``sources`` and ``partial`` by ``fid``."""
-    for table in ("files", "sources", "partial"):
-        db.execute(f"ALTER TABLE {table} RENAME TO old_{table}")
-    for statement in _NUMBERED.split(";"):
-        if statement.strip():
-            db.execute(statement)
-    db.execute("INSERT INTO files (path, size, mtime_ns, sha256, ids) "
-               "SELECT path, size, mtime_ns, sha256, ids FROM old_files ORDER BY path")
-    db.execute("INSERT INTO sources SELECT s.id, f.fid FROM old_sources s "
-               "JOIN files f USING (path)")
-    if _has_column(db, "old_partial", "path"):  # (created new by this writer when absent)
-        db.execute("INSERT INTO partial SELECT f.fid, p.id FROM old_partial p "
-                   "JOIN files f USING (path)")
-    for table in ("files", "sources", "partial"):
-        db.execute(f"DROP TABLE old_{table}")
-
-
-def _place_records(db: sqlite3.Connection) -> None:
-    """Move the ``places`` table of a schema 2 database into ``records`` (its file name
-    ``records/SHARD.GEN.jsonl`` becomes ``gen``), inside the open transaction."""
-    for column in ("gen", "offset", "length"):
-        db.execute(f"ALTER TABLE records ADD COLUMN {column} INTEGER")
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'places'").fetchone():
-        db.execute("""
-            UPDATE records SET (gen, offset, length) = (
-                SELECT CAST(substr(p.file, 9 + instr(substr(p.file, 9), '.')) AS INTEGER),
-                       p.offset, p.length
-                FROM places p WHERE p.id = records.id
-                  AND substr(p.file, 9, instr(substr(p.file, 9), '.') - 1) = records.shard)
-        """)
-        db.execute("DROP TABLE places")
 
 
 class Survey:
@@ -607,7 +436,7 @@ class Survey:
             "SELECT path, sha256, known FROM temp.todo WHERE seq > ? AND seq <= ? ORDER BY seq",
             (start, stop),
         )
-        return [(os.fsdecode(raw), _sha_of(sha) if sha else None, bool(known))
+        return [(os.fsdecode(raw), sha_of(sha) if sha else None, bool(known))
                 for raw, sha, known in rows]
 
 

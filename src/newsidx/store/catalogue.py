@@ -18,7 +18,8 @@ from newsidx.errors import CatalogueError, NotFoundError
 from newsidx.model import Article, SkippedLines, canonical_url, make_id
 from newsidx.store import manifest as mf
 from newsidx.store import places
-from newsidx.store.bookkeeping import Bookkeeping, BookkeepingError, FileState
+from newsidx.store.bookkeeping import Bookkeeping, BookkeepingError
+from newsidx.store.filestate import FileState
 from newsidx.store.layout import HEX, MANIFEST, MIN_PREFIX, default_root
 from newsidx.store.segments import fold, line_id, open_all
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from newsidx.store.bookkeeping import FileState
+from newsidx.store.filestate import FileState
 from newsidx.store.layout import dump_line
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from newsidx.errors import CatalogueError
-from newsidx.store.bookkeeping import FileState
+from newsidx.store.filestate import FileState
 
 
 def legacy_states(root: Path, names: Iterable[str]) -> dict[str, FileState]:

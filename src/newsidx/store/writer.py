@@ -24,7 +24,8 @@ from newsidx.errors import CatalogueError, LockedError
 from newsidx.model import Article
 from newsidx.store import manifest as mf
 from newsidx.store import places
-from newsidx.store.bookkeeping import Bookkeeping, FileState, open_writable
+from newsidx.store.bookkeeping import Bookkeeping, open_writable
+from newsidx.store.filestate import FileState
 from newsidx.store.journal import Journal, journal_lines, read_journal
 from newsidx.store.layout import (
     INDEX_DIR,
