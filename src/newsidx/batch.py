@@ -277,5 +277,5 @@ class _Stored:
 
 
 def _content(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("sources", "parents")}
+    return {k: v for k, v in data.items() if k not in ("sources", "parents", "story")}
 
