@@ -122,7 +122,11 @@ def test_every_record_carries_a_stable_story_end_to_end(seeds: Path, tmp_path: P
     assert members == {rid for rid, s in before.items() if s == story}
     shown = _cli("show", story, "--format", "json", catalogue=cat)
     assert shown.returncode == 0, shown.stderr
-    assert story in shown.stdout and '"story"' in shown.stdout
+    assert json.loads(shown.stdout)["story"] == story
+    plain = _cli("show", story, catalogue=cat)
+    assert plain.returncode == 0, plain.stderr
+    assert any(line.split()[:2] == ["story", story] or line.split()[:2] == ["story:", story]
+               for line in plain.stdout.splitlines()), plain.stdout
 
 
 def test_a_later_copy_joins_the_stored_story(tmp_path: Path) -> None:
