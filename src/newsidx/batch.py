@@ -245,7 +245,7 @@ class Batch:
         data["parents"] = list(_parents(rid, paths, self.produced))
         line = dump_line(data)
         if ready is not None:
-            return Prepared(ready.row._replace(line=line), ready.fields)
+            return ready._replace(row=ready.row._replace(line=line))
         return Prepared.of(from_json(data))
 
 

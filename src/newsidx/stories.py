@@ -29,16 +29,16 @@ import math
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from newsidx import storytext as st
+from newsidx.storyprep import NUM_PERM, StoryPrep, prepare, text_of
+from newsidx.storystate import UNDATED, Story, StoryState
 
 if TYPE_CHECKING:
-    from newsidx.ingest import Prepared
+    from newsidx.prepared import Prepared
     from newsidx.store.writer import CatalogueWriter
 
-NUM_PERM = 64
 BANDS = 16  # 16 bands of 4 rows: pairs above a Jaccard of about 0.5 become candidates
 COPY_JACCARD = 0.7
 STORY_SIMILARITY = 0.2
@@ -48,7 +48,6 @@ BOILERPLATE = 3  # a sentence in this many of a provider's records is boilerplat
 MIN_SHARED = 2  # one shared word is never an event, however rare it looks
 LOOKUP_TERMS = 12  # a record's heaviest terms that find candidate stories
 PRIOR_DOCS = 200
-_SEED = 15
 _CHUNK = 500
 _SCHEMA = 3
 
@@ -75,7 +74,6 @@ CREATE TABLE IF NOT EXISTS story_meta (key TEXT PRIMARY KEY, value INTEGER NOT N
 """
 _STATE_TABLES = ("story_members", "stories", "story_terms", "story_df", "story_boiler",
                  "story_urls", "story_bands", "story_sigs", "story_meta")
-_UNDATED = -1  # story_terms.day of an undated centre: found from any date
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -83,38 +81,30 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield values[start:start + _CHUNK]
 
 
-def _day(data: dict[str, Any]) -> int | None:
-    published = data.get("published")
-    if not isinstance(published, str) or len(published) < 10:
-        return None
-    try:
-        return date.fromisoformat(published[:10]).toordinal()
-    except ValueError:
-        return None
-
-
 class _Item:
-    """One new record as grouping reads it."""
+    """One record as grouping reads it: its features (computed in a parse worker when it
+    came from one) and its JSON object or line, read only to leave boilerplate out."""
 
-    __slots__ = ("body", "day", "excerpt", "id", "own", "provider", "sig", "terms", "title",
-                 "urls")
+    __slots__ = ("day", "edges", "id", "provider", "rare", "sig", "source", "terms", "urls")
 
-    def __init__(self, rid: str, data: dict[str, Any]) -> None:
-        provider = data.get("provider") or {}
+    def __init__(self, rid: str, prep: StoryPrep, source: str | dict[str, Any]) -> None:
         self.id = rid
-        self.day = _day(data)
-        self.provider = str(provider.get("domain") or provider.get("name") or "").lower()
-        self.own = st.own_name(provider.get("name"), provider.get("domain"))
-        self.title, self.excerpt, self.body = st.parts(
-            st.strip_outlet(str(data.get("title") or ""), self.own),
-            str(data.get("excerpt") or ""), str(data.get("body") or ""))
-        self.urls = st.url_keys(data.get(k) for k in st.URL_KEYS)
-        self.terms: dict[str, float] = {}
-        self.sig: list[int] = []
+        self.day, self.provider, self.urls, self.edges, self.terms, self.sig = prep
+        self.source = source
+        self.rare: list[str] | None = None  # its terms that find stories, once known
 
-    def boiler_keys(self) -> dict[int, str]:
-        return {st.sentence_key(self.provider, s): s
-                for s in st.edge_sentences(self.excerpt, self.body)}
+    @staticmethod
+    def of(rid: str, data: dict[str, Any]) -> _Item:
+        return _Item(rid, prepare(data), data)
+
+    def drop(self, boiler: set[int]) -> None:
+        """Recompute terms and signature without the edge sentences in ``boiler``."""
+        if not any(k in boiler for k in self.edges):
+            return
+        data = self.source if isinstance(self.source, dict) else json.loads(self.source)
+        text = text_of(data)
+        dropped = {s for k, s in text.edge_keys().items() if k in boiler}
+        self.terms, self.sig = text.features(dropped)
 
 
 class Grouper:
@@ -154,14 +144,16 @@ class Grouper:
         self.set_meta("generation", generation)
 
     def _restore(self, records: list[tuple[str, dict[str, Any]]]) -> None:
-        items = [_Item(rid, data) for rid, data in records]
+        items = [_Item.of(rid, data) for rid, data in records]
         self._prepare(items)
-        for item, (_, data) in zip(items, records, strict=True):
-            story = str(data.get("story") or item.id)
-            known = self.db.execute("SELECT 1 FROM stories WHERE story = ?",
-                                    (story,)).fetchone()
-            # a story's centre is the member its id names, else the first member met
-            self._record(item, story, centre=not known or item.id == story)
+        state = StoryState(self.db)
+        names = [str(data.get("story") or item.id)
+                 for item, (_, data) in zip(items, records, strict=True)]
+        state.fetch(names)
+        for item, story in zip(items, names, strict=True):
+            # a story's centre is its first member met
+            self._record(state, item, story)
+        state.flush()
 
     # -- reading ----------------------------------------------------------------------
 
@@ -203,23 +195,43 @@ class Grouper:
         """Story ids for ``records`` (id, JSON object): a stored id keeps its story; new
         ones are grouped, earliest first, and written to the tables."""
         known = self.stories_of(rid for rid, _ in records)
-        items = [_Item(rid, data) for rid, data in records if rid not in known]
+        return self._assign(known, [_Item.of(rid, data) for rid, data in records
+                                    if rid not in known])
+
+    def assign_prepared(self, records: Sequence[Prepared]) -> dict[str, str]:
+        """:meth:`assign` for a commit's records, with the features their parse workers
+        computed (:mod:`newsidx.storyprep`): the writer reads no record's text unless it
+        has boilerplate to leave out."""
+        known = self.stories_of(p.id for p in records)
+        return self._assign(known, [
+            _Item(p.id, p.story, p.row.line) if p.story is not None
+            else _Item.of(p.id, json.loads(p.row.line))
+            for p in records if p.id not in known])
+
+    def _assign(self, known: dict[str, str], items: list[_Item]) -> dict[str, str]:
         if not items:
             return known
         items.sort(key=lambda i: (i.day if i.day is not None else 10**9, i.id))
         self._prepare(items)
         docs = self.meta("docs") or 0
+        state = StoryState(self.db)
+        state.load(urls=(k for item in items for k in item.urls),
+                   bands=(b for item in items if item.sig for b in _bands(item.sig)),
+                   terms=((t, item.day) for item in items for t in self._rare(item)),
+                   stories=(item.id for item in items), window=WINDOW_DAYS)
+        self._load_df(t for story in state.stories.values()
+                      for t in (*story.terms, *story.centre))
         for item in items:
-            story = self._copy_of(item) or self._nearest(item, docs)
-            known[item.id] = self._record(item, story or item.id, centre=story is None)
+            story = self._copy_of(state, item) or self._nearest(state, item, docs)
+            known[item.id] = self._record(state, item, story or item.id)
+        state.flush()
         return known
 
     def _prepare(self, items: list[_Item]) -> None:
         """Count the items' edge sentences and terms first, so that boilerplate and
         rarity are judged with the batch itself counted; then their terms and
         signatures."""
-        keys = [item.boiler_keys() for item in items]
-        counts = Counter(k for ks in keys for k in ks)
+        counts = Counter(k for item in items for k in item.edges)
         self.db.executemany(
             "INSERT INTO story_boiler VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET n = n + ?",
             ((k, c, c) for k, c in counts.items()))
@@ -229,20 +241,10 @@ class Grouper:
             boiler.update(k for k, n in self.db.execute(
                 f"SELECT key, n FROM story_boiler WHERE key IN ({marks})", part)
                 if n >= BOILERPLATE)
-        from rensa import RMinHash  # only a write that groups new records needs it
-
         terms: Counter[str] = Counter()
-        for item, ks in zip(items, keys, strict=True):
-            drop = {s for k, s in ks.items() if k in boiler}
-            excerpt = [s for s in item.excerpt if s not in drop]
-            item.terms = st.terms(item.title, excerpt, item.own)
+        for item in items:
+            item.drop(boiler)
             terms.update(item.terms.keys())
-            text = [s for s in (item.body or item.excerpt) if s not in drop]
-            shingles = st.shingles(item.title, text)
-            if len(shingles) >= st.MIN_SHINGLES:
-                m = RMinHash(NUM_PERM, _SEED)
-                m.update(shingles)
-                item.sig = list(m.digest())
         self.db.executemany(
             "INSERT INTO story_df VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET n = n + ?",
             ((t, c, c) for t, c in terms.items()))
@@ -254,113 +256,86 @@ class Grouper:
     def _rare(self, item: _Item) -> list[str]:
         """The terms that find a record's story and its story from it: its heaviest by
         weight and rarity (a title's rare names first)."""
-        docs = self._idf_docs if self._idf_docs >= 0 else (self.meta("docs") or 0)
-        return sorted(item.terms, key=lambda t: (-item.terms[t] * self._idf(t, docs), t)
-                      )[:LOOKUP_TERMS]
+        if item.rare is None:
+            docs = self._idf_docs if self._idf_docs >= 0 else (self.meta("docs") or 0)
+            item.rare = sorted(item.terms, key=lambda t: (-item.terms[t] * self._idf(t, docs), t)
+                               )[:LOOKUP_TERMS]
+        return item.rare
 
-    def _record(self, item: _Item, story: str, *, centre: bool) -> str:
-        """Write ``item`` into the tables as a member of ``story`` (its first if new):
-        its terms join the story's profile and its rarest find the story from then on."""
-        db = self.db
-        row = db.execute("SELECT terms, day FROM stories WHERE story = ?",
-                         (story,)).fetchone()
-        first = item.day if row is None else row[1]
+    def _record(self, state: StoryState, item: _Item, story: str) -> str:
+        """Add ``item`` to ``state`` as a member of ``story`` (its first if new): its
+        terms join the story's profile and its rarest find the story from then on."""
+        row = state.stories.get(story)
         if row is None:
-            profile = dict(item.terms)
-            text = json.dumps(profile, ensure_ascii=False)
-            db.execute("INSERT INTO stories VALUES (?, ?, ?, ?, 0, ?)",
-                       (story, item.day, item.provider, text, text))
+            row = Story(item.day, item.provider, dict(item.terms), 0, dict(item.terms))
         else:
-            profile = st.merge_profile(json.loads(row[0]), item.terms)
-            db.execute("UPDATE stories SET terms = ? WHERE story = ?",
-                       (json.dumps(profile, ensure_ascii=False), story))
+            row.terms = st.merge_profile(row.terms, item.terms)
+            row.weighted = None
         # a story is found within the window of its first day: it does not roll on
-        day = first if first is not None else _UNDATED
-        db.executemany("INSERT OR IGNORE INTO story_terms VALUES (?, ?, ?)",
-                       ((t, day, story) for t in self._rare(item)))
-        db.execute("INSERT OR REPLACE INTO story_members VALUES (?, ?)", (item.id, story))
-        db.execute("UPDATE stories SET size = size + 1 WHERE story = ?", (story,))
-        db.executemany("INSERT OR IGNORE INTO story_urls VALUES (?, ?)",
-                       ((k, item.id) for k in item.urls))
-        if item.sig:
-            db.execute("INSERT OR REPLACE INTO story_sigs VALUES (?, ?)",
-                       (item.id, array.array("I", item.sig).tobytes()))
-            db.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?)",
-                           ((b, item.id) for b in _bands(item.sig)))
+        state.add(item.id, row, story, self._rare(item), item.urls, item.sig,
+                  _bands(item.sig) if item.sig else [])
         return story
 
-    def _copy_of(self, item: _Item) -> str | None:
+    def _copy_of(self, state: StoryState, item: _Item) -> str | None:
         """The story of a stored copy of ``item``: a shared URL, else MinHash."""
-        db = self.db
         for key in item.urls:
-            row = db.execute("SELECT m.story FROM story_urls u JOIN story_members m "
-                             "USING (id) WHERE u.key = ?", (key,)).fetchone()
-            if row:
-                return str(row[0])
+            found = state.urls.get(key)
+            if found is not None:
+                return found
         if not item.sig:
             return None
-        bands = _bands(item.sig)
-        marks = ",".join("?" * len(bands))
-        rows = db.execute(
-            f"SELECT DISTINCT s.id, s.sig, m.story FROM story_bands b JOIN story_sigs s "
-            f"USING (id) JOIN story_members m USING (id) WHERE b.band IN ({marks})", bands)
+        seen: set[str] = set()
         best: tuple[float, str] | None = None
-        for _rid, sig, story in rows:
-            other = array.array("I")
-            other.frombytes(sig)
-            same = sum(1 for a, b in zip(item.sig, other, strict=False) if a == b)
-            j = same / NUM_PERM
-            if j >= COPY_JACCARD and (best is None or (j, str(story)) > best):
-                best = (j, str(story))
+        for band in _bands(item.sig):
+            for rid, sig, story in state.bands.get(band, ()):
+                if rid in seen:
+                    continue
+                seen.add(rid)
+                other = array.array("I")
+                other.frombytes(sig)
+                same = sum(1 for a, b in zip(item.sig, other, strict=False) if a == b)
+                j = same / NUM_PERM
+                if j >= COPY_JACCARD and (best is None or (j, story) > best):
+                    best = (j, story)
         return best[1] if best else None
 
-    def _nearest(self, item: _Item, docs: int) -> str | None:
+    def _nearest(self, state: StoryState, item: _Item, docs: int) -> str | None:
         """The story whose profile is most like ``item`` above the threshold, if any."""
         if not item.terms:
             return None
-        rare = self._rare(item)
-        marks = ",".join("?" * len(rare))
-        # a story is a candidate when it shares MIN_SHARED of these terms
-        if item.day is None:
-            rows = self.db.execute(
-                f"SELECT story FROM story_terms WHERE term IN ({marks}) GROUP BY story "
-                f"HAVING count(DISTINCT term) >= {MIN_SHARED}", rare)
-        else:
-            rows = self.db.execute(
-                f"SELECT story FROM story_terms WHERE term IN ({marks}) AND "
-                f"(day BETWEEN ? AND ? OR day = {_UNDATED}) GROUP BY story "
-                f"HAVING count(DISTINCT term) >= {MIN_SHARED}",
-                (*rare, item.day - WINDOW_DAYS, item.day + WINDOW_DAYS))
-        candidates = [r[0] for r in rows]
+        # a story is a candidate when it shares MIN_SHARED of the record's rarest terms
+        shared: Counter[str] = Counter()
+        for term in self._rare(item):
+            found = {story for day, story in state.terms.get(term, ())
+                     if item.day is None or day == UNDATED
+                     or item.day - WINDOW_DAYS <= day <= item.day + WINDOW_DAYS}
+            shared.update(found)
+        candidates = [story for story, n in shared.items() if n >= MIN_SHARED]
         if not candidates:
             return None
-        profiles: list[tuple[str, int | None, dict[str, float], dict[str, float]]] = []
-        for part in _chunks(candidates):
-            marks = ",".join("?" * len(part))
-            profiles += [(s, d, json.loads(t), json.loads(c)) for s, d, t, c in self.db.execute(
-                f"SELECT story, day, terms, centre FROM stories WHERE story IN ({marks})",
-                part)]
-        self._load_df(t for _, _, ts, cs in profiles for t in (*ts, *cs))
         mine = {t: w * self._idf(t, docs) for t, w in item.terms.items()}
+        mine_sq = sum(w * w for w in mine.values())
         best: tuple[float, str] | None = None
-        for story, day, ts, cs in profiles:
+        for story in candidates:
+            row = state.stories.get(story)
+            if row is None:  # a term row of a story with no row: never written together
+                continue
+            if row.weighted is None:  # idf-weighted once a commit (docs is fixed in it)
+                row.weighted = self._weigh(row.terms, docs), self._weigh(row.centre, docs)
             # like the story as a whole and like its first record: a profile alone drifts
             # towards the names every follow-up shares (a company, a person); and the more
             # so the further from the story's first day
-            sim = min(self._cosine(mine, ts, docs), self._cosine(mine, cs, docs))
-            if day is not None and item.day is not None:
-                sim *= 1.0 - DAY_DECAY * abs(item.day - day)
+            sim = min(_cosine(mine, mine_sq, row.weighted[0]),
+                      _cosine(mine, mine_sq, row.weighted[1]))
+            if row.day is not None and item.day is not None:
+                sim *= 1.0 - DAY_DECAY * abs(item.day - row.day)
             if sim >= STORY_SIMILARITY and (best is None or (sim, story) > best):
                 best = (sim, story)
         return best[1] if best else None
 
-    def _cosine(self, mine: dict[str, float], terms: dict[str, float], docs: int) -> float:
-        shared = [t for t in mine if t in terms]
-        if len(shared) < MIN_SHARED:
-            return 0.0
-        theirs = {t: w * self._idf(t, docs) for t, w in terms.items()}
-        norm = math.sqrt(sum(w * w for w in mine.values()) * sum(w * w for w in theirs.values()))
-        return sum(mine[t] * theirs[t] for t in shared) / norm if norm else 0.0
+    def _weigh(self, terms: dict[str, float], docs: int) -> tuple[dict[str, float], float]:
+        weighted = {t: w * self._idf(t, docs) for t, w in terms.items()}
+        return weighted, sum(w * w for w in weighted.values())
 
     # -- removing -----------------------------------------------------------------------
 
@@ -419,7 +394,7 @@ def group(db: sqlite3.Connection, writer: CatalogueWriter, upserts: list[Prepare
         grouper.rebuild(_stored(writer) if generation else iter(()), generation)
     if deletes:
         grouper.forget(deletes)
-    stories = grouper.assign([(p.id, json.loads(p.row.line)) for p in upserts])
+    stories = grouper.assign_prepared(upserts)
     grouper.set_meta("generation", generation + 1)
     return [with_story(p, stories[p.id]) for p in upserts]
 
@@ -428,6 +403,18 @@ def _create(db: sqlite3.Connection) -> None:
     for statement in TABLES.split(";"):
         if statement.strip():
             db.execute(statement)
+
+
+def _cosine(mine: dict[str, float], mine_sq: float,
+            theirs: tuple[dict[str, float], float]) -> float:
+    """The cosine of two idf-weighted term vectors (each with its squared norm); 0 when
+    they share fewer than :data:`MIN_SHARED` terms."""
+    vector, sq = theirs
+    shared = [t for t in mine if t in vector]
+    if len(shared) < MIN_SHARED:
+        return 0.0
+    norm = math.sqrt(mine_sq * sq)
+    return sum(mine[t] * vector[t] for t in shared) / norm if norm else 0.0
 
 
 def _bands(sig: Sequence[int]) -> list[int]:

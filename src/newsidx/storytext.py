@@ -47,7 +47,7 @@ def words(text: str) -> list[str]:
     """The words of ``text``, folded; amounts lose their unit ("$342M" -> "342")."""
     out = []
     for w in _WORD.findall(fold(text)):
-        m = _AMOUNT.match(w)
+        m = _AMOUNT.match(w) if w[0].isdigit() else None  # amounts start with a digit
         out.append(m[1].replace(",", "") if m else w)
     return out
 

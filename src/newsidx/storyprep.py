@@ -1,0 +1,108 @@
+"""A record's story features, computed in the parse workers (issue 15's cost).
+
+Grouping (:mod:`newsidx.stories`) runs in the single writing process; everything it needs
+that depends on the record alone -- its day, provider, URL keys, the keys of its edge
+sentences, its distinctive terms and its MinHash signature -- is computed here, where
+:meth:`newsidx.prepared.Prepared.of` builds the record's row, so the writer only matches.
+Terms and signature are computed with no sentence left out; the writer recomputes them
+from the record's line only when one of its edge sentences turns out to be provider
+boilerplate (known only there, from the counts of the whole archive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from newsidx import storytext as st
+
+if TYPE_CHECKING:
+    from newsidx.model import Article
+
+NUM_PERM = 64
+SEED = 15
+
+
+class StoryPrep(NamedTuple):
+    """What grouping reads of one record, picklable and small."""
+
+    day: int | None  # the proleptic ordinal of the publication day (as written)
+    provider: str
+    urls: list[int]
+    edges: list[int]  # the edge sentences' keys (boilerplate candidates)
+    terms: dict[str, float]  # with no sentence left out
+    sig: list[int]  # likewise; empty when the text is too short to shingle
+
+
+def day_of(published: object) -> int | None:
+    if not isinstance(published, str) or len(published) < 10:
+        return None
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+class Text(NamedTuple):
+    """A record's text as grouping splits it."""
+
+    provider: str
+    own: set[str]
+    title: str
+    excerpt: list[str]
+    body: list[str]
+
+    def edge_keys(self) -> dict[int, str]:
+        return {st.sentence_key(self.provider, s): s
+                for s in st.edge_sentences(self.excerpt, self.body)}
+
+    def features(self, drop: Collection[str] = ()) -> tuple[dict[str, float], list[int]]:
+        """Terms and MinHash signature, leaving out the sentences in ``drop``."""
+        from rensa import RMinHash
+
+        excerpt = [s for s in self.excerpt if s not in drop]
+        terms = st.terms(self.title, excerpt, self.own)
+        text = [s for s in (self.body or self.excerpt) if s not in drop]
+        shingles = st.shingles(self.title, text)
+        sig: list[int] = []
+        if len(shingles) >= st.MIN_SHINGLES:
+            m = RMinHash(NUM_PERM, SEED)
+            m.update(shingles)
+            sig = list(m.digest())
+        return terms, sig
+
+
+def text_of(data: Mapping[str, Any]) -> Text:
+    """The text of a record's JSON object, split as grouping reads it."""
+    provider = data.get("provider") or {}
+    own = st.own_name(provider.get("name"), provider.get("domain"))
+    title, excerpt, body = st.parts(
+        st.strip_outlet(str(data.get("title") or ""), own),
+        str(data.get("excerpt") or ""), str(data.get("body") or ""))
+    return Text(str(provider.get("domain") or provider.get("name") or "").lower(), own,
+                title, excerpt, body)
+
+
+def prepare(data: Mapping[str, Any]) -> StoryPrep:
+    """A record's features from its JSON object (:func:`newsidx.model.to_json`)."""
+    text = text_of(data)
+    terms, sig = text.features()
+    return StoryPrep(day_of(data.get("published")), text.provider,
+                     st.url_keys(data.get(k) for k in st.URL_KEYS), list(text.edge_keys()),
+                     terms, sig)
+
+
+def of_record(record: Article) -> StoryPrep:
+    """:func:`prepare` of a record, reading only the fields grouping uses."""
+    from newsidx.model import format_datetime
+
+    provider = record.provider
+    data: dict[str, Any] = {
+        "published": format_datetime(record.published) if record.published else None,
+        "provider": {"name": provider.name, "domain": provider.domain} if provider else None,
+        "title": record.title, "excerpt": record.excerpt, "body": record.body,
+    }
+    for key in st.URL_KEYS:
+        data[key] = getattr(record, key)
+    return prepare(data)
