@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from newsidx import storytext as st
 from newsidx.storyprep import NUM_PERM, StoryPrep, prepare, text_of
-from newsidx.storystate import UNDATED, Story, StoryState
+from newsidx.storystate import Story, StoryState
 
 if TYPE_CHECKING:
     from newsidx.prepared import Prepared
@@ -306,10 +306,7 @@ class Grouper:
         # a story is a candidate when it shares MIN_SHARED of the record's rarest terms
         shared: Counter[str] = Counter()
         for term in self._rare(item):
-            found = {story for day, story in state.terms.get(term, ())
-                     if item.day is None or day == UNDATED
-                     or item.day - WINDOW_DAYS <= day <= item.day + WINDOW_DAYS}
-            shared.update(found)
+            shared.update(state.near(term, item.day, WINDOW_DAYS))
         candidates = [story for story, n in shared.items() if n >= MIN_SHARED]
         if not candidates:
             return None

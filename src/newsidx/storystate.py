@@ -43,7 +43,9 @@ class StoryState:
         self.dirty: set[str] = set()
         self.urls: dict[int, str] = {}  # URL key -> the story of the record it names
         self.bands: dict[int, list[tuple[str, bytes, str]]] = {}  # band -> (id, sig, story)
-        self.terms: dict[str, set[tuple[int, str]]] = {}  # term -> (day, story)
+        # term -> day -> stories: a window is a handful of look-ups, however many stories
+        # a common term names
+        self.terms: dict[str, dict[int, set[str]]] = {}
         self.new_terms: list[tuple[str, int, str]] = []
         self.members: list[tuple[str, str]] = []
         self.new_urls: list[tuple[int, str]] = []
@@ -80,10 +82,11 @@ class StoryState:
                 "SELECT DISTINCT s.term, s.day, s.story FROM temp.story_qt q "
                 "JOIN story_terms s ON s.term = q.t WHERE q.d IS NULL OR s.day = ? "
                 "OR s.day BETWEEN q.d - ? AND q.d + ?", (UNDATED, window, window)):
-            self.terms.setdefault(str(term), set()).add((int(day), str(story)))
+            self.terms.setdefault(str(term), {}).setdefault(int(day), set()).add(str(story))
         want = set(stories) | set(self.urls.values())
         want.update(story for rows in self.bands.values() for _, _, story in rows)
-        want.update(story for rows in self.terms.values() for _, story in rows)
+        want.update(story for days in self.terms.values() for rows in days.values()
+                    for story in rows)
         self.fetch(want)
 
     def fetch(self, stories: Iterable[str]) -> None:
@@ -98,6 +101,19 @@ class StoryState:
             self.stories[str(story)] = Story(
                 day, str(provider), json.loads(terms), int(size), json.loads(centre))
 
+    def near(self, term: str, day: int | None, window: int) -> set[str]:
+        """The stories ``term`` finds from ``day``: those whose first day is within
+        ``window`` days of it, and undated ones (any, for an undated record)."""
+        days = self.terms.get(term)
+        if not days:
+            return set()
+        if day is None:
+            return set().union(*days.values())
+        found = set(days.get(UNDATED, ()))
+        for d in range(day - window, day + window + 1):
+            found.update(days.get(d, ()))
+        return found
+
     def add(self, rid: str, story: Story, name: str, rare: Sequence[str], urls: Sequence[int],
             sig: Sequence[int], bands: Sequence[int]) -> None:
         """Record ``rid`` as a member of story ``name`` (held in :attr:`stories`)."""
@@ -106,9 +122,9 @@ class StoryState:
         story.size += 1
         day = story.day if story.day is not None else UNDATED
         for term in rare:
-            rows = self.terms.setdefault(term, set())
-            if (day, name) not in rows:
-                rows.add((day, name))
+            rows = self.terms.setdefault(term, {}).setdefault(day, set())
+            if name not in rows:
+                rows.add(name)
                 self.new_terms.append((term, day, name))
         self.members.append((rid, name))
         for key in urls:
