@@ -227,3 +227,15 @@ def test_the_story_state_never_leads_the_catalogue(tmp_path: Path,
     assert len(set(after.values())) == 1  # the copy found the rebuilt story
     assert _story_generation(cat) == json.loads(
         (cat / "catalogue.json").read_text())["generation"]
+
+
+def test_fold_drops_every_combining_mark_as_the_per_character_test_does() -> None:
+    import unicodedata
+
+    from newsidx.storytext import fold
+
+    text = "Zürich’s Åsa “Crème brûlée” İstanbul ﬁnal Ελλάδα नमस्ते 中文 " + "".join(
+        chr(i) for i in range(0x300, 0x3000) if not 0xD800 <= i < 0xE000)
+    lowered = unicodedata.normalize("NFKD", text.lower())
+    assert fold(text) == "".join(c for c in lowered if not unicodedata.combining(c))
+    assert fold("Zürich") == fold("zurich") == "zurich"

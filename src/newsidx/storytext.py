@@ -35,12 +35,24 @@ nog door naar uit dan wel over tot wat hij ze zij je we wordt worden werd hoe na
 STOPWORDS = frozenset(_STOP_TEXT.split())
 
 
+class _Marks(dict[int, "int | None"]):
+    """A ``str.translate`` table that drops combining marks, filled as characters are
+    met: the per-character test runs once per distinct character, not per occurrence."""
+
+    def __missing__(self, code: int) -> int | None:
+        value = None if unicodedata.combining(chr(code)) else code
+        self[code] = value
+        return value
+
+
+_MARKS = _Marks()
+
+
 def fold(text: str) -> str:
     """Lower-cased, accents removed: "Zürich" and "zurich" are one term."""
     if text.isascii():
         return text.lower()
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
+    return unicodedata.normalize("NFKD", text.lower()).translate(_MARKS)
 
 
 def words(text: str) -> list[str]:
