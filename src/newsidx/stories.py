@@ -310,8 +310,7 @@ class Grouper:
         candidates = [story for story, n in shared.items() if n >= MIN_SHARED]
         if not candidates:
             return None
-        mine = {t: w * self._idf(t, docs) for t, w in item.terms.items()}
-        mine_sq = sum(w * w for w in mine.values())
+        mine, mine_sq = self._weigh(item.terms, docs)
         best: tuple[float, str] | None = None
         for story in candidates:
             row = state.stories.get(story)
@@ -331,7 +330,17 @@ class Grouper:
         return best[1] if best else None
 
     def _weigh(self, terms: dict[str, float], docs: int) -> tuple[dict[str, float], float]:
-        weighted = {t: w * self._idf(t, docs) for t, w in terms.items()}
+        """``terms`` idf-weighted, and the vector's squared norm."""
+        if self._idf_docs != docs:
+            self._idfs.clear()
+            self._idf_docs = docs
+        cache = self._idfs
+        weighted: dict[str, float] = {}
+        for t, w in terms.items():
+            idf = cache.get(t)
+            if idf is None:
+                idf = cache[t] = self._idf_of(t, docs)
+            weighted[t] = w * idf
         return weighted, sum(w * w for w in weighted.values())
 
     # -- removing -----------------------------------------------------------------------
