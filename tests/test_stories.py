@@ -239,3 +239,15 @@ def test_fold_drops_every_combining_mark_as_the_per_character_test_does() -> Non
     lowered = unicodedata.normalize("NFKD", text.lower())
     assert fold(text) == "".join(c for c in lowered if not unicodedata.combining(c))
     assert fold("Zürich") == fold("zurich") == "zurich"
+
+
+def test_a_story_is_written_into_a_line_as_the_catalogue_spells_lines() -> None:
+    from newsidx.model import Article
+    from newsidx.prepared import Prepared
+    from newsidx.store.layout import dump_line
+    from newsidx.stories import with_story
+
+    ready = with_story(Prepared.of(Article(id="abc", kind="article", title="Tunnel é")), "s1")
+    data = json.loads(ready.row.line)
+    assert data["story"] == "s1" and ready.row.line == dump_line(data)
+    assert ("t", "story", "s1") in ready.fields

@@ -368,7 +368,8 @@ def with_story(prepared: Prepared, story: str) -> Prepared:
     """``prepared`` carrying ``story`` in its shard line and its index values."""
     line = prepared.row.line
     if line.endswith(_NULL_TAIL):  # a line to_json wrote: "story" is its last key
-        line = f"{line[:-len(_NULL_TAIL)]},{json.dumps({'story': story})[1:-1]}}}\n"
+        # spelled as dump_line spells it, so a stored line compares equal to a re-parse
+        line = f'{line[:-len(_NULL_TAIL)]},"story":{json.dumps(story)}}}\n'
     else:
         data = json.loads(line)
         if data.get("story") != story:
