@@ -251,3 +251,28 @@ def test_a_story_is_written_into_a_line_as_the_catalogue_spells_lines() -> None:
     data = json.loads(ready.row.line)
     assert data["story"] == "s1" and ready.row.line == dump_line(data)
     assert ("t", "story", "s1") in ready.fields
+
+
+def test_tokens_spell_words_as_words_does_and_mark_names() -> None:
+    from newsidx import storytext as st
+
+    text = "Zürich's ﬁrm raised $342M from Ｔencent and iPhone makers, 4,5 mld."
+    toks = st.tokens(text)
+    assert [w for w, _ in toks] == st.words(text)
+    assert {w for w, name in toks if name} == {"zurich", "342", "tencent", "45"}
+    assert ("raised", False) in toks and ("makers", False) in toks
+
+
+def test_a_long_body_is_read_to_a_bounded_prefix_only() -> None:
+    from newsidx import storytext as st
+    from newsidx.storyprep import prepare
+
+    long_body = " ".join([BODY] * 40)
+    a = _rec("a", "Council approves Harbourview tunnel", domain="one.example",
+             body=long_body + " Entirely different closing words about cricket scores.")
+    b = _rec("b", "Council approves Harbourview tunnel", domain="two.example",
+             body=long_body + " A reader's letter on parking fees, at length.")
+    assert len(long_body) > 5 * st.BODY_PREFIX
+    assert prepare(a).sig == prepare(b).sig  # what differs lies past the prefix
+    got = _group(a, b)
+    assert got["a"] == got["b"]

@@ -102,9 +102,7 @@ class _Item:
         if not any(k in boiler for k in self.edges):
             return
         data = self.source if isinstance(self.source, dict) else json.loads(self.source)
-        text = text_of(data)
-        dropped = {s for k, s in text.edge_keys().items() if k in boiler}
-        self.terms, self.sig = text.features(dropped)
+        _, self.terms, self.sig = text_of(data).features(boiler)
 
 
 class Grouper:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 NUM_PERM = 64
 SEED = 15
+SHINGLE_WORDS = 200  # words of text (after the title) shingled for MinHash
 
 
 class StoryPrep(NamedTuple):
@@ -51,46 +52,73 @@ class Text(NamedTuple):
     own: set[str]
     title: str
     excerpt: list[str]
-    body: list[str]
+    body: list[str]  # the sentences of the body's first st.BODY_PREFIX characters
+    whole: bool  # whether that was the whole body
 
-    def edge_keys(self) -> dict[int, str]:
-        return {st.sentence_key(self.provider, s): s
-                for s in st.edge_sentences(self.excerpt, self.body)}
-
-    def features(self, drop: Collection[str] = ()) -> tuple[dict[str, float], list[int]]:
-        """Terms and MinHash signature, leaving out the sentences in ``drop``."""
+    def features(self, drop: Collection[int] = ()) -> tuple[
+            list[int], dict[str, float], list[int]]:
+        """The edge sentences' keys, and terms and MinHash signature leaving out the
+        sentences whose keys are in ``drop``: each sentence tokenized once, the shingles
+        over the title and at most :data:`SHINGLE_WORDS` words."""
         from rensa import RMinHash
 
-        excerpt = [s for s in self.excerpt if s not in drop]
-        terms = st.terms(self.title, excerpt, self.own)
-        text = [s for s in (self.body or self.excerpt) if s not in drop]
-        shingles = st.shingles(self.title, text)
+        provider = self.provider
+        title = st.words(self.title)
+        excerpt = [st.tokens(s) for s in self.excerpt]
+        kept: list[list[tuple[str, bool]]] = []
+        edges: list[int] = []
+        for toks in excerpt:
+            key = st.sentence_key(provider, [w for w, _ in toks])
+            edges.append(key)
+            if key not in drop:
+                kept.append(toks)
+        if self.body:
+            body, n = self.body, len(self.body)
+            edge = (range(n) if n <= 6
+                    else [*range(3), *(range(n - 3, n) if self.whole else ())])
+            known: dict[int, list[str]] = {}
+            dropped: set[int] = set()
+            for i in edge:
+                known[i] = st.words(body[i])
+                key = st.sentence_key(provider, known[i])
+                edges.append(key)
+                if key in drop:
+                    dropped.add(i)
+            text: list[str] = []  # the body stands for the excerpt
+            for i, sentence in enumerate(body):
+                if i not in dropped:
+                    text.extend(known[i] if i in known else st.words(sentence))
+                    if len(text) >= SHINGLE_WORDS:
+                        break
+        else:
+            text = [w for toks in kept for w, _ in toks]
+        shingles = st.shingles(title + text[:SHINGLE_WORDS])
         sig: list[int] = []
         if len(shingles) >= st.MIN_SHINGLES:
             m = RMinHash(NUM_PERM, SEED)
             m.update(shingles)
             sig = list(m.digest())
-        return terms, sig
+        return list(dict.fromkeys(edges)), st.terms(title, kept, self.own), sig
 
 
 def text_of(data: Mapping[str, Any]) -> Text:
     """The text of a record's JSON object, split as grouping reads it."""
     provider = data.get("provider") or {}
     own = st.own_name(provider.get("name"), provider.get("domain"))
-    title, excerpt, body = st.parts(
+    title, excerpt, body, whole = st.parts(
         st.strip_outlet(str(data.get("title") or ""), own),
         str(data.get("excerpt") or ""), str(data.get("body") or ""))
     return Text(str(provider.get("domain") or provider.get("name") or "").lower(), own,
-                title, excerpt, body)
+                title, excerpt, body, whole)
 
 
 def prepare(data: Mapping[str, Any]) -> StoryPrep:
     """A record's features from its JSON object (:func:`newsidx.model.to_json`)."""
-    text = text_of(data)
-    terms, sig = text.features()
-    return StoryPrep(day_of(data.get("published")), text.provider,
-                     st.url_keys(data.get(k) for k in st.URL_KEYS), list(text.edge_keys()),
-                     terms, sig)
+    edges, terms, sig = text_of(data).features()
+    provider = data.get("provider") or {}
+    return StoryPrep(day_of(data.get("published")),
+                     str(provider.get("domain") or provider.get("name") or "").lower(),
+                     st.url_keys(data.get(k) for k in st.URL_KEYS), edges, terms, sig)
 
 
 def of_record(record: Article) -> StoryPrep:

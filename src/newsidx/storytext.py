@@ -68,23 +68,27 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) > 1]
 
 
-def sentence_key(provider: str, sentence: str) -> int:
-    """A provider's sentence as a signed 64-bit key (SQLite's INTEGER)."""
-    digest = hashlib.blake2b(f"{provider}\0{' '.join(words(sentence))}".encode(
+def sentence_key(provider: str, sentence: str | list[str]) -> int:
+    """A provider's sentence (or its words) as a signed 64-bit key (SQLite's INTEGER)."""
+    ws = words(sentence) if isinstance(sentence, str) else sentence
+    digest = hashlib.blake2b(f"{provider}\0{' '.join(ws)}".encode(
         "utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
-def parts(title: str, excerpt: str, body: str) -> tuple[str, list[str], list[str]]:
-    """The title, and the sentences of the excerpt and of the body's plain text."""
+BODY_PREFIX = 1500  # characters of a body read: enough shingles to tell a copy
+
+
+def parts(title: str, excerpt: str, body: str) -> tuple[str, list[str], list[str], bool]:
+    """The title, the sentences of the excerpt and of the plain text of the body's first
+    :data:`BODY_PREFIX` characters, and whether that was the whole body: grouping never
+    reads a long body to its end."""
+    whole = len(body) <= BODY_PREFIX
+    if not whole:
+        cut = body.rfind(" ", BODY_PREFIX // 2, BODY_PREFIX)
+        body = body[:cut if cut > 0 else BODY_PREFIX]
     return (plaintext.inline_text(title), sentences(plaintext.inline_text(excerpt)),
-            sentences(plaintext.body_text(body)) if body else [])
-
-
-def edge_sentences(excerpt: list[str], body: list[str]) -> list[str]:
-    """The sentences where boilerplate lives: the whole excerpt, the body's first and last
-    three (a stock description, a newsletter footer). Only these are counted."""
-    return excerpt + (body if len(body) <= 6 else body[:3] + body[-3:])
+            sentences(plaintext.body_text(body)) if body else [], whole)
 
 
 _OUTLET_TAIL = re.compile(r"\s+[-|–—]\s+([^-|–—]{1,60})$")
@@ -107,8 +111,27 @@ def own_name(*names: str | None) -> set[str]:
 def names(text: str) -> list[str]:
     """The words of ``text`` written with a capital or a digit (names, places, amounts),
     folded: the distinctive part of an excerpt, whose other words dilute a comparison."""
-    return words(" ".join(w for w in text.split() if w[:1].isupper() or w[:1].isdigit()
-                          or w[:2].isupper() or w[:1] in "$€£¥"))
+    return [w for w, name in tokens(text) if name]
+
+
+def tokens(text: str) -> list[tuple[str, bool]]:
+    """The words of ``text`` as :func:`words` spells them, each with whether it is a name
+    (written with a capital or a digit), from one regex scan and one :func:`fold` of the
+    text: what :func:`terms` and :func:`sentence_key` read of a sentence."""
+    raw = _WORD.findall(text)
+    if not raw:
+        return []
+    folded = fold(" ".join(raw)).split(" ")
+    if len(folded) != len(raw):  # a compatibility character decomposed into a space
+        folded = [fold(w).replace(" ", "") for w in raw]
+    out = []
+    for w, f in zip(raw, folded, strict=True):
+        if f[:1].isdigit():
+            m = _AMOUNT.match(f)
+            out.append((m[1].replace(",", "") if m else f, True))
+        else:
+            out.append((f, w[0].isupper()))
+    return out
 
 
 TITLE_WEIGHT = 1.0
@@ -126,25 +149,24 @@ def stem(word: str) -> str:
     return word
 
 
-def terms(title: str, excerpt: Iterable[str], own: set[str]) -> dict[str, float]:
-    """The weighted terms of a record: every word of the title (:data:`TITLE_WEIGHT`),
-    the names and amounts of the excerpt's kept sentences (:func:`names`) and, lighter,
-    its other words; without stopwords, one-letter words and the provider's own name
-    (``own``); stemmed (:func:`stem`), first seen first."""
+def terms(title: Iterable[str], excerpt: Iterable[list[tuple[str, bool]]],
+          own: set[str]) -> dict[str, float]:
+    """The weighted terms of a record from its title's words and its excerpt's kept
+    sentences' :func:`tokens`: every word of the title (:data:`TITLE_WEIGHT`), the names
+    and amounts of the excerpt (:data:`NAME_WEIGHT`) and, lighter, its other words;
+    without stopwords, one-letter words and the provider's own name (``own``); stemmed
+    (:func:`stem`)."""
     out: dict[str, float] = {}
-    kept = list(excerpt)
-
-    def add(found: Iterable[str], weight: float) -> None:
-        for w in found:
+    for w in title:
+        if len(w) > 1 and w not in STOPWORDS and w not in own:
+            out[stem(w)] = TITLE_WEIGHT
+    for sentence in excerpt:
+        for w, name in sentence:
             if len(w) > 1 and w not in STOPWORDS and w not in own:
                 t = stem(w)
-                out[t] = max(out.get(t, 0.0), weight)
-
-    add(words(title), TITLE_WEIGHT)
-    for sentence in kept:
-        add(names(sentence), NAME_WEIGHT)
-    for sentence in kept:
-        add(words(sentence), WORD_WEIGHT)
+                weight = NAME_WEIGHT if name else WORD_WEIGHT
+                if out.get(t, 0.0) < weight:
+                    out[t] = weight
     return out
 
 
@@ -158,9 +180,8 @@ def merge_profile(profile: dict[str, float], more: dict[str, float]) -> dict[str
     return out
 
 
-def shingles(title: str, text: Iterable[str]) -> list[str]:
-    """Word 3-shingles of the title and the kept text, for MinHash."""
-    ws = words(" ".join((title, *text)))
+def shingles(ws: list[str]) -> list[str]:
+    """Word 3-shingles of a word list, for MinHash."""
     return [" ".join(ws[i:i + SHINGLE]) for i in range(max(0, len(ws) - SHINGLE + 1))]
 
 
