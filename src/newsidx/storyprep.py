@@ -11,7 +11,7 @@ boilerplate (known only there, from the counts of the whole archive).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 NUM_PERM = 64
 SEED = 15
-SHINGLE_WORDS = 200  # words of text (after the title) shingled for MinHash
+SHINGLE_WORDS = 150  # words of text (after the title) shingled for MinHash
 
 
 class StoryPrep(NamedTuple):
@@ -63,36 +63,36 @@ class Text(NamedTuple):
         from rensa import RMinHash
 
         provider = self.provider
-        title = st.words(self.title)
-        excerpt = [st.tokens(s) for s in self.excerpt]
+        seen: dict[str, list[str]] = {}  # a sentence's words (an excerpt opens its body)
         kept: list[list[tuple[str, bool]]] = []
+        kept_words: list[str] = []
         edges: list[int] = []
-        for toks in excerpt:
-            key = st.sentence_key(provider, [w for w, _ in toks])
+        for sentence in self.excerpt:
+            seen[sentence] = ws = st.loose(sentence)
+            key = st.sentence_key(provider, ws)
             edges.append(key)
             if key not in drop:
-                kept.append(toks)
+                kept.append(st.tokens(sentence))
+                kept_words.extend(ws)
         if self.body:
             body, n = self.body, len(self.body)
-            edge = (range(n) if n <= 6
-                    else [*range(3), *(range(n - 3, n) if self.whole else ())])
-            known: dict[int, list[str]] = {}
+            if not self.whole:  # its first three, then the rest of the prefix in one
+                edge: Sequence[int] = range(min(3, n - 1))
+            else:
+                edge = range(n) if n <= 6 else [*range(3), *range(n - 3, n)]
             dropped: set[int] = set()
             for i in edge:
-                known[i] = st.words(body[i])
-                key = st.sentence_key(provider, known[i])
+                ws = seen.get(body[i]) or st.loose(body[i])
+                key = st.sentence_key(provider, ws)
                 edges.append(key)
                 if key in drop:
                     dropped.add(i)
-            text: list[str] = []  # the body stands for the excerpt
-            for i, sentence in enumerate(body):
-                if i not in dropped:
-                    text.extend(known[i] if i in known else st.words(sentence))
-                    if len(text) >= SHINGLE_WORDS:
-                        break
+            # the body stands for the excerpt; its words read in one pass
+            text = st.loose(" ".join(s for i, s in enumerate(body) if i not in dropped))
         else:
-            text = [w for toks in kept for w, _ in toks]
-        shingles = st.shingles(title + text[:SHINGLE_WORDS])
+            text = kept_words
+        title = st.words(self.title)
+        shingles = st.shingles(st.loose(self.title) + text[:SHINGLE_WORDS])
         sig: list[int] = []
         if len(shingles) >= st.MIN_SHINGLES:
             m = RMinHash(NUM_PERM, SEED)

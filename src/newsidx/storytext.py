@@ -16,9 +16,10 @@ from newsidx import plaintext
 from newsidx.model import canonical_url
 
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*")
+_DIGIT = re.compile(r"[0-9]")
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
 _AMOUNT = re.compile(r"^([0-9]+(?:[.,][0-9]+)*)(?:k|m|mn|mln|b|bn|mld|million|billion)?$")
-SHINGLE = 3
+SHINGLE = 3  # words a shingle (storytext.shingles spells three)
 MIN_SHINGLES = 8  # fewer and a text is too short to call a copy by its shingles
 
 # Words too common to tell two events apart, in the archive's main languages; the
@@ -35,13 +36,12 @@ nog door naar uit dan wel over tot wat hij ze zij je we wordt worden werd hoe na
 STOPWORDS = frozenset(_STOP_TEXT.split())
 
 
-class _Marks(dict[int, "int | None"]):
-    """A ``str.translate`` table that drops combining marks, filled as characters are
-    met: the per-character test runs once per distinct character, not per occurrence."""
+class _Marks(dict[str, bool]):
+    """Whether a character is a combining mark, filled as characters are met: the
+    per-character test runs once per distinct character, not per occurrence."""
 
-    def __missing__(self, code: int) -> int | None:
-        value = None if unicodedata.combining(chr(code)) else code
-        self[code] = value
+    def __missing__(self, char: str) -> bool:
+        value = self[char] = bool(unicodedata.combining(char))
         return value
 
 
@@ -49,28 +49,51 @@ _MARKS = _Marks()
 
 
 def fold(text: str) -> str:
-    """Lower-cased, accents removed: "Zürich" and "zurich" are one term."""
+    """Lower-cased, accents removed: "Zürich" and "zurich" are one term. The marks are
+    removed one distinct mark at a time (a scan in C each), not character by character."""
     if text.isascii():
         return text.lower()
-    return unicodedata.normalize("NFKD", text.lower()).translate(_MARKS)
+    out = unicodedata.normalize("NFKD", text.lower())
+    if out.isascii():
+        return out
+    for char in set(out):
+        if _MARKS[char]:
+            out = out.replace(char, "")
+    return out
 
 
 def words(text: str) -> list[str]:
     """The words of ``text``, folded; amounts lose their unit ("$342M" -> "342")."""
+    folded = fold(text)
+    found = _WORD.findall(folded)
+    if _DIGIT.search(folded) is None:  # no amount to spell
+        return found
     out = []
-    for w in _WORD.findall(fold(text)):
+    for w in found:
         m = _AMOUNT.match(w) if w[0].isdigit() else None  # amounts start with a digit
         out.append(m[1].replace(",", "") if m else w)
     return out
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) > 1]
+def sentences(text: str, most: int = 0) -> list[str]:
+    """The sentences of ``text``; with ``most``, the first ``most`` and the rest in one."""
+    return [s.strip() for s in _SENTENCE.split(text, most) if len(s.strip()) > 1]
+
+
+_PUNCT = "\"'()[]{}<>.,;:!?*_-–—…“”‘’«»„/\\|#@&%+=~`^$€£¥"
+
+
+def loose(text: str) -> list[str]:
+    """The words of ``text`` spelled cheaply, lower-cased and stripped of punctuation:
+    enough to tell a copy or a repeated sentence, which are spelled alike; one scan in C
+    and a strip a word (:func:`words` costs several times more on a long text)."""
+    return [w for w in (w.strip(_PUNCT) for w in text.lower().split()) if w]
 
 
 def sentence_key(provider: str, sentence: str | list[str]) -> int:
-    """A provider's sentence (or its words) as a signed 64-bit key (SQLite's INTEGER)."""
-    ws = words(sentence) if isinstance(sentence, str) else sentence
+    """A provider's sentence (or its :func:`loose` words) as a signed 64-bit key (SQLite's
+    INTEGER)."""
+    ws = loose(sentence) if isinstance(sentence, str) else sentence
     digest = hashlib.blake2b(f"{provider}\0{' '.join(ws)}".encode(
         "utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -87,8 +110,9 @@ def parts(title: str, excerpt: str, body: str) -> tuple[str, list[str], list[str
     if not whole:
         cut = body.rfind(" ", BODY_PREFIX // 2, BODY_PREFIX)
         body = body[:cut if cut > 0 else BODY_PREFIX]
+    # a long body's sentences past its third are not needed one by one
     return (plaintext.inline_text(title), sentences(plaintext.inline_text(excerpt)),
-            sentences(plaintext.body_text(body)) if body else [], whole)
+            sentences(plaintext.body_text(body), 0 if whole else 3) if body else [], whole)
 
 
 _OUTLET_TAIL = re.compile(r"\s+[-|–—]\s+([^-|–—]{1,60})$")
@@ -182,7 +206,7 @@ def merge_profile(profile: dict[str, float], more: dict[str, float]) -> dict[str
 
 def shingles(ws: list[str]) -> list[str]:
     """Word 3-shingles of a word list, for MinHash."""
-    return [" ".join(ws[i:i + SHINGLE]) for i in range(max(0, len(ws) - SHINGLE + 1))]
+    return [f"{a} {b} {c}" for a, b, c in zip(ws, ws[1:], ws[2:], strict=False)]
 
 
 URL_KEYS = ("url", "web_url", "original_url", "amp_url", "cdn_amp_url")
