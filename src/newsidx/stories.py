@@ -23,10 +23,12 @@ join existing stories without recomputing the archive.
 
 from __future__ import annotations
 
-import array
+import heapq
 import json
 import math
+import operator
 import sqlite3
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
 BANDS = 16  # 16 bands of 4 rows: pairs above a Jaccard of about 0.5 become candidates
 COPY_JACCARD = 0.7
+COPY_DAYS = 7  # a copy by text is looked for among the records this many days around
 STORY_SIMILARITY = 0.2
 WINDOW_DAYS = 2
 DAY_DECAY = 0.3  # a story's similarity loses this share for each day from its first
@@ -48,32 +51,32 @@ BOILERPLATE = 3  # a sentence in this many of a provider's records is boilerplat
 MIN_SHARED = 2  # one shared word is never an event, however rare it looks
 LOOKUP_TERMS = 12  # a record's heaviest terms that find candidate stories
 PRIOR_DOCS = 200
+HELD = 60_000  # records and stories a run holds in memory before it starts afresh
+COUNTS_HELD = 500_000  # document frequencies and sentence counts held, likewise
 _CHUNK = 500
-_SCHEMA = 3
+_SCHEMA = 4
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS story_members (id TEXT PRIMARY KEY, story TEXT NOT NULL)
     WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS story_members_story ON story_members (story);
 CREATE TABLE IF NOT EXISTS stories (
-    story TEXT PRIMARY KEY, day INTEGER, provider TEXT NOT NULL, terms TEXT NOT NULL,
-    size INTEGER NOT NULL, centre TEXT NOT NULL
+    story TEXT PRIMARY KEY, day INTEGER NOT NULL, provider TEXT NOT NULL,
+    terms TEXT NOT NULL, size INTEGER NOT NULL, centre TEXT NOT NULL, keys TEXT NOT NULL
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS story_terms (
-    term TEXT NOT NULL, day INTEGER NOT NULL, story TEXT NOT NULL,
-    PRIMARY KEY (term, day, story)
-) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS stories_day ON stories (day);
 CREATE TABLE IF NOT EXISTS story_df (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS story_boiler (key INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS story_urls (key INTEGER PRIMARY KEY, id TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS story_urls_id ON story_urls (id);
-CREATE TABLE IF NOT EXISTS story_bands (band INTEGER NOT NULL, id TEXT NOT NULL,
-    PRIMARY KEY (band, id)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS story_sigs (id TEXT PRIMARY KEY, sig BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS story_sigs (id TEXT PRIMARY KEY, day INTEGER NOT NULL,
+    story TEXT NOT NULL, sig BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS story_sigs_day ON story_sigs (day);
 CREATE TABLE IF NOT EXISTS story_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
-_STATE_TABLES = ("story_members", "stories", "story_terms", "story_df", "story_boiler",
-                 "story_urls", "story_bands", "story_sigs", "story_meta")
+_STATE_TABLES = ("story_members", "stories", "story_df", "story_boiler", "story_urls",
+                 "story_sigs", "story_meta")
+_OLD_TABLES = ("story_terms", "story_bands")  # schema 3's, replaced by the held indexes
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -85,13 +88,15 @@ class _Item:
     """One record as grouping reads it: its features (computed in a parse worker when it
     came from one) and its JSON object or line, read only to leave boilerplate out."""
 
-    __slots__ = ("day", "edges", "id", "provider", "rare", "sig", "source", "terms", "urls")
+    __slots__ = ("bands", "day", "edges", "id", "provider", "rare", "sig", "source", "terms",
+                 "urls")
 
     def __init__(self, rid: str, prep: StoryPrep, source: str | dict[str, Any]) -> None:
         self.id = rid
         self.day, self.provider, self.urls, self.edges, self.terms, self.sig = prep
         self.source = source
         self.rare: list[str] | None = None  # its terms that find stories, once known
+        self.bands: list[int] = []
 
     @staticmethod
     def of(rid: str, data: dict[str, Any]) -> _Item:
@@ -106,13 +111,19 @@ class _Item:
 
 
 class Grouper:
-    """Assigns stories inside the writer's open bookkeeping transaction."""
+    """Assigns stories inside the writer's open bookkeeping transaction. One grouper may
+    serve every commit of a run (:func:`group` keeps it): what it holds in memory -- the
+    days' stories and signatures, document frequencies, sentence counts -- is what it
+    wrote or read, so it reads nothing twice."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self._df: dict[str, int] = {}
+        self._df: dict[str, int] = {}  # every term looked up; 0 when stored nowhere
+        self._boiler: dict[int, int] = {}  # likewise, the edge sentences' counts
+        self._docs: int | None = None
         self._idfs: dict[str, float] = {}
         self._idf_docs = -1
+        self._state: StoryState | None = None
 
     # -- the state's generation -----------------------------------------------------------
 
@@ -126,6 +137,18 @@ class Grouper:
     def clear(self) -> None:
         for table in _STATE_TABLES:
             self.db.execute(f"DELETE FROM {table}")  # the names are constants
+        self.forget_held()
+
+    def forget_held(self) -> None:
+        """Drop what is held in memory: it is read again from the tables when needed."""
+        self._df, self._boiler, self._docs, self._state = {}, {}, None, None
+        self._idfs.clear()
+        self._idf_docs = -1
+
+    def state(self) -> StoryState:
+        if self._state is None:
+            self._state = StoryState(self.db, WINDOW_DAYS, COPY_DAYS, _bands)
+        return self._state
 
     def rebuild(self, records: Iterable[tuple[str, dict[str, Any]]], generation: int) -> None:
         """Refill the state from every stored record (id, JSON object), each keeping the
@@ -140,11 +163,12 @@ class Grouper:
         self._restore(pending)
         self.set_meta("schema", _SCHEMA)
         self.set_meta("generation", generation)
+        self.forget_held()  # a rebuild's state is the whole archive's: not kept
 
     def _restore(self, records: list[tuple[str, dict[str, Any]]]) -> None:
         items = [_Item.of(rid, data) for rid, data in records]
         self._prepare(items)
-        state = StoryState(self.db)
+        state = self.state()
         names = [str(data.get("story") or item.id)
                  for item, (_, data) in zip(items, records, strict=True)]
         state.fetch(names)
@@ -152,6 +176,7 @@ class Grouper:
             # a story's centre is its first member met
             self._record(state, item, story)
         state.flush()
+        self._state = None  # bounded: each chunk reads the stories it names
 
     # -- reading ----------------------------------------------------------------------
 
@@ -163,24 +188,16 @@ class Grouper:
                 f"SELECT id, story FROM story_members WHERE id IN ({marks})", part))
         return out
 
-    def _load_df(self, terms: Iterable[str]) -> None:
-        need = [t for t in set(terms) if t not in self._df]
+    def _counts(self, table: str, column: str, held: dict[Any, int],
+                keys: Iterable[Any]) -> None:
+        """Read the counts of ``keys`` not held from ``table`` into ``held`` (0 when
+        absent)."""
+        need = [k for k in set(keys) if k not in held]
         for part in _chunks(need):
             marks = ",".join("?" * len(part))
-            for term, n in self.db.execute(
-                    f"SELECT term, n FROM story_df WHERE term IN ({marks})", part):
-                self._df[term] = int(n)
-
-    def _idf(self, term: str, docs: int) -> float:
-        cached = self._idfs.get(term)
-        if cached is not None and self._idf_docs == docs:
-            return cached
-        if self._idf_docs != docs:
-            self._idfs.clear()
-            self._idf_docs = docs
-        value = self._idf_of(term, docs)
-        self._idfs[term] = value
-        return value
+            held.update(dict.fromkeys(part, 0))
+            held.update(self.db.execute(  # the names are constants
+                f"SELECT {column}, n FROM {table} WHERE {column} IN ({marks})", part))
 
     def _idf_of(self, term: str, docs: int) -> float:
         # a small archive is read as if PRIOR_DOCS more records lacked the term: rarity
@@ -211,53 +228,63 @@ class Grouper:
             return known
         items.sort(key=lambda i: (i.day if i.day is not None else 10**9, i.id))
         self._prepare(items)
-        docs = self.meta("docs") or 0
-        state = StoryState(self.db)
+        docs = self._docs or 0
+        state = self.state()
         state.load(urls=(k for item in items for k in item.urls),
-                   bands=(b for item in items if item.sig for b in _bands(item.sig)),
-                   terms=((t, item.day) for item in items for t in self._rare(item)),
-                   stories=(item.id for item in items), window=WINDOW_DAYS)
-        self._load_df(t for story in state.stories.values()
-                      for t in (*story.terms, *story.centre))
+                   days=(item.day for item in items))
+        self._counts("story_df", "term", self._df,
+                     (t for story in state.stories.values() if story.weighted is None
+                      for t in (*story.terms, *story.centre)))
         for item in items:
             story = self._copy_of(state, item) or self._nearest(state, item, docs)
             known[item.id] = self._record(state, item, story or item.id)
         state.flush()
+        if state.held > HELD:
+            self._state = None
         return known
 
     def _prepare(self, items: list[_Item]) -> None:
         """Count the items' edge sentences and terms first, so that boilerplate and
-        rarity are judged with the batch itself counted; then their terms and
-        signatures."""
+        rarity are judged with the batch itself counted; then their terms, signatures
+        and bands. The counts are held and only their increments written."""
+        if len(self._df) > COUNTS_HELD or len(self._boiler) > COUNTS_HELD:
+            self._df, self._boiler = {}, {}
         counts = Counter(k for item in items for k in item.edges)
+        self._counts("story_boiler", "key", self._boiler, counts)
+        boiler = self._boiler
+        for k, c in counts.items():
+            boiler[k] += c
         self.db.executemany(
             "INSERT INTO story_boiler VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET n = n + ?",
             ((k, c, c) for k, c in counts.items()))
-        boiler: set[int] = set()
-        for part in _chunks(list(counts)):
-            marks = ",".join("?" * len(part))
-            boiler.update(k for k, n in self.db.execute(
-                f"SELECT key, n FROM story_boiler WHERE key IN ({marks})", part)
-                if n >= BOILERPLATE)
+        common = {k for k in counts if boiler[k] >= BOILERPLATE}
         terms: Counter[str] = Counter()
         for item in items:
-            item.drop(boiler)
+            if common:
+                item.drop(common)
             terms.update(item.terms.keys())
+            item.bands = _bands(item.sig) if item.sig else []
+        self._counts("story_df", "term", self._df, terms)
+        df = self._df
+        for t, c in terms.items():
+            df[t] += c
         self.db.executemany(
             "INSERT INTO story_df VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET n = n + ?",
             ((t, c, c) for t, c in terms.items()))
-        self.set_meta("docs", (self.meta("docs") or 0) + len(items))
-        self._df.clear()
+        if self._docs is None:
+            self._docs = self.meta("docs") or 0
+        self._docs += len(items)
+        self.set_meta("docs", self._docs)
         self._idfs.clear()
-        self._load_df(terms)
+        self._idf_docs = self._docs
 
     def _rare(self, item: _Item) -> list[str]:
         """The terms that find a record's story and its story from it: its heaviest by
         weight and rarity (a title's rare names first)."""
         if item.rare is None:
-            docs = self._idf_docs if self._idf_docs >= 0 else (self.meta("docs") or 0)
-            item.rare = sorted(item.terms, key=lambda t: (-item.terms[t] * self._idf(t, docs), t)
-                               )[:LOOKUP_TERMS]
+            weights = self._weigh(item.terms, self._docs or 0)[0]
+            item.rare = heapq.nsmallest(LOOKUP_TERMS, weights,
+                                        key=lambda t: (-weights[t], t))
         return item.rare
 
     def _record(self, state: StoryState, item: _Item, story: str) -> str:
@@ -265,13 +292,13 @@ class Grouper:
         terms join the story's profile and its rarest find the story from then on."""
         row = state.stories.get(story)
         if row is None:
-            row = Story(item.day, item.provider, dict(item.terms), 0, dict(item.terms))
+            row = Story(item.day, item.provider, dict(item.terms), 0, dict(item.terms), [])
         else:
             row.terms = st.merge_profile(row.terms, item.terms)
             row.weighted = None
         # a story is found within the window of its first day: it does not roll on
-        state.add(item.id, row, story, self._rare(item), item.urls, item.sig,
-                  _bands(item.sig) if item.sig else [])
+        state.add(item.id, row, story, self._rare(item), item.urls, item.day, item.sig,
+                  item.bands)
         return story
 
     def _copy_of(self, state: StoryState, item: _Item) -> str | None:
@@ -282,19 +309,12 @@ class Grouper:
                 return found
         if not item.sig:
             return None
-        seen: set[str] = set()
         best: tuple[float, str] | None = None
-        for band in _bands(item.sig):
-            for rid, sig, story in state.bands.get(band, ()):
-                if rid in seen:
-                    continue
-                seen.add(rid)
-                other = array.array("I")
-                other.frombytes(sig)
-                same = sum(1 for a, b in zip(item.sig, other, strict=False) if a == b)
-                j = same / NUM_PERM
-                if j >= COPY_JACCARD and (best is None or (j, story) > best):
-                    best = (j, story)
+        mine = item.sig
+        for other, story in state.copies(item.bands):
+            j = sum(map(operator.eq, mine, other)) / NUM_PERM
+            if j >= COPY_JACCARD and (best is None or (j, story) > best):
+                best = (j, story)
         return best[1] if best else None
 
     def _nearest(self, state: StoryState, item: _Item, docs: int) -> str | None:
@@ -304,7 +324,7 @@ class Grouper:
         # a story is a candidate when it shares MIN_SHARED of the record's rarest terms
         shared: Counter[str] = Counter()
         for term in self._rare(item):
-            shared.update(state.near(term, item.day, WINDOW_DAYS))
+            shared.update(state.near(term, item.day))
         candidates = [story for story, n in shared.items() if n >= MIN_SHARED]
         if not candidates:
             return None
@@ -312,15 +332,17 @@ class Grouper:
         best: tuple[float, str] | None = None
         for story in candidates:
             row = state.stories.get(story)
-            if row is None:  # a term row of a story with no row: never written together
+            if row is None:  # not held: never the case, as a story is held with its terms
                 continue
-            if row.weighted is None:  # idf-weighted once a commit (docs is fixed in it)
-                row.weighted = self._weigh(row.terms, docs), self._weigh(row.centre, docs)
+            if row.weighted is None or row.weighted[0] != docs:
+                self._counts("story_df", "term", self._df, (*row.terms, *row.centre))
+                row.weighted = (docs, self._weigh(row.terms, docs),
+                                self._weigh(row.centre, docs))
             # like the story as a whole and like its first record: a profile alone drifts
             # towards the names every follow-up shares (a company, a person); and the more
             # so the further from the story's first day
-            sim = min(_cosine(mine, mine_sq, row.weighted[0]),
-                      _cosine(mine, mine_sq, row.weighted[1]))
+            sim = min(_cosine(mine, mine_sq, row.weighted[1]),
+                      _cosine(mine, mine_sq, row.weighted[2]))
             if row.day is not None and item.day is not None:
                 sim *= 1.0 - DAY_DECAY * abs(item.day - row.day)
             if sim >= STORY_SIMILARITY and (best is None or (sim, story) > best):
@@ -346,17 +368,12 @@ class Grouper:
     def forget(self, ids: Iterable[str]) -> None:
         """Drop deleted records from their stories (the story keeps its id and centre)."""
         db = self.db
+        self._state = None  # what is held may name them: read again
         for rid, story in self.stories_of(ids).items():
             db.execute("DELETE FROM story_members WHERE id = ?", (rid,))
             db.execute("UPDATE stories SET size = size - 1 WHERE story = ?", (story,))
             db.execute("DELETE FROM story_urls WHERE id = ?", (rid,))
-            row = db.execute("SELECT sig FROM story_sigs WHERE id = ?", (rid,)).fetchone()
-            if row:
-                sig = array.array("I")
-                sig.frombytes(row[0])
-                db.executemany("DELETE FROM story_bands WHERE band = ? AND id = ?",
-                               ((b, rid) for b in _bands(list(sig))))
-                db.execute("DELETE FROM story_sigs WHERE id = ?", (rid,))
+            db.execute("DELETE FROM story_sigs WHERE id = ?", (rid,))
 
 
 _NULL_TAIL = ',"story":null}\n'
@@ -386,28 +403,48 @@ def _stored(writer: CatalogueWriter) -> Iterator[tuple[str, dict[str, Any]]]:
         yield record.id, dict(to_json(record))
 
 
+_HELD: weakref.WeakKeyDictionary[CatalogueWriter, tuple[int, Grouper]] = (
+    weakref.WeakKeyDictionary())
+
+
 def group(db: sqlite3.Connection, writer: CatalogueWriter, upserts: list[Prepared],
           deletes: Sequence[str]) -> list[Prepared]:
     """A commit's records with their stories (see :meth:`Grouper.assign`); ``deletes``
     leave theirs. The writer calls this inside its bookkeeping transaction, before it
     writes the shards; a state that does not reflect the generation being built on is
-    rebuilt from the shards first."""
-    _create(db)
-    grouper = Grouper(db)
+    rebuilt from the shards first. The grouper is kept for the writer's next commit, and
+    used by it only if this one was committed (the generation it expects is the one the
+    writer builds on next): a commit rolled back leaves what it held behind."""
     generation = writer.generation
-    if grouper.meta("generation") != generation or grouper.meta("schema") != _SCHEMA:
-        grouper.rebuild(_stored(writer) if generation else iter(()), generation)
+    held = _HELD.pop(writer, None)
+    if held is not None and held[0] == generation and held[1].db is db:
+        grouper = held[1]
+    else:
+        _create(db)
+        grouper = Grouper(db)
+        if grouper.meta("generation") != generation or grouper.meta("schema") != _SCHEMA:
+            grouper.rebuild(_stored(writer) if generation else iter(()), generation)
     if deletes:
         grouper.forget(deletes)
     stories = grouper.assign_prepared(upserts)
     grouper.set_meta("generation", generation + 1)
+    _HELD[writer] = (generation + 1, grouper)
     return [with_story(p, stories[p.id]) for p in upserts]
 
 
 def _create(db: sqlite3.Connection) -> None:
+    """The tables, made afresh when they are another schema's (then rebuilt)."""
+    db.execute("CREATE TABLE IF NOT EXISTS story_meta (key TEXT PRIMARY KEY, "
+               "value INTEGER NOT NULL)")
+    row = db.execute("SELECT value FROM story_meta WHERE key = 'schema'").fetchone()
+    if row is None or int(row[0]) != _SCHEMA:
+        for table in (*_STATE_TABLES, *_OLD_TABLES):
+            db.execute(f"DROP TABLE IF EXISTS {table}")  # the names are constants
     for statement in TABLES.split(";"):
         if statement.strip():
             db.execute(statement)
+    if row is None or int(row[0]) != _SCHEMA:
+        db.execute("INSERT OR REPLACE INTO story_meta VALUES ('schema', ?)", (_SCHEMA,))
 
 
 def _cosine(mine: dict[str, float], mine_sq: float,

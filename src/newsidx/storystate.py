@@ -1,12 +1,16 @@
-"""The story tables as one commit's grouping reads and writes them, held in memory.
+"""The story tables as a run's grouping reads and writes them, held in memory by day.
 
-Grouping (:mod:`newsidx.stories`) matches a commit's new records one by one, each against
-the stored stories and the ones the commit has grouped so far. Asking SQLite for every
-record cost about a dozen statements a record; instead :meth:`StoryState.load` reads what
-the commit's records can reach -- the stories their URL keys, LSH bands and rarest terms
-(within their day windows) lead to -- in a few joins with temporary tables, the matching
-runs in memory, and :meth:`StoryState.flush` writes the commit's changes with
-``executemany``, still inside the writer's bookkeeping transaction.
+Grouping (:mod:`newsidx.stories`) matches a commit's new records one by one against the
+stories and signatures of the days they can reach. Those are read from ``state.db`` a
+*day* at a time, the first time a record of the run needs the day, and kept for the rest
+of the run (across commits): the stories that started on it (profile, centre and lookup
+terms, from which the term index is built in memory) and the MinHash signatures of its
+records (whose LSH bands are computed in memory: no band or term rows are stored). Only
+URL keys, which join copies whatever their dates, are looked up per commit, in one join.
+:meth:`StoryState.flush` writes a commit's changes with one ``executemany`` a table,
+inside the writer's bookkeeping transaction; what is held stays equal to what is stored,
+so the next commit of the run reads nothing again. :attr:`StoryState.held` counts the
+records and stories held, so that the caller can drop the state when it grows too big.
 """
 
 from __future__ import annotations
@@ -17,139 +21,197 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-UNDATED = -1  # story_terms.day of an undated centre: found from any date
+UNDATED = -1  # the day of an undated story or signature: found from any date
+KEYS_KEPT = 120  # a story's lookup terms stored, its first members' first
 
 
 class Story:
-    """One story's row: its first day, provider, profile, size and centre."""
+    """One story's row: its first day, provider, profile, size, centre, lookup terms."""
 
-    __slots__ = ("centre", "day", "provider", "size", "terms", "weighted")
+    __slots__ = ("centre", "day", "keys", "provider", "size", "terms", "weighted")
 
     def __init__(self, day: int | None, provider: str, terms: dict[str, float], size: int,
-                 centre: dict[str, float]) -> None:
-        self.day, self.provider, self.terms, self.size, self.centre = (
-            day, provider, terms, size, centre)
-        # profile and centre idf-weighted, with their squared norms (newsidx.stories)
-        self.weighted: tuple[tuple[dict[str, float], float],
+                 centre: dict[str, float], keys: list[str]) -> None:
+        self.day, self.provider, self.terms, self.size, self.centre, self.keys = (
+            day, provider, terms, size, centre, keys)
+        # (docs, profile, centre) idf-weighted for an archive of docs records, each with its
+        # squared norm (newsidx.stories)
+        self.weighted: tuple[int, tuple[dict[str, float], float],
                              tuple[dict[str, float], float]] | None = None
 
 
-class StoryState:
-    """What one commit's grouping can reach of the story tables, and what it adds."""
+def _day(day: int | None) -> int:
+    return UNDATED if day is None else day
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+
+class StoryState:
+    """What a run's grouping has read of the story tables, and what its commit adds."""
+
+    def __init__(self, db: sqlite3.Connection, window: int, copy_window: int,
+                 bands: Any) -> None:
         self.db = db
+        self.window, self.copy_window = window, copy_window
+        self._bands_of = bands  # signature -> its LSH band keys (newsidx.stories)
         self.stories: dict[str, Story] = {}
         self.dirty: set[str] = set()
-        self.urls: dict[int, str] = {}  # URL key -> the story of the record it names
-        self.bands: dict[int, list[tuple[str, bytes, str]]] = {}  # band -> (id, sig, story)
-        # term -> day -> stories: a window is a handful of look-ups, however many stories
-        # a common term names
+        self.urls: dict[int, str] = {}  # URL key -> story, for this commit's keys
+        # band -> the ids of held records in it; id -> (signature, story)
+        self.bands: dict[int, list[str]] = {}
+        self.sigs: dict[str, tuple[array.array[int], str]] = {}
+        # term -> day -> stories: a window is a handful of look-ups
         self.terms: dict[str, dict[int, set[str]]] = {}
-        self.new_terms: list[tuple[str, int, str]] = []
+        self.story_days: set[int] = set()
+        self.sig_days: set[int] = set()
+        self.held = 0
         self.members: list[tuple[str, str]] = []
         self.new_urls: list[tuple[int, str]] = []
-        self.sigs: list[tuple[str, bytes]] = []
-        self.new_bands: list[tuple[int, str]] = []
+        self.new_sigs: list[tuple[str, int, str, bytes]] = []
 
-    def _temp(self, name: str, columns: str, rows: Iterable[tuple[Any, ...]]) -> None:
-        db = self.db
-        db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} ({columns})")  # constant names
-        db.execute(f"DELETE FROM temp.{name}")
-        marks = ",".join("?" * len(columns.split(",")))
-        db.executemany(f"INSERT INTO temp.{name} VALUES ({marks})", rows)
+    # -- reading ----------------------------------------------------------------------
 
-    def load(self, urls: Iterable[int], bands: Iterable[int],
-             terms: Iterable[tuple[str, int | None]], stories: Iterable[str],
-             window: int) -> None:
-        """Read the rows the commit's records can reach: stories by URL key, signatures
-        by band, stories by (term, day) within ``window`` days, and the rows of those
-        stories and of ``stories`` (the records' own ids, a deleted record's story)."""
-        db = self.db
-        self._temp("story_qk", "k", ((k,) for k in set(urls)))
-        for key, story in db.execute(
+    def load(self, urls: Iterable[int], days: Iterable[int | None]) -> None:
+        """Read what a commit's records can reach: the stories of their URL keys, and
+        every day within the windows of their days not read yet."""
+        self.urls = {}
+        keys = list(set(urls))
+        if keys:
+            self._temp("story_qk", ((k,) for k in keys))
+            self.urls.update((int(k), str(s)) for k, s in self.db.execute(
                 "SELECT u.key, m.story FROM temp.story_qk q JOIN story_urls u ON u.key = q.k "
-                "JOIN story_members m ON m.id = u.id"):
-            self.urls[int(key)] = str(story)
-        self._temp("story_qk", "k", ((b,) for b in set(bands)))
-        for band, rid, sig, story in db.execute(
-                "SELECT b.band, b.id, s.sig, m.story FROM temp.story_qk q "
-                "JOIN story_bands b ON b.band = q.k JOIN story_sigs s ON s.id = b.id "
-                "JOIN story_members m ON m.id = b.id"):
-            self.bands.setdefault(int(band), []).append((str(rid), bytes(sig), str(story)))
-        self._temp("story_qt", "t, d", set(terms))
-        for term, day, story in db.execute(
-                "SELECT DISTINCT s.term, s.day, s.story FROM temp.story_qt q "
-                "JOIN story_terms s ON s.term = q.t WHERE q.d IS NULL OR s.day = ? "
-                "OR s.day BETWEEN q.d - ? AND q.d + ?", (UNDATED, window, window)):
-            self.terms.setdefault(str(term), {}).setdefault(int(day), set()).add(str(story))
-        want = set(stories) | set(self.urls.values())
-        want.update(story for rows in self.bands.values() for _, _, story in rows)
-        want.update(story for days in self.terms.values() for rows in days.values()
-                    for story in rows)
-        self.fetch(want)
+                "JOIN story_members m ON m.id = u.id"))
+        story_days: set[int] = {UNDATED}
+        sig_days: set[int] = {UNDATED}
+        for day in set(days):
+            if day is not None:
+                story_days.update(range(day - self.window, day + self.window + 1))
+                sig_days.update(range(day - self.copy_window, day + self.copy_window + 1))
+        self._load_stories(story_days - self.story_days)
+        self._load_sigs(sig_days - self.sig_days)
+        self.fetch(self.urls.values())
+
+    def _temp(self, name: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        db = self.db
+        db.execute(f"CREATE TEMP TABLE IF NOT EXISTS {name} (k)")  # constant names
+        db.execute(f"DELETE FROM temp.{name}")
+        db.executemany(f"INSERT INTO temp.{name} VALUES (?)", rows)
+
+    def _load_stories(self, days: set[int]) -> None:
+        if not days:
+            return
+        self.story_days |= days
+        self._temp("story_qd", ((d,) for d in days))
+        self._rows(self.db.execute(
+            "SELECT s.story, s.day, s.provider, s.terms, s.size, s.centre, s.keys "
+            "FROM temp.story_qd q JOIN stories s ON s.day = q.k"))
 
     def fetch(self, stories: Iterable[str]) -> None:
-        """Read the rows of ``stories`` not yet held (those that exist)."""
+        """Read the rows of ``stories`` not held (a copy's story from another day)."""
         need = [s for s in set(stories) if s not in self.stories]
-        if not need:
-            return
-        self._temp("story_qs", "s", ((s,) for s in need))
-        for story, day, provider, terms, size, centre in self.db.execute(
-                "SELECT s.story, s.day, s.provider, s.terms, s.size, s.centre "
-                "FROM temp.story_qs q JOIN stories s ON s.story = q.s"):
-            self.stories[str(story)] = Story(
-                day, str(provider), json.loads(terms), int(size), json.loads(centre))
+        if need:
+            self._temp("story_qs", ((s,) for s in need))
+            self._rows(self.db.execute(
+                "SELECT s.story, s.day, s.provider, s.terms, s.size, s.centre, s.keys "
+                "FROM temp.story_qs q JOIN stories s ON s.story = q.k"))
 
-    def near(self, term: str, day: int | None, window: int) -> set[str]:
-        """The stories ``term`` finds from ``day``: those whose first day is within
-        ``window`` days of it, and undated ones (any, for an undated record)."""
+    def _rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
+        for name, day, provider, terms, size, centre, keys in rows:
+            name = str(name)
+            story = self.stories.get(name)  # one held is as new as the stored one, or newer
+            if story is None:
+                story = Story(None if day == UNDATED else day, str(provider),
+                              json.loads(terms), int(size), json.loads(centre),
+                              json.loads(keys))
+                self.stories[name] = story
+                self.held += 1
+            if _day(story.day) in self.story_days:  # found by its terms from its days
+                self._index(name, story.keys, _day(story.day))
+
+    def _index(self, name: str, keys: Iterable[str], day: int) -> None:
+        for term in keys:
+            self.terms.setdefault(term, {}).setdefault(day, set()).add(name)
+
+    def _load_sigs(self, days: set[int]) -> None:
+        if not days:
+            return
+        self.sig_days |= days
+        self._temp("story_qd", ((d,) for d in days))
+        for rid, story, blob in self.db.execute(
+                "SELECT s.id, s.story, s.sig FROM temp.story_qd q "
+                "JOIN story_sigs s ON s.day = q.k"):
+            sig = array.array("I")
+            sig.frombytes(blob)
+            self._hold_sig(str(rid), sig, str(story), self._bands_of(sig))
+
+    def _hold_sig(self, rid: str, sig: array.array[int], story: str,
+                  bands: Sequence[int]) -> None:
+        if rid in self.sigs:
+            return
+        self.sigs[rid] = (sig, story)
+        self.held += 1
+        for band in bands:
+            ids = self.bands.get(band)
+            if ids is None:
+                self.bands[band] = [rid]
+            else:
+                ids.append(rid)
+
+    def near(self, term: str, day: int | None) -> set[str]:
+        """The stories ``term`` finds from ``day``: those whose first day is within the
+        window of it, and undated ones (any held, for an undated record)."""
         days = self.terms.get(term)
         if not days:
             return set()
         if day is None:
             return set().union(*days.values())
         found = set(days.get(UNDATED, ()))
-        for d in range(day - window, day + window + 1):
+        for d in range(day - self.window, day + self.window + 1):
             found.update(days.get(d, ()))
         return found
 
+    def copies(self, bands: Sequence[int]) -> Iterable[tuple[array.array[int], str]]:
+        """The signatures and stories of the held records sharing a band with ``bands``,
+        each once."""
+        seen: set[str] = set()
+        for band in bands:
+            for rid in self.bands.get(band, ()):
+                if rid not in seen:
+                    seen.add(rid)
+                    yield self.sigs[rid]
+
+    # -- adding -----------------------------------------------------------------------
+
     def add(self, rid: str, story: Story, name: str, rare: Sequence[str], urls: Sequence[int],
-            sig: Sequence[int], bands: Sequence[int]) -> None:
-        """Record ``rid`` as a member of story ``name`` (held in :attr:`stories`)."""
+            day: int | None, sig: Sequence[int], bands: Sequence[int]) -> None:
+        """Record ``rid`` (published on ``day``) as a member of story ``name``."""
+        if name not in self.stories:
+            self.held += 1
         self.stories[name] = story
         self.dirty.add(name)
         story.size += 1
-        day = story.day if story.day is not None else UNDATED
-        for term in rare:
-            rows = self.terms.setdefault(term, {}).setdefault(day, set())
-            if name not in rows:
-                rows.add(name)
-                self.new_terms.append((term, day, name))
+        fresh = [t for t in rare if t not in story.keys][:max(0, KEYS_KEPT - len(story.keys))]
+        if fresh:
+            story.keys = story.keys + fresh
+            self._index(name, fresh, _day(story.day))
         self.members.append((rid, name))
         for key in urls:
             if key not in self.urls:  # the first record with a URL keeps it
                 self.urls[key] = name
                 self.new_urls.append((key, rid))
         if sig:
-            blob = array.array("I", sig).tobytes()
-            self.sigs.append((rid, blob))
-            for band in bands:
-                self.bands.setdefault(band, []).append((rid, blob, name))
-                self.new_bands.append((band, rid))
+            packed = array.array("I", sig)
+            self.new_sigs.append((rid, _day(day), name, packed.tobytes()))
+            self._hold_sig(rid, packed, name, bands)
 
     def flush(self) -> None:
         """Write the commit's changes (inside the writer's open transaction)."""
         db = self.db
-        db.executemany("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?)", (
-            (name, s.day, s.provider, json.dumps(s.terms, ensure_ascii=False), s.size,
-             json.dumps(s.centre, ensure_ascii=False))
+        db.executemany("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?, ?)", (
+            (name, _day(s.day), s.provider, json.dumps(s.terms, ensure_ascii=False), s.size,
+             json.dumps(s.centre, ensure_ascii=False), json.dumps(s.keys, ensure_ascii=False))
             for name in sorted(self.dirty) for s in (self.stories[name],)))
-        db.executemany("INSERT OR IGNORE INTO story_terms VALUES (?, ?, ?)", self.new_terms)
         db.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?)", self.members)
         db.executemany("INSERT OR IGNORE INTO story_urls VALUES (?, ?)", self.new_urls)
-        db.executemany("INSERT OR REPLACE INTO story_sigs VALUES (?, ?)", self.sigs)
-        db.executemany("INSERT OR IGNORE INTO story_bands VALUES (?, ?)", self.new_bands)
+        db.executemany("INSERT OR REPLACE INTO story_sigs VALUES (?, ?, ?, ?)", self.new_sigs)
         self.dirty.clear()
-        for rows in (self.new_terms, self.members, self.new_urls, self.sigs, self.new_bands):
+        for rows in (self.members, self.new_urls, self.new_sigs):
             rows.clear()
