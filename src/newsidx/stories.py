@@ -23,7 +23,6 @@ join existing stories without recomputing the archive.
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
 import operator
@@ -89,7 +88,7 @@ class _Item:
     came from one) and its JSON object or line, read only to leave boilerplate out."""
 
     __slots__ = ("bands", "day", "edges", "id", "provider", "rare", "sig", "source", "terms",
-                 "urls")
+                 "urls", "weighted")
 
     def __init__(self, rid: str, prep: StoryPrep, source: str | dict[str, Any]) -> None:
         self.id = rid
@@ -97,6 +96,7 @@ class _Item:
         self.source = source
         self.rare: list[str] | None = None  # its terms that find stories, once known
         self.bands: list[int] = []
+        self.weighted: tuple[dict[str, float], float] | None = None  # its terms, weighed
 
     @staticmethod
     def of(rid: str, data: dict[str, Any]) -> _Item:
@@ -282,9 +282,9 @@ class Grouper:
         """The terms that find a record's story and its story from it: its heaviest by
         weight and rarity (a title's rare names first)."""
         if item.rare is None:
-            weights = self._weigh(item.terms, self._docs or 0)[0]
-            item.rare = heapq.nsmallest(LOOKUP_TERMS, weights,
-                                        key=lambda t: (-weights[t], t))
+            item.weighted = self._weigh(item.terms, self._docs or 0)
+            item.rare = [t for _, t in sorted(
+                (-w, t) for t, w in item.weighted[0].items())[:LOOKUP_TERMS]]
         return item.rare
 
     def _record(self, state: StoryState, item: _Item, story: str) -> str:
@@ -292,7 +292,8 @@ class Grouper:
         terms join the story's profile and its rarest find the story from then on."""
         row = state.stories.get(story)
         if row is None:
-            row = Story(item.day, item.provider, dict(item.terms), 0, dict(item.terms), [])
+            terms = dict(item.terms)  # its profile is its centre until a second member
+            row = Story(item.day, item.provider, terms, 0, terms, [])
         else:
             row.terms = st.merge_profile(row.terms, item.terms)
             row.weighted = None
@@ -328,7 +329,7 @@ class Grouper:
         candidates = [story for story, n in shared.items() if n >= MIN_SHARED]
         if not candidates:
             return None
-        mine, mine_sq = self._weigh(item.terms, docs)
+        mine, mine_sq = item.weighted or self._weigh(item.terms, docs)
         best: tuple[float, str] | None = None
         for story in candidates:
             row = state.stories.get(story)

@@ -55,8 +55,9 @@ class StoryState:
         self.stories: dict[str, Story] = {}
         self.dirty: set[str] = set()
         self.urls: dict[int, str] = {}  # URL key -> story, for this commit's keys
-        # band -> the ids of held records in it; id -> (signature, story)
-        self.bands: dict[int, list[str]] = {}
+        # band -> the id of the held record in it, or the ids when several (most bands
+        # hold one record: no list each); id -> (signature, story)
+        self.bands: dict[int, str | list[str]] = {}
         self.sigs: dict[str, tuple[array.array[int], str]] = {}
         # term -> day -> stories: a window is a handful of look-ups
         self.terms: dict[str, dict[int, set[str]]] = {}
@@ -118,8 +119,9 @@ class StoryState:
             name = str(name)
             story = self.stories.get(name)  # one held is as new as the stored one, or newer
             if story is None:
-                story = Story(None if day == UNDATED else day, str(provider),
-                              json.loads(terms), int(size), json.loads(centre),
+                profile = json.loads(terms)
+                story = Story(None if day == UNDATED else day, str(provider), profile,
+                              int(size), json.loads(centre) if centre else profile,
                               json.loads(keys))
                 self.stories[name] = story
                 self.held += 1
@@ -148,12 +150,14 @@ class StoryState:
             return
         self.sigs[rid] = (sig, story)
         self.held += 1
+        held = self.bands
         for band in bands:
-            ids = self.bands.get(band)
-            if ids is None:
-                self.bands[band] = [rid]
-            else:
-                ids.append(rid)
+            ids = held.setdefault(band, rid)
+            if ids is not rid:
+                if isinstance(ids, str):
+                    held[band] = [ids, rid]
+                else:
+                    ids.append(rid)
 
     def near(self, term: str, day: int | None) -> set[str]:
         """The stories ``term`` finds from ``day``: those whose first day is within the
@@ -173,7 +177,8 @@ class StoryState:
         each once."""
         seen: set[str] = set()
         for band in bands:
-            for rid in self.bands.get(band, ()):
+            ids = self.bands.get(band)
+            for rid in (() if ids is None else (ids,) if isinstance(ids, str) else ids):
                 if rid not in seen:
                     seen.add(rid)
                     yield self.sigs[rid]
@@ -205,9 +210,11 @@ class StoryState:
     def flush(self) -> None:
         """Write the commit's changes (inside the writer's open transaction)."""
         db = self.db
+        # a story of one record has its centre for its profile: written once, centre ""
         db.executemany("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?, ?)", (
             (name, _day(s.day), s.provider, json.dumps(s.terms, ensure_ascii=False), s.size,
-             json.dumps(s.centre, ensure_ascii=False), json.dumps(s.keys, ensure_ascii=False))
+             "" if s.centre is s.terms else json.dumps(s.centre, ensure_ascii=False),
+             json.dumps(s.keys, ensure_ascii=False))
             for name in sorted(self.dirty) for s in (self.stories[name],)))
         db.executemany("INSERT OR REPLACE INTO story_members VALUES (?, ?)", self.members)
         db.executemany("INSERT OR IGNORE INTO story_urls VALUES (?, ?)", self.new_urls)
