@@ -49,6 +49,7 @@ DAY_DECAY = 0.3  # a story's similarity loses this share for each day from its f
 BOILERPLATE = 3  # a sentence in this many of a provider's records is boilerplate
 MIN_SHARED = 2  # one shared word is never an event, however rare it looks
 LOOKUP_TERMS = 12  # a record's heaviest terms that find candidate stories
+CANDIDATES = 24  # the stories sharing most of them compared, at most
 PRIOR_DOCS = 200
 HELD = 60_000  # records and stories a run holds in memory before it starts afresh
 COUNTS_HELD = 500_000  # document frequencies and sentence counts held, likewise
@@ -124,6 +125,9 @@ class Grouper:
         self._idfs: dict[str, float] = {}
         self._idf_docs = -1
         self._state: StoryState | None = None
+        # True when the tables held nothing when this grouper began (a cold ingest): then
+        # every count is held, and one absent is 0 without asking
+        self._complete: bool | None = None
 
     # -- the state's generation -----------------------------------------------------------
 
@@ -142,6 +146,7 @@ class Grouper:
     def forget_held(self) -> None:
         """Drop what is held in memory: it is read again from the tables when needed."""
         self._df, self._boiler, self._docs, self._state = {}, {}, None, None
+        self._complete = None
         self._idfs.clear()
         self._idf_docs = -1
 
@@ -193,6 +198,9 @@ class Grouper:
         """Read the counts of ``keys`` not held from ``table`` into ``held`` (0 when
         absent)."""
         need = [k for k in set(keys) if k not in held]
+        if self._complete:
+            held.update(dict.fromkeys(need, 0))
+            return
         for part in _chunks(need):
             marks = ",".join("?" * len(part))
             held.update(dict.fromkeys(part, 0))
@@ -232,9 +240,6 @@ class Grouper:
         state = self.state()
         state.load(urls=(k for item in items for k in item.urls),
                    days=(item.day for item in items))
-        self._counts("story_df", "term", self._df,
-                     (t for story in state.stories.values() if story.weighted is None
-                      for t in (*story.terms, *story.centre)))
         for item in items:
             story = self._copy_of(state, item) or self._nearest(state, item, docs)
             known[item.id] = self._record(state, item, story or item.id)
@@ -248,7 +253,11 @@ class Grouper:
         rarity are judged with the batch itself counted; then their terms, signatures
         and bands. The counts are held and only their increments written."""
         if len(self._df) > COUNTS_HELD or len(self._boiler) > COUNTS_HELD:
-            self._df, self._boiler = {}, {}
+            self._df, self._boiler, self._complete = {}, {}, False
+        if self._docs is None:
+            self._docs = self.meta("docs") or 0
+        if self._complete is None:
+            self._complete = self._docs == 0
         counts = Counter(k for item in items for k in item.edges)
         self._counts("story_boiler", "key", self._boiler, counts)
         boiler = self._boiler
@@ -271,8 +280,6 @@ class Grouper:
         self.db.executemany(
             "INSERT INTO story_df VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET n = n + ?",
             ((t, c, c) for t, c in terms.items()))
-        if self._docs is None:
-            self._docs = self.meta("docs") or 0
         self._docs += len(items)
         self.set_meta("docs", self._docs)
         self._idfs.clear()
@@ -323,10 +330,10 @@ class Grouper:
         if not item.terms:
             return None
         # a story is a candidate when it shares MIN_SHARED of the record's rarest terms
-        shared: Counter[str] = Counter()
-        for term in self._rare(item):
-            shared.update(state.near(term, item.day))
-        candidates = [story for story, n in shared.items() if n >= MIN_SHARED]
+        shared = state.count_near(self._rare(item), item.day)
+        # a common name finds many stories: those sharing the most terms are compared
+        candidates = [story for n, story in sorted(
+            (-n, story) for story, n in shared.items() if n >= MIN_SHARED)[:CANDIDATES]]
         if not candidates:
             return None
         mine, mine_sq = item.weighted or self._weigh(item.terms, docs)
@@ -336,7 +343,8 @@ class Grouper:
             if row is None:  # not held: never the case, as a story is held with its terms
                 continue
             if row.weighted is None or row.weighted[0] != docs:
-                self._counts("story_df", "term", self._df, (*row.terms, *row.centre))
+                if not self._complete:
+                    self._counts("story_df", "term", self._df, (*row.terms, *row.centre))
                 row.weighted = (docs, self._weigh(row.terms, docs),
                                 self._weigh(row.centre, docs))
             # like the story as a whole and like its first record: a profile alone drifts
@@ -356,13 +364,12 @@ class Grouper:
             self._idfs.clear()
             self._idf_docs = docs
         cache = self._idfs
-        weighted: dict[str, float] = {}
-        for t, w in terms.items():
-            idf = cache.get(t)
-            if idf is None:
-                idf = cache[t] = self._idf_of(t, docs)
-            weighted[t] = w * idf
-        return weighted, sum(w * w for w in weighted.values())
+        for t in terms:
+            if t not in cache:
+                cache[t] = self._idf_of(t, docs)
+        weighted = {t: w * cache[t] for t, w in terms.items()}
+        values = weighted.values()
+        return weighted, sum(map(operator.mul, values, values))
 
     # -- removing -----------------------------------------------------------------------
 

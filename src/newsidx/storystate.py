@@ -18,6 +18,7 @@ from __future__ import annotations
 import array
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -129,8 +130,17 @@ class StoryState:
                 self._index(name, story.keys, _day(story.day))
 
     def _index(self, name: str, keys: Iterable[str], day: int) -> None:
+        index = self.terms
         for term in keys:
-            self.terms.setdefault(term, {}).setdefault(day, set()).add(name)
+            days = index.get(term)
+            if days is None:
+                index[term] = {day: {name}}
+                continue
+            names = days.get(day)
+            if names is None:
+                days[day] = {name}
+            else:
+                names.add(name)
 
     def _load_sigs(self, days: set[int]) -> None:
         if not days:
@@ -159,17 +169,26 @@ class StoryState:
                 else:
                     ids.append(rid)
 
-    def near(self, term: str, day: int | None) -> set[str]:
-        """The stories ``term`` finds from ``day``: those whose first day is within the
-        window of it, and undated ones (any held, for an undated record)."""
-        days = self.terms.get(term)
-        if not days:
-            return set()
-        if day is None:
-            return set().union(*days.values())
-        found = set(days.get(UNDATED, ()))
-        for d in range(day - self.window, day + self.window + 1):
-            found.update(days.get(d, ()))
+    def count_near(self, terms: Iterable[str], day: int | None) -> Counter[str]:
+        """How many of ``terms`` find each story from ``day``: the stories whose first day
+        is within the window of it, and undated ones (any held, for an undated record).
+        A story is indexed under its first day only, so each term counts it once."""
+        found: Counter[str] = Counter()
+        index = self.terms
+        span = () if day is None else (UNDATED, *range(day - self.window,
+                                                       day + self.window + 1))
+        for term in terms:
+            days = index.get(term)
+            if not days:
+                continue
+            if day is None:
+                for every in days.values():
+                    found.update(every)
+                continue
+            for d in span:
+                names = days.get(d)
+                if names:
+                    found.update(names)
         return found
 
     def copies(self, bands: Sequence[int]) -> Iterable[tuple[array.array[int], str]]:
