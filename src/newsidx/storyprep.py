@@ -49,7 +49,7 @@ class Text(NamedTuple):
     """A record's text as grouping splits it."""
 
     provider: str
-    own: set[str]
+    own: frozenset[str]
     title: str
     excerpt: list[str]
     body: list[str]  # the sentences of the body's first st.BODY_PREFIX characters

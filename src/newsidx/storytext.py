@@ -7,6 +7,7 @@ unrelated items (boilerplate), which it counts in ``state.db``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -118,7 +119,7 @@ def parts(title: str, excerpt: str, body: str) -> tuple[str, list[str], list[str
 _OUTLET_TAIL = re.compile(r"\s+[-|–—]\s+([^-|–—]{1,60})$")
 
 
-def strip_outlet(title: str, own: set[str]) -> str:
+def strip_outlet(title: str, own: frozenset[str]) -> str:
     """``title`` without a trailing " - Publisher" naming its own provider (NewsAPI's
     titles end so): the outlet's name says nothing about the event."""
     m = _OUTLET_TAIL.search(title)
@@ -127,9 +128,11 @@ def strip_outlet(title: str, own: set[str]) -> str:
     return title
 
 
-def own_name(*names: str | None) -> set[str]:
-    """The provider's own words ("Daily Mail", "bbc.co.uk"): shared by every item it runs."""
-    return {w for n in names if n for w in words(n.replace(".", " "))}
+@functools.lru_cache(maxsize=4096)
+def own_name(*names: str | None) -> frozenset[str]:
+    """The provider's own words ("Daily Mail", "bbc.co.uk"): shared by every item it runs
+    (a few hundred providers make most records: remembered)."""
+    return frozenset(w for n in names if n for w in words(n.replace(".", " ")))
 
 
 def names(text: str) -> list[str]:
@@ -174,24 +177,36 @@ def stem(word: str) -> str:
 
 
 def terms(title: Iterable[str], excerpt: Iterable[list[tuple[str, bool]]],
-          own: set[str]) -> dict[str, float]:
+          own: frozenset[str]) -> dict[str, float]:
     """The weighted terms of a record from its title's words and its excerpt's kept
     sentences' :func:`tokens`: every word of the title (:data:`TITLE_WEIGHT`), the names
     and amounts of the excerpt (:data:`NAME_WEIGHT`) and, lighter, its other words;
     without stopwords, one-letter words and the provider's own name (``own``); stemmed
     (:func:`stem`)."""
     out: dict[str, float] = {}
+    stems = _STEMS
+    if len(stems) > STEMS_HELD:
+        stems.clear()
     for w in title:
         if len(w) > 1 and w not in STOPWORDS and w not in own:
-            out[stem(w)] = TITLE_WEIGHT
+            t = stems.get(w)
+            if t is None:
+                t = stems[w] = stem(w)
+            out[t] = TITLE_WEIGHT
     for sentence in excerpt:
         for w, name in sentence:
             if len(w) > 1 and w not in STOPWORDS and w not in own:
-                t = stem(w)
+                t = stems.get(w)
+                if t is None:
+                    t = stems[w] = stem(w)
                 weight = NAME_WEIGHT if name else WORD_WEIGHT
                 if out.get(t, 0.0) < weight:
                     out[t] = weight
     return out
+
+
+STEMS_HELD = 200_000  # words whose stems are remembered (a process's vocabulary)
+_STEMS: dict[str, str] = {}
 
 
 def merge_profile(profile: dict[str, float], more: dict[str, float]) -> dict[str, float]:
