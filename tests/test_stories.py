@@ -375,3 +375,22 @@ def test_a_state_of_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
     finally:
         db.close()
     assert "story_bands" not in names
+
+
+def test_a_grouper_past_its_memory_bound_reads_the_tables_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsidx import stories
+
+    monkeypatch.setattr(stories, "HELD", 1)  # every commit starts afresh
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    _create(db)
+    grouper = Grouper(db)
+    grouper.assign([("a", _rec("a", "Council approves Harbourview tunnel",
+                                domain="one.example", body=BODY))])
+    assert grouper._state is None
+    later = grouper.assign([
+        ("b", _rec("b", "Tunnel news", domain="two.example", body=BODY + " Updated.",
+                   day="2024-05-09")),
+        ("c", _rec("c", "Harbourview tunnel approved by Dunmere council",
+                   domain="three.example", day="2024-05-08"))])
+    assert later == {"b": "a", "c": "a"}
