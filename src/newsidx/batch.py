@@ -243,9 +243,11 @@ class Batch:
                           if c[2] is not None and _content(c[1]) == content), None)
         data["sources"] = [origin, *sorted(p for p in paths if p != origin)]
         data["parents"] = list(_parents(rid, paths, self.produced))
+        if old is not None and old.data.get("story"):  # kept for good (newsidx.stories), so
+            data["story"] = old.data["story"]  # an unchanged record compares equal
         line = dump_line(data)
         if ready is not None:
-            return Prepared(ready.row._replace(line=line), ready.fields)
+            return ready._replace(row=ready.row._replace(line=line))
         return Prepared.of(from_json(data))
 
 
@@ -277,5 +279,5 @@ class _Stored:
 
 
 def _content(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("sources", "parents")}
+    return {k: v for k, v in data.items() if k not in ("sources", "parents", "story")}
 

@@ -21,8 +21,9 @@ from newsidx import analysis, fieldterms, plaintext
 from newsidx import query as q
 from newsidx.model import Article, to_json
 
-SCHEMA_VERSION = 7  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text;
-# 6: author, lang, folder (newsidx.fieldterms); 7: no stored JSON or text, id and digest only
+SCHEMA_VERSION = 8  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text;
+# 6: author, lang, folder (newsidx.fieldterms); 7: no stored JSON or text, id and digest only;
+# 8: story (newsidx.stories)
 BUCKETS = ("day", "week", "month", "year")
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 DATE_MIN = q.DATE_MIN
@@ -44,7 +45,7 @@ def schema() -> tantivy.Schema:
     for name in TEXT:
         sb.add_text_field(name + q.CJK_SUFFIX, tokenizer_name=analysis.CJK)
     for name in ("provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
-                 "title_sort", *fieldterms.FIELDS):
+                 "title_sort", *fieldterms.FIELDS, "story"):
         sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_date_field("published", indexed=True, fast=True)
     sb.add_integer_field("t_new", fast=True)
@@ -60,7 +61,7 @@ def field_names() -> list[str]:
     names += list(TEXT) + [n + q.EXACT_SUFFIX for n in q.EXACT_FIELDS]
     names += [n + q.CJK_SUFFIX for n in TEXT]
     names += ["provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
-              "title_sort", *fieldterms.FIELDS]
+              "title_sort", *fieldterms.FIELDS, "story"]
     return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
 
 
@@ -100,6 +101,8 @@ def document_fields(record: Article) -> list[DocField]:
     out.extend(fieldterms.document_fields(record))
     out.append(("t", "kind", record.kind))
     out.append(("t", "title_sort", analysis.keyword(record.title)[:200]))
+    if record.story:
+        out.append(("t", "story", record.story))
     if record.published is not None:
         published = record.published.astimezone(timezone.utc)
         out.append(("d", "published", clamp_date(published)))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sqlite3
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -341,8 +342,14 @@ def _commit(batch: Batch, writer: CatalogueWriter, parser: Parser, max_size: int
     emit(ProgressEvent("fold" if compact else "save", 0, 0))
     upserts, deletes, added, updated = batch.resolve(reparse)
     batch.contributions.clear()  # the upserts are now the only copy of the parsed records
-    generation = writer.commit(upserts=[p.row for p in upserts], deletes=deletes,
-                               files=batch.file_changes, compact=compact)
+
+    def stage(db: sqlite3.Connection) -> None:  # inside the bookkeeping transaction
+        from newsidx.stories import group
+
+        upserts[:] = group(db, writer, upserts, deletes)
+
+    generation = writer.commit(upserts=(p.row for p in upserts), deletes=deletes,
+                               files=batch.file_changes, compact=compact, stage=stage)
     report.generation = generation
     report.commits += 1
     report.records_added += added

@@ -119,6 +119,7 @@ class Article:
     folder: str | None = None
     date_source: str | None = None
     alt_titles: tuple[str, ...] = ()
+    story: str | None = None  # set at ingest by newsidx.stories; None until grouped
 
     @property
     def provider_key(self) -> str | None:
@@ -263,6 +264,7 @@ def to_json(record: Article) -> dict[str, JSONValue]:
         "authors": list(record.authors),
         "lang": record.lang,
         "folder": record.folder,
+        "story": record.story,  # last: ingest writes it into a ready line (stories.py)
     }
     if record.alt_titles:
         out["alt_titles"] = list(record.alt_titles)
@@ -372,6 +374,7 @@ def _build(data: Mapping[str, Any]) -> Article:
         lang=data.get("lang"),
         folder=data.get("folder"),
         alt_titles=tuple(data.get("alt_titles", ())),
+        story=data["story"] if isinstance(data.get("story"), str) else None,
     )
 
 

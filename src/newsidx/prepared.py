@@ -15,6 +15,7 @@ import tantivy
 from newsidx.indexdoc import DocField, build_document, document_fields
 from newsidx.model import Article, from_json
 from newsidx.store import Row
+from newsidx.storyprep import StoryPrep, of_record
 
 
 class Prepared(NamedTuple):
@@ -27,6 +28,7 @@ class Prepared(NamedTuple):
 
     row: Row
     fields: list[DocField]
+    story: StoryPrep | None = None  # grouping's features (newsidx.storyprep), if computed
 
     @property
     def id(self) -> str:
@@ -34,7 +36,7 @@ class Prepared(NamedTuple):
 
     @staticmethod
     def of(record: Article) -> Prepared:
-        return Prepared(Row.of(record), document_fields(record))
+        return Prepared(Row.of(record), document_fields(record), of_record(record))
 
     def record(self) -> Article:
         return from_json(json.loads(self.row.line))

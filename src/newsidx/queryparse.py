@@ -31,7 +31,7 @@ from newsidx.model import KINDS
 if TYPE_CHECKING:
     from newsidx.timeparse import Span
 
-FILTER_FIELDS = ("provider", "topic", "kind", "author", "lang", "folder")
+FILTER_FIELDS = ("provider", "topic", "kind", "author", "lang", "folder", "story")
 DATE_OPS = ("after", "before", "on")
 MAX_DEPTH = 100
 _FIELD_PREFIX = re.compile(r"^([A-Za-z]+):(.*)$", re.DOTALL)
@@ -50,10 +50,10 @@ class Text:
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """``provider:``, ``topic:``, ``kind:``, ``author:``, ``lang:`` or ``folder:``: an exact
-    keyword, case-insensitive (a folder also matches the folders under it)."""
+    """``provider:``, ``topic:``, ``kind:``, ``author:``, ``lang:``, ``folder:`` or ``story:``:
+    an exact keyword, case-insensitive (a folder also matches the folders under it)."""
 
-    field: Literal["provider", "topic", "kind", "author", "lang", "folder"]
+    field: Literal["provider", "topic", "kind", "author", "lang", "folder", "story"]
     value: str
 
 

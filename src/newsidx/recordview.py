@@ -128,6 +128,8 @@ def _record_lines(
         yield "", "\n" + (r.body if raw else body_text(r.body)) + "\n"
     yield "id", r.id
     yield "kind", r.kind
+    if r.story:
+        yield "story", r.story  # newsidx search story:ID lists its records
     if r.topics:
         yield "topics", ", ".join(r.topics)
     for key in ("category", "type", "web_url", "original_url", "amp_url", "cdn_amp_url"):

@@ -16,7 +16,7 @@ import fcntl
 import itertools
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -294,15 +294,19 @@ class CatalogueWriter:
         deletes: Iterable[str],
         files: Mapping[str, FileState | None],
         compact: bool = False,
+        stage: Callable[[sqlite3.Connection], None] | None = None,
     ) -> int:
         """Store ``upserts`` (records or ready rows), drop ``deletes``, set (or drop, for
         None) file states. ``compact`` (the last commit of a write) folds every shard
-        into one file and removes every file the new manifest does not name.
+        into one file and removes every file the new manifest does not name. ``stage``
+        runs first, inside the bookkeeping transaction, before ``upserts`` is read: state
+        derived beside the bookkeeping (stories) is written there, so it is committed
+        after the manifest, with the bookkeeping, or not at all.
 
         Returns the new generation.
         """
         try:
-            return self._commit(upserts, deletes, files, compact)
+            return self._commit(upserts, deletes, files, compact, stage)
         except BaseException:
             if self._book is not None:
                 self._book.rollback()
@@ -313,9 +317,17 @@ class CatalogueWriter:
             raise
 
     def _commit(self, upserts: Iterable[Article | Row], deletes: Iterable[str],
-                files: Mapping[str, FileState | None], compact: bool) -> int:
+                files: Mapping[str, FileState | None], compact: bool,
+                stage: Callable[[sqlite3.Connection], None] | None) -> int:
         old, facets = self._load()
         book = self.book
+        try:
+            book.begin()
+            if stage is not None:
+                stage(book.db)
+        except sqlite3.Error as exc:
+            raise CatalogueError(f"cannot write {book.path}: {exc}; the catalogue was left "
+                                 "as it was") from exc
         m: dict[str, Any] = dict(old)
         m["shards"] = dict(old["shards"])
         m["totals"] = dict(old["totals"])
@@ -332,8 +344,7 @@ class CatalogueWriter:
         touched = old_shards.keys() | by_shard.keys()
         if compact:
             touched |= {k for k, v in old["shards"].items() if len(v["files"]) > 1}
-        try:
-            book.begin()  # the segments' places are recorded as their lines are written
+        try:  # inside the transaction begun above: places recorded as lines are written
             for shard in sorted(touched):
                 self._write_shard(shard, generation, m, old_shards.get(shard, set()),
                                   by_shard.pop(shard, {}), facets, compact)

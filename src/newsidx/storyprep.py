@@ -1,0 +1,136 @@
+"""A record's story features, computed in the parse workers (issue 15's cost).
+
+Grouping (:mod:`newsidx.stories`) runs in the single writing process; everything it needs
+that depends on the record alone -- its day, provider, URL keys, the keys of its edge
+sentences, its distinctive terms and its MinHash signature -- is computed here, where
+:meth:`newsidx.prepared.Prepared.of` builds the record's row, so the writer only matches.
+Terms and signature are computed with no sentence left out; the writer recomputes them
+from the record's line only when one of its edge sentences turns out to be provider
+boilerplate (known only there, from the counts of the whole archive).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from newsidx import storytext as st
+
+if TYPE_CHECKING:
+    from newsidx.model import Article
+
+NUM_PERM = 64
+SEED = 15
+SHINGLE_WORDS = 150  # words of text (after the title) shingled for MinHash
+
+
+class StoryPrep(NamedTuple):
+    """What grouping reads of one record, picklable and small."""
+
+    day: int | None  # the proleptic ordinal of the publication day (as written)
+    provider: str
+    urls: list[int]
+    edges: list[int]  # the edge sentences' keys (boilerplate candidates)
+    terms: dict[str, float]  # with no sentence left out
+    sig: list[int]  # likewise; empty when the text is too short to shingle
+
+
+def day_of(published: object) -> int | None:
+    if not isinstance(published, str) or len(published) < 10:
+        return None
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+class Text(NamedTuple):
+    """A record's text as grouping splits it."""
+
+    provider: str
+    own: frozenset[str]
+    title: str
+    excerpt: list[str]
+    body: list[str]  # the sentences of the body's first st.BODY_PREFIX characters
+    whole: bool  # whether that was the whole body
+
+    def features(self, drop: Collection[int] = ()) -> tuple[
+            list[int], dict[str, float], list[int]]:
+        """The edge sentences' keys, and terms and MinHash signature leaving out the
+        sentences whose keys are in ``drop``: each sentence tokenized once, the shingles
+        over the title and at most :data:`SHINGLE_WORDS` words."""
+        from rensa import RMinHash
+
+        provider = self.provider
+        seen: dict[str, list[str]] = {}  # a sentence's words (an excerpt opens its body)
+        kept: list[list[tuple[str, bool]]] = []
+        kept_words: list[str] = []
+        edges: list[int] = []
+        for sentence in self.excerpt:
+            seen[sentence] = ws = st.loose(sentence)
+            key = st.sentence_key(provider, ws)
+            edges.append(key)
+            if key not in drop:
+                kept.append(st.tokens(sentence))
+                kept_words.extend(ws)
+        if self.body:
+            body, n = self.body, len(self.body)
+            if not self.whole:  # its first three, then the rest of the prefix in one
+                edge: Sequence[int] = range(min(3, n - 1))
+            else:
+                edge = range(n) if n <= 6 else [*range(3), *range(n - 3, n)]
+            dropped: set[int] = set()
+            for i in edge:
+                ws = seen.get(body[i]) or st.loose(body[i])
+                key = st.sentence_key(provider, ws)
+                edges.append(key)
+                if key in drop:
+                    dropped.add(i)
+            # the body stands for the excerpt; its words read in one pass
+            text = st.loose(" ".join(s for i, s in enumerate(body) if i not in dropped))
+        else:
+            text = kept_words
+        title = st.words(self.title)
+        shingles = st.shingles(st.loose(self.title) + text[:SHINGLE_WORDS])
+        sig: list[int] = []
+        if len(shingles) >= st.MIN_SHINGLES:
+            m = RMinHash(NUM_PERM, SEED)
+            m.update(shingles)
+            sig = list(m.digest())
+        return list(dict.fromkeys(edges)), st.terms(title, kept, self.own), sig
+
+
+def text_of(data: Mapping[str, Any]) -> Text:
+    """The text of a record's JSON object, split as grouping reads it."""
+    provider = data.get("provider") or {}
+    own = st.own_name(provider.get("name"), provider.get("domain"))
+    title, excerpt, body, whole = st.parts(
+        st.strip_outlet(str(data.get("title") or ""), own),
+        str(data.get("excerpt") or ""), str(data.get("body") or ""))
+    return Text(str(provider.get("domain") or provider.get("name") or "").lower(), own,
+                title, excerpt, body, whole)
+
+
+def prepare(data: Mapping[str, Any]) -> StoryPrep:
+    """A record's features from its JSON object (:func:`newsidx.model.to_json`)."""
+    edges, terms, sig = text_of(data).features()
+    provider = data.get("provider") or {}
+    return StoryPrep(day_of(data.get("published")),
+                     str(provider.get("domain") or provider.get("name") or "").lower(),
+                     st.url_keys(data.get(k) for k in st.URL_KEYS), edges, terms, sig)
+
+
+def of_record(record: Article) -> StoryPrep:
+    """:func:`prepare` of a record, reading only the fields grouping uses."""
+    from newsidx.model import format_datetime
+
+    provider = record.provider
+    data: dict[str, Any] = {
+        "published": format_datetime(record.published) if record.published else None,
+        "provider": {"name": provider.name, "domain": provider.domain} if provider else None,
+        "title": record.title, "excerpt": record.excerpt, "body": record.body,
+    }
+    for key in st.URL_KEYS:
+        data[key] = getattr(record, key)
+    return prepare(data)

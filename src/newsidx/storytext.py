@@ -1,0 +1,239 @@
+"""What story grouping reads of a record: its sentences, distinctive terms and shingles.
+
+Pure functions of a record's text, no state: :mod:`newsidx.stories` weighs the terms by
+how rare they are in the archive and leaves out the sentences a provider repeats across
+unrelated items (boilerplate), which it counts in ``state.db``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from newsidx import plaintext
+from newsidx.model import canonical_url
+
+_WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*")
+_DIGIT = re.compile(r"[0-9]")
+_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
+_AMOUNT = re.compile(r"^([0-9]+(?:[.,][0-9]+)*)(?:k|m|mn|mln|b|bn|mld|million|billion)?$")
+SHINGLE = 3  # words a shingle (storytext.shingles spells three)
+MIN_SHINGLES = 8  # fewer and a text is too short to call a copy by its shingles
+
+# Words too common to tell two events apart, in the archive's main languages; the
+# archive's own counts (idf) demote the rest, this list only matters while it is small.
+_STOP_TEXT = """
+a an and are as at be been but by can could did do does for from had has have he her his
+how i if in into is it its just may more most new news no not of on one or our out over
+says said she so than that the their them then there these they this to up us was we
+were what when where which who why will with would you your after about all also amid
+against first here now only other some such very via vs year years
+de het een en van in op te dat die is niet met voor zijn er aan ook als bij of maar om
+nog door naar uit dan wel over tot wat hij ze zij je we wordt worden werd hoe na al
+"""
+STOPWORDS = frozenset(_STOP_TEXT.split())
+
+
+class _Marks(dict[str, bool]):
+    """Whether a character is a combining mark, filled as characters are met: the
+    per-character test runs once per distinct character, not per occurrence."""
+
+    def __missing__(self, char: str) -> bool:
+        value = self[char] = bool(unicodedata.combining(char))
+        return value
+
+
+_MARKS = _Marks()
+
+
+def fold(text: str) -> str:
+    """Lower-cased, accents removed: "Zürich" and "zurich" are one term. The marks are
+    removed one distinct mark at a time (a scan in C each), not character by character."""
+    if text.isascii():
+        return text.lower()
+    out = unicodedata.normalize("NFKD", text.lower())
+    if out.isascii():
+        return out
+    for char in set(out):
+        if _MARKS[char]:
+            out = out.replace(char, "")
+    return out
+
+
+def words(text: str) -> list[str]:
+    """The words of ``text``, folded; amounts lose their unit ("$342M" -> "342")."""
+    folded = fold(text)
+    found = _WORD.findall(folded)
+    if _DIGIT.search(folded) is None:  # no amount to spell
+        return found
+    out = []
+    for w in found:
+        m = _AMOUNT.match(w) if w[0].isdigit() else None  # amounts start with a digit
+        out.append(m[1].replace(",", "") if m else w)
+    return out
+
+
+def sentences(text: str, most: int = 0) -> list[str]:
+    """The sentences of ``text``; with ``most``, the first ``most`` and the rest in one."""
+    return [s.strip() for s in _SENTENCE.split(text, most) if len(s.strip()) > 1]
+
+
+_PUNCT = "\"'()[]{}<>.,;:!?*_-–—…“”‘’«»„/\\|#@&%+=~`^$€£¥"
+
+
+def loose(text: str) -> list[str]:
+    """The words of ``text`` spelled cheaply, lower-cased and stripped of punctuation:
+    enough to tell a copy or a repeated sentence, which are spelled alike; one scan in C
+    and a strip a word (:func:`words` costs several times more on a long text)."""
+    return [w for w in (w.strip(_PUNCT) for w in text.lower().split()) if w]
+
+
+def sentence_key(provider: str, sentence: str | list[str]) -> int:
+    """A provider's sentence (or its :func:`loose` words) as a signed 64-bit key (SQLite's
+    INTEGER)."""
+    ws = loose(sentence) if isinstance(sentence, str) else sentence
+    digest = hashlib.blake2b(f"{provider}\0{' '.join(ws)}".encode(
+        "utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+BODY_PREFIX = 1500  # characters of a body read: enough shingles to tell a copy
+
+
+def parts(title: str, excerpt: str, body: str) -> tuple[str, list[str], list[str], bool]:
+    """The title, the sentences of the excerpt and of the plain text of the body's first
+    :data:`BODY_PREFIX` characters, and whether that was the whole body: grouping never
+    reads a long body to its end."""
+    whole = len(body) <= BODY_PREFIX
+    if not whole:
+        cut = body.rfind(" ", BODY_PREFIX // 2, BODY_PREFIX)
+        body = body[:cut if cut > 0 else BODY_PREFIX]
+    # a long body's sentences past its third are not needed one by one
+    return (plaintext.inline_text(title), sentences(plaintext.inline_text(excerpt)),
+            sentences(plaintext.body_text(body), 0 if whole else 3) if body else [], whole)
+
+
+_OUTLET_TAIL = re.compile(r"\s+[-|–—]\s+([^-|–—]{1,60})$")
+
+
+def strip_outlet(title: str, own: frozenset[str]) -> str:
+    """``title`` without a trailing " - Publisher" naming its own provider (NewsAPI's
+    titles end so): the outlet's name says nothing about the event."""
+    m = _OUTLET_TAIL.search(title)
+    if m and set(words(m[1].replace(".", " "))) <= own:
+        return title[:m.start()]
+    return title
+
+
+@functools.lru_cache(maxsize=4096)
+def own_name(*names: str | None) -> frozenset[str]:
+    """The provider's own words ("Daily Mail", "bbc.co.uk"): shared by every item it runs
+    (a few hundred providers make most records: remembered)."""
+    return frozenset(w for n in names if n for w in words(n.replace(".", " ")))
+
+
+def names(text: str) -> list[str]:
+    """The words of ``text`` written with a capital or a digit (names, places, amounts),
+    folded: the distinctive part of an excerpt, whose other words dilute a comparison."""
+    return [w for w, name in tokens(text) if name]
+
+
+def tokens(text: str) -> list[tuple[str, bool]]:
+    """The words of ``text`` as :func:`words` spells them, each with whether it is a name
+    (written with a capital or a digit), from one regex scan and one :func:`fold` of the
+    text: what :func:`terms` and :func:`sentence_key` read of a sentence."""
+    raw = _WORD.findall(text)
+    if not raw:
+        return []
+    folded = fold(" ".join(raw)).split(" ")
+    if len(folded) != len(raw):  # a compatibility character decomposed into a space
+        folded = [fold(w).replace(" ", "") for w in raw]
+    out = []
+    for w, f in zip(raw, folded, strict=True):
+        if f[:1].isdigit():
+            m = _AMOUNT.match(f)
+            out.append((m[1].replace(",", "") if m else f, True))
+        else:
+            out.append((f, w[0].isupper()))
+    return out
+
+
+TITLE_WEIGHT = 1.0
+NAME_WEIGHT = 0.4  # a name or amount of the excerpt
+WORD_WEIGHT = 0.15  # any other word of the excerpt
+PROFILE_TERMS = 40  # a story's profile keeps its heaviest terms
+
+
+def stem(word: str) -> str:
+    """A light, language-blind suffix cut, so "storms"/"storm", "fired"/"firing" meet."""
+    if len(word) > 5 and not word[0].isdigit():
+        for suffix in ("ing", "ed", "es", "en", "s", "e"):
+            if word.endswith(suffix):
+                return word[:-len(suffix)]
+    return word
+
+
+def terms(title: Iterable[str], excerpt: Iterable[list[tuple[str, bool]]],
+          own: frozenset[str]) -> dict[str, float]:
+    """The weighted terms of a record from its title's words and its excerpt's kept
+    sentences' :func:`tokens`: every word of the title (:data:`TITLE_WEIGHT`), the names
+    and amounts of the excerpt (:data:`NAME_WEIGHT`) and, lighter, its other words;
+    without stopwords, one-letter words and the provider's own name (``own``); stemmed
+    (:func:`stem`)."""
+    out: dict[str, float] = {}
+    stems = _STEMS
+    if len(stems) > STEMS_HELD:
+        stems.clear()
+    for w in title:
+        if len(w) > 1 and w not in STOPWORDS and w not in own:
+            t = stems.get(w)
+            if t is None:
+                t = stems[w] = stem(w)
+            out[t] = TITLE_WEIGHT
+    for sentence in excerpt:
+        for w, name in sentence:
+            if len(w) > 1 and w not in STOPWORDS and w not in own:
+                t = stems.get(w)
+                if t is None:
+                    t = stems[w] = stem(w)
+                weight = NAME_WEIGHT if name else WORD_WEIGHT
+                if out.get(t, 0.0) < weight:
+                    out[t] = weight
+    return out
+
+
+STEMS_HELD = 200_000  # words whose stems are remembered (a process's vocabulary)
+_STEMS: dict[str, str] = {}
+
+
+def merge_profile(profile: dict[str, float], more: dict[str, float]) -> dict[str, float]:
+    """A story's profile with one more member's terms added, its heaviest kept."""
+    out = dict(profile)
+    for t, w in more.items():
+        out[t] = out.get(t, 0.0) + w
+    if len(out) > PROFILE_TERMS:
+        out = dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0]))[:PROFILE_TERMS])
+    return out
+
+
+def shingles(ws: list[str]) -> list[str]:
+    """Word 3-shingles of a word list, for MinHash."""
+    return [f"{a} {b} {c}" for a, b, c in zip(ws, ws[1:], ws[2:], strict=False)]
+
+
+URL_KEYS = ("url", "web_url", "original_url", "amp_url", "cdn_amp_url")
+
+
+def url_keys(urls: Iterable[object]) -> list[int]:
+    """Every canonical spelling of a record's addresses, as 64-bit keys: two records
+    sharing one are copies of one article (an AMP page, a web URL beside the canonical)."""
+    out = set()
+    for u in urls:
+        if isinstance(u, str) and u:
+            digest = hashlib.blake2b(canonical_url(u).encode("utf-8", "surrogatepass"),
+                                     digest_size=8).digest()
+            out.add(int.from_bytes(digest, "big", signed=True))
+    return sorted(out)
