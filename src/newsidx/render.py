@@ -158,6 +158,7 @@ CSV_COLUMNS = (
     "topics", "category", "type", "url", "web_url", "original_url", "amp_url", "cdn_amp_url",
     "quality", "heat", "excerpt", "snippet", "body", "published_raw", "published_offset",
     "published_zoneless", "images", "related", "sources", "parents", "extra", "warnings",
+    "story",
 )
 
 
