@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 #: ``import newsidx.model`` in a parse worker does not pay for the library layer.
 _EXPORTS = {
     "Archive": "api", "Count": "api", "Links": "api", "ProviderCount": "api",
-    "Stats": "api", "Timeline": "api",
+    "Stats": "api", "Timeline": "api", "StoryResults": "api", "StoryRow": "api",
     "CatalogueError": "errors", "ExitCode": "errors", "IngestFailed": "errors",
     "LockedError": "errors", "NewsidxError": "errors", "NotFoundError": "errors",
     "ParseError": "errors", "QueryError": "errors", "SkippedFile": "errors",
@@ -34,7 +34,16 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from newsidx.api import Archive, Count, Links, ProviderCount, Stats, Timeline
+    from newsidx.api import (
+        Archive,
+        Count,
+        Links,
+        ProviderCount,
+        Stats,
+        StoryResults,
+        StoryRow,
+        Timeline,
+    )
     from newsidx.check import CheckReport
     from newsidx.errors import (
         CatalogueError,
@@ -94,6 +103,8 @@ __all__ = [
     "SearchResults",
     "SkippedFile",
     "Stats",
+    "StoryResults",
+    "StoryRow",
     "Timeline",
     "UsageError",
     "__version__",

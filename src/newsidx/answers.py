@@ -1,6 +1,6 @@
 """The typed answers of :class:`newsidx.api.Archive` besides records and hits: counts,
-providers, timelines, catalogue totals and links (re-exported by ``newsidx.api`` and
-``newsidx``)."""
+providers, timelines, catalogue totals, links and stories (re-exported by
+``newsidx.api`` and ``newsidx``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from newsidx.hits import Hit
     from newsidx.model import Article
 
 
@@ -69,3 +70,35 @@ class Links:
 
     related: tuple[Article, ...]
     parents: tuple[Article, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """One row of a grouped search or listing: the best-ranked matching member of a story
+    (``hit``), the story's id, how many records the story holds in all (``size``), the
+    ids of its members that match (``members``: the shown one first, then in result order)
+    and those other members' distinct providers (``providers``, in the same order)."""
+
+    hit: Hit
+    story: str
+    size: int
+    members: tuple[str, ...]
+    providers: tuple[str, ...]
+
+    @property
+    def folded(self) -> int:
+        """The matching members shown in this row rather than as rows of their own."""
+        return len(self.members) - 1
+
+
+@dataclass(frozen=True, slots=True)
+class StoryResults:
+    """A page of stories: one row per story, best first; ``total`` records matched in all,
+    ``folded`` of the page's matching records are shown under their story's row, and
+    ``more`` says whether stories past this page match."""
+
+    rows: tuple[StoryRow, ...]
+    total: int
+    folded: int
+    more: bool
+    understood: str = ""

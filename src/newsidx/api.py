@@ -23,6 +23,8 @@ from newsidx.answers import Count as Count
 from newsidx.answers import Links as Links
 from newsidx.answers import ProviderCount as ProviderCount
 from newsidx.answers import Stats as Stats
+from newsidx.answers import StoryResults as StoryResults
+from newsidx.answers import StoryRow as StoryRow
 from newsidx.answers import Timeline as Timeline
 from newsidx.errors import CatalogueError, QueryError, UnknownProvider
 from newsidx.filters import NO_FILTERS, Filters, matches, to_request
@@ -249,6 +251,38 @@ class Archive:
         if index is None:
             return ResultStream(iter(()), 0, "")
         return index.stream(request, listing=listing, snippets=snippets)
+
+    def search_grouped(self, query: str, filters: Filters | None = None, *,
+                       limit: int | None = 20, offset: int = 0, sort: str = "relevance",
+                       recency_weight: float | None = None,
+                       snippets: bool = True) -> StoryResults:
+        """Like :meth:`search`, one row per story: each story's best-ranked match, its
+        size and matching members; ``limit`` (None: all) and ``offset`` count stories."""
+        from newsidx.query import parse
+
+        parse(query)
+        return self._grouped(query, filters, limit, offset, sort, SEARCH_SORTS, False,
+                             recency_weight, snippets)
+
+    def list_grouped(self, filters: Filters | None = None, *, limit: int | None = 20,
+                     offset: int = 0, sort: str = "newest") -> StoryResults:
+        """Like :meth:`list`, one row per story (its first record in ``sort`` order)."""
+        return self._grouped("", filters, limit, offset, sort, LIST_SORTS, True, None, False)
+
+    def _grouped(self, query: str, filters: Filters | None, limit: int | None, offset: int,
+                 sort: str, sorts: tuple[str, ...], listing: bool,
+                 recency_weight: float | None, snippets: bool) -> StoryResults:
+        from newsidx.grouping import group
+
+        _check_page(sort, sorts, 0 if limit is None else limit, offset)
+        filters = filters or NO_FILTERS
+        request = to_request(filters, query, limit=2**62 if limit is None else limit,
+                             offset=offset, sort=sort, recency_weight=recency_weight)
+        index = self._index(filters)
+        if index is None:
+            return StoryResults((), 0, 0, False, "")
+        return group(index, request, lambda r, marks: index.stream(
+            r, listing=listing, snippets=marks and not listing), snippets=snippets)
 
     def count(self, query: str = "", filters: Filters | None = None) -> int:
         """How many records match ``query`` and ``filters``."""
