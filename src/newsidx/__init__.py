@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "Archive": "api", "Count": "api", "Links": "api", "ProviderCount": "api",
     "Stats": "api", "Timeline": "api", "StoryResults": "api", "StoryRow": "api",
+    "Stories": "api", "Story": "api", "StorySummary": "api",
     "CatalogueError": "errors", "ExitCode": "errors", "IngestFailed": "errors",
     "LockedError": "errors", "NewsidxError": "errors", "NotFoundError": "errors",
     "ParseError": "errors", "QueryError": "errors", "SkippedFile": "errors",
@@ -40,8 +41,11 @@ if TYPE_CHECKING:
         Links,
         ProviderCount,
         Stats,
+        Stories,
+        Story,
         StoryResults,
         StoryRow,
+        StorySummary,
         Timeline,
     )
     from newsidx.check import CheckReport
@@ -103,8 +107,11 @@ __all__ = [
     "SearchResults",
     "SkippedFile",
     "Stats",
+    "Stories",
+    "Story",
     "StoryResults",
     "StoryRow",
+    "StorySummary",
     "Timeline",
     "UsageError",
     "__version__",

@@ -102,3 +102,37 @@ class StoryResults:
     folded: int
     more: bool
     understood: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One story: its id and its records, first published first (undated ones last)."""
+
+    id: str
+    records: tuple[Article, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StorySummary:
+    """One story in a listing: its id, how many records it holds, its first and last
+    publication instants (ISO 8601, UTC; ``None`` when all are undated), its distinct
+    outlets (provider keys, most records first) and its headline (the first record's
+    title)."""
+
+    id: str
+    size: int
+    first: str | None
+    last: str | None
+    providers: tuple[str, ...]
+    headline: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stories:
+    """A page of stories by size or recency: the ``rows``, how many stories have a
+    matching record and the size asked for (``total``), and how many matched but are
+    smaller than the size asked for (``smaller``)."""
+
+    rows: tuple[StorySummary, ...]
+    total: int
+    smaller: int

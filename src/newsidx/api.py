@@ -23,8 +23,11 @@ from newsidx.answers import Count as Count
 from newsidx.answers import Links as Links
 from newsidx.answers import ProviderCount as ProviderCount
 from newsidx.answers import Stats as Stats
+from newsidx.answers import Stories as Stories
+from newsidx.answers import Story as Story
 from newsidx.answers import StoryResults as StoryResults
 from newsidx.answers import StoryRow as StoryRow
+from newsidx.answers import StorySummary as StorySummary
 from newsidx.answers import Timeline as Timeline
 from newsidx.errors import CatalogueError, QueryError, UnknownProvider
 from newsidx.filters import NO_FILTERS, Filters, matches, to_request
@@ -184,6 +187,30 @@ class Archive:
                         break
             out[rid] = short
         return out
+
+    def story(self, ref: str) -> Story:
+        """The story of the record ``ref`` names (an id, unique prefix, URL, or the path
+        of an ingested file): its records, first published first. NotFoundError."""
+        from newsidx.storylist import story_of
+
+        return story_of(self, ref)
+
+    def stories(self, query: str = "", filters: Filters | None = None, *, sort: str = "size",
+                min_size: int = 1, limit: int | None = 20, offset: int = 0) -> Stories:
+        """Stories with a record matching ``query`` and ``filters`` and at least
+        ``min_size`` records, biggest (``size``) or latest (``recent``) first; sizes,
+        dates and outlets count each story's every record."""
+        from newsidx.query import parse
+        from newsidx.storylist import stories
+
+        parse(query)
+        _check_page("relevance", SEARCH_SORTS, 0 if limit is None else limit, offset)
+        filters = filters or NO_FILTERS
+        index = self._index(filters)
+        if index is None:
+            return Stories((), 0, 0)
+        return stories(self, index, to_request(filters, query), sort=sort,
+                       min_size=min_size, limit=limit, offset=offset)
 
     def links(self, record: Article) -> Links:
         """The stored records ``record`` cites and those citing it (missing ones left out)."""
