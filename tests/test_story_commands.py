@@ -137,3 +137,39 @@ def test_api_story_and_stories(seeded: Path) -> None:
     assert archive.stories(min_size=2).smaller == 1
     with pytest.raises(QueryError):
         archive.stories(sort="title")
+
+
+def _buckets(done: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    assert done.returncode == 0, done.stderr
+    return {b["bucket"]: b["count"] for b in json.loads(done.stdout)["buckets"] if b["count"]}
+
+
+def test_timeline_stories_counts_each_story_once_where_it_was_first_seen(seeded: Path) -> None:
+    by_year = _buckets(newsidx("timeline", "--stories", "--by", "year", "--format", "json",
+                               catalogue=seeded))
+    assert by_year == {"2023": 3, "2024": 1}  # Baichuan, Zhipu, the FT piece; MiniMax
+    records = _buckets(newsidx("timeline", "--by", "year", "--format", "json",
+                               catalogue=seeded))
+    assert sum(records.values()) > sum(by_year.values())
+    days = _buckets(newsidx("timeline", "Baichuan", "--stories", "--by", "day", "--format",
+                            "json", catalogue=seeded))
+    listed = newsidx("stories", "Baichuan", "--min-size", "1", "--format", "json",
+                     catalogue=seeded)
+    rows = json.loads(listed.stdout)["stories"]
+    assert sum(days.values()) == len(rows)
+    assert min(days) == "2023-10-17"
+
+
+def test_timeline_stories_says_how_many_stories_have_no_date(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "dated.md").write_text("---\ntitle: Orchestra names a conductor\n"
+                                  "published: 2024-05-07T09:00:00Z\n---\nIlse Varga leads.\n",
+                                  encoding="utf-8")
+    (src / "undated.md").write_text("---\ntitle: Ferry timetable changes\n---\nBoats.\n",
+                                    encoding="utf-8")
+    catalogue = tmp_path / "cat"
+    assert newsidx("ingest", str(src), catalogue=catalogue).returncode == 0
+    done = newsidx("timeline", "--stories", "--format", "json", catalogue=catalogue)
+    assert _buckets(done) == {"2024-05-07": 1}
+    assert "1 story has no dated matching record" in done.stderr

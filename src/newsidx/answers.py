@@ -35,10 +35,13 @@ class ProviderCount:
 @dataclass(frozen=True, slots=True)
 class Timeline:
     """Counts of matching dated records per period, oldest first, quiet periods included;
-    ``by`` is the period used (``auto`` resolved to day, week, month or year)."""
+    ``by`` is the period used (``auto`` resolved to day, week, month or year). A timeline
+    of stories counts each story once, in the period of its earliest matching record;
+    ``undated`` then holds how many matching stories have no dated record (not charted)."""
 
     by: str
     buckets: tuple[Count, ...]
+    undated: int | None = None
 
     @property
     def total(self) -> int:

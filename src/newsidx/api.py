@@ -33,6 +33,7 @@ from newsidx.errors import CatalogueError, QueryError, UnknownProvider
 from newsidx.filters import NO_FILTERS, Filters, matches, to_request
 from newsidx.freshness import Notify, fresh_index, index_for, rebuild
 from newsidx.hits import ResultStream, SearchResults
+from newsidx.storyapi import StoryReads
 from newsidx.timeline import PERIODS, auto_bucket, fill_gaps
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ CountSort = Literal["count", "name"]
 _Row = TypeVar("_Row")
 
 
-class Archive:
+class Archive(StoryReads):
     """A catalogue of news records and its search index, at ``root`` (``None``: the
     default, ``$NEWSIDX_CATALOGUE`` or ``$XDG_DATA_HOME/newsidx``).
 
@@ -188,30 +189,6 @@ class Archive:
             out[rid] = short
         return out
 
-    def story(self, ref: str) -> Story:
-        """The story of the record ``ref`` names (an id, unique prefix, URL, or the path
-        of an ingested file): its records, first published first. NotFoundError."""
-        from newsidx.storylist import story_of
-
-        return story_of(self, ref)
-
-    def stories(self, query: str = "", filters: Filters | None = None, *, sort: str = "size",
-                min_size: int = 1, limit: int | None = 20, offset: int = 0) -> Stories:
-        """Stories with a record matching ``query`` and ``filters`` and at least
-        ``min_size`` records, biggest (``size``) or latest (``recent``) first; sizes,
-        dates and outlets count each story's every record."""
-        from newsidx.query import parse
-        from newsidx.storylist import stories
-
-        parse(query)
-        _check_page("relevance", SEARCH_SORTS, 0 if limit is None else limit, offset)
-        filters = filters or NO_FILTERS
-        index = self._index(filters)
-        if index is None:
-            return Stories((), 0, 0)
-        return stories(self, index, to_request(filters, query), sort=sort,
-                       min_size=min_size, limit=limit, offset=offset)
-
     def links(self, record: Article) -> Links:
         """The stored records ``record`` cites and those citing it (missing ones left out)."""
         ids = [r.id for r in record.related] + list(record.parents)
@@ -279,38 +256,6 @@ class Archive:
             return ResultStream(iter(()), 0, "")
         return index.stream(request, listing=listing, snippets=snippets)
 
-    def search_grouped(self, query: str, filters: Filters | None = None, *,
-                       limit: int | None = 20, offset: int = 0, sort: str = "relevance",
-                       recency_weight: float | None = None,
-                       snippets: bool = True) -> StoryResults:
-        """Like :meth:`search`, one row per story: each story's best-ranked match, its
-        size and matching members; ``limit`` (None: all) and ``offset`` count stories."""
-        from newsidx.query import parse
-
-        parse(query)
-        return self._grouped(query, filters, limit, offset, sort, SEARCH_SORTS, False,
-                             recency_weight, snippets)
-
-    def list_grouped(self, filters: Filters | None = None, *, limit: int | None = 20,
-                     offset: int = 0, sort: str = "newest") -> StoryResults:
-        """Like :meth:`list`, one row per story (its first record in ``sort`` order)."""
-        return self._grouped("", filters, limit, offset, sort, LIST_SORTS, True, None, False)
-
-    def _grouped(self, query: str, filters: Filters | None, limit: int | None, offset: int,
-                 sort: str, sorts: tuple[str, ...], listing: bool,
-                 recency_weight: float | None, snippets: bool) -> StoryResults:
-        from newsidx.grouping import group
-
-        _check_page(sort, sorts, 0 if limit is None else limit, offset)
-        filters = filters or NO_FILTERS
-        request = to_request(filters, query, limit=2**62 if limit is None else limit,
-                             offset=offset, sort=sort, recency_weight=recency_weight)
-        index = self._index(filters)
-        if index is None:
-            return StoryResults((), 0, 0, False, "")
-        return group(index, request, lambda r, marks: index.stream(
-            r, listing=listing, snippets=marks and not listing), snippets=snippets)
-
     def count(self, query: str = "", filters: Filters | None = None) -> int:
         """How many records match ``query`` and ``filters``."""
         filters = filters or NO_FILTERS
@@ -342,16 +287,21 @@ class Archive:
                      for r in _sorted(rows, sort, lambda r: r.key, lambda r: r.records))
 
     def timeline(self, query: str = "", filters: Filters | None = None, *,
-                 by: str = "auto") -> Timeline:
+                 by: str = "auto", stories: bool = False) -> Timeline:
         """Matching dated records per ``day``, ``week``, ``month`` or ``year`` (``auto``:
-        chosen from the span of dates), the empty periods between included."""
+        chosen from the span of dates), the empty periods between included. ``stories``:
+        count stories instead, each in the period of its earliest matching record."""
         if by != "auto" and by not in PERIODS:
             raise QueryError(f"unknown period {by!r}: use auto, {', '.join(PERIODS)}")
         filters = filters or NO_FILTERS
         request = to_request(filters, query, limit=0)
         index = self._index(filters)
         if index is None:
-            return Timeline("day" if by == "auto" else by, ())
+            return Timeline("day" if by == "auto" else by, (), 0 if stories else None)
+        if stories:
+            from newsidx.storylist import story_timeline
+
+            return story_timeline(index, request, by)
         if by == "auto":
             days = index.histogram(request, "day")
             by = auto_bucket(days[0][0] if days else None, days[-1][0] if days else None)

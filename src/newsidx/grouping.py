@@ -40,10 +40,15 @@ def story_of(hit: Hit) -> str:
     return hit.record.story or hit.record.id
 
 
-def group(index: SearchIndex, request: SearchRequest, stream: Streamer, *,
+def group(index: SearchIndex, request: SearchRequest, *, listing: bool = False,
           snippets: bool = True) -> StoryResults:
     """The stories of ``request``'s page (its ``limit`` and ``offset`` count stories,
-    ``limit >= 2**62`` meaning all), each with its best hit as ``stream`` orders them."""
+    ``limit >= 2**62`` meaning all), each with its best hit as the index ranks them (or
+    orders them, ``listing``)."""
+
+    def stream(part: SearchRequest, marks: bool) -> ResultStream:
+        return index.stream(part, listing=listing, snippets=marks and not listing)
+
     want = None if request.limit >= 2**62 else request.offset + request.limit
     window = FIRST_WINDOW if want is None else max(FIRST_WINDOW, 4 * want)
     while True:

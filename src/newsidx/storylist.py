@@ -17,6 +17,7 @@ from newsidx.answers import Stories, Story, StorySummary
 from newsidx.errors import NotFoundError, QueryError
 
 if TYPE_CHECKING:
+    from newsidx.answers import Timeline
     from newsidx.api import Archive
     from newsidx.index import SearchIndex
     from newsidx.indexrequest import SearchRequest
@@ -66,10 +67,10 @@ def stories(archive: Archive, index: SearchIndex, request: SearchRequest, *, sor
         raise QueryError(f"unknown sort {sort!r}: use {', '.join(STORY_SORTS)}")
     if min_size < 1:
         raise QueryError(f"min size must be 1 or more, not {min_size}")
-    matched = _buckets(index, request)
+    matched = spans(index, request)
     if request.text.strip() or has_filters(request):
         ids = [b[0] for b in matched]
-        whole = _buckets(index, SearchRequest(stories=tuple(ids))) if ids else []
+        whole = spans(index, SearchRequest(stories=tuple(ids))) if ids else []
     else:
         whole = matched
     if sort == "size":
@@ -82,9 +83,10 @@ def stories(archive: Archive, index: SearchIndex, request: SearchRequest, *, sor
     return Stories(rows, len(kept), len(whole) - len(kept))
 
 
-def _buckets(index: SearchIndex, request: SearchRequest,
-             ) -> list[tuple[str, int, float | None, float | None]]:
-    """``(story, records, first, last)`` per story of the matching records."""
+def spans(index: SearchIndex, request: SearchRequest,
+          ) -> list[tuple[str, int, float | None, float | None]]:
+    """``(story, records, first, last)`` per story of the matching records (epoch
+    seconds; None when all its matching records are undated)."""
     from newsidx.indexrequest import compile_request
 
     tindex = index._open()
@@ -122,3 +124,44 @@ def _summary(archive: Archive, bucket: tuple[str, int, float | None, float | Non
     head = archive.list(only, limit=1, sort="oldest").hits
     return StorySummary(story, size, _iso(first), _iso(last), outlets,
                         head[0].record.title if head else "")
+
+
+def first_seen(index: SearchIndex, request: SearchRequest, by: str,
+               ) -> tuple[list[tuple[str, int]], int]:
+    """Stories per period of their earliest matching record (``by``: day, week, month
+    or year), oldest first, and how many matching stories have no dated record."""
+    counts: dict[str, int] = {}
+    undated = 0
+    for _, _, first, _ in spans(index, request):
+        if first is None:
+            undated += 1
+            continue
+        key = period(datetime.fromtimestamp(first, timezone.utc), by)
+        counts[key] = counts.get(key, 0) + 1
+    return sorted(counts.items()), undated
+
+
+def period(instant: datetime, by: str) -> str:
+    """The period key of a UTC instant, as the index's ``bucket_*`` fields spell it."""
+    year = f"{instant.year:04d}"
+    if by == "year":
+        return year
+    if by == "month":
+        return f"{year}-{instant.month:02d}"
+    if by == "week":
+        iso = instant.isocalendar()
+        return f"{iso[0]:04d}-W{iso[1]:02d}"
+    return f"{year}-{instant.month:02d}-{instant.day:02d}"
+
+
+def story_timeline(index: SearchIndex, request: SearchRequest, by: str) -> Timeline:
+    """Stories per period (``auto``: chosen from the span of first days), each counted
+    in the period of its earliest matching record; empty periods included."""
+    from newsidx.answers import Count, Timeline
+    from newsidx.timeline import auto_bucket, fill_gaps
+
+    days, undated = first_seen(index, request, "day")
+    if by == "auto":
+        by = auto_bucket(days[0][0] if days else None, days[-1][0] if days else None)
+    buckets = days if by == "day" else first_seen(index, request, by)[0]
+    return Timeline(by, tuple(Count(k, n) for k, n in fill_gaps(buckets, by)), undated)
