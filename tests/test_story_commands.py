@@ -173,3 +173,16 @@ def test_timeline_stories_says_how_many_stories_have_no_date(tmp_path: Path) -> 
     done = newsidx("timeline", "--stories", "--format", "json", catalogue=catalogue)
     assert _buckets(done) == {"2024-05-07": 1}
     assert "1 story has no dated matching record" in done.stderr
+
+
+def test_more_stories_than_one_aggregation_counts_is_an_error_not_a_short_count(
+        seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsidx import storylist
+
+    archive = Archive(seeded)
+    monkeypatch.setattr(storylist, "MAX_STORIES", 3)  # the seeds hold 4 stories
+    with pytest.raises(QueryError, match="narrow"):
+        archive.stories()
+    with pytest.raises(QueryError, match="narrow"):
+        archive.timeline(stories=True)
+    assert archive.stories("Baichuan", min_size=1).total == 2  # two stories: under the cap

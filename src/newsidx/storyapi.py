@@ -78,7 +78,7 @@ class StoryReads:
         index = self._index(filters)
         if index is None:
             return Stories((), 0, 0)
-        return stories(cast("Archive", self), index, to_request(filters, query), sort=sort,
+        return stories(index, to_request(filters, query), sort=sort,
                        min_size=min_size, limit=limit, offset=offset)
 
 

@@ -1,11 +1,12 @@
 """The story commands' answers: one record's story, and stories listed by size or recency.
 
 Both read the index, never the whole catalogue: a story's members are a ``story:ID``
-listing, oldest first; a listing of stories is one terms aggregation on the ``story``
-field over the matching records (with the first and last publication instant of
-each), then, when a query or filter narrowed it, the same aggregation over those
-stories' whole membership, so sizes, dates and outlets describe whole stories. Only
-the page's stories have their records read (for outlets and headline).
+listing, oldest first; a listing of stories is a terms aggregation on the ``story``
+field over the matching records (then, when a query or filter narrowed it, over those
+stories' whole membership, so sizes, dates and outlets describe whole stories), sorted
+here (tantivy's top-N terms are approximate across segments); only the page's stories
+get their dates and outlets aggregated and their first record read (the headline).
+``--sort recent`` needs every story's last date: one full aggregation more.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def story_of(archive: Archive, ref: str) -> Story:
     return Story(record.story, tuple(members) or (record,))
 
 
-def stories(archive: Archive, index: SearchIndex, request: SearchRequest, *, sort: str,
+def stories(index: SearchIndex, request: SearchRequest, *, sort: str,
             min_size: int, limit: int | None, offset: int) -> Stories:
     """Stories with a record matching ``request``, at least ``min_size`` records big,
     biggest (``size``) or latest (``recent``) first."""
@@ -67,34 +68,62 @@ def stories(archive: Archive, index: SearchIndex, request: SearchRequest, *, sor
         raise QueryError(f"unknown sort {sort!r}: use {', '.join(STORY_SORTS)}")
     if min_size < 1:
         raise QueryError(f"min size must be 1 or more, not {min_size}")
-    matched = spans(index, request)
-    if request.text.strip() or has_filters(request):
-        ids = [b[0] for b in matched]
-        whole = spans(index, SearchRequest(stories=tuple(ids))) if ids else []
+    base = request
+    if request.text.strip() or has_filters(request):  # whole stories, not their matches
+        ids = tuple(story for story, _ in sizes(index, request))
+        if not ids:
+            return Stories((), 0, 0)
+        base = SearchRequest(stories=ids)
+    counts = sizes(index, base)
+    kept = [(story, n) for story, n in counts if n >= min_size]
+    if sort == "recent":  # every kept story's last instant: one more full aggregation
+        last = {story: stamp for story, _, _, stamp in spans(index, base)}
+        kept.sort(key=lambda c: (-(last.get(c[0]) or -2.0**62), -c[1], c[0]))
     else:
-        whole = matched
-    if sort == "size":
-        whole.sort(key=lambda b: (-b[1], -(b[3] or -2**62), b[0]))
-    else:
-        whole.sort(key=lambda b: (-(b[3] or -2**62), -b[1], b[0]))
-    kept = [b for b in whole if b[1] >= min_size]
-    page = kept[offset:None if limit is None else offset + limit]
-    rows = tuple(_summary(archive, b) for b in page)
-    return Stories(rows, len(kept), len(whole) - len(kept))
+        kept.sort(key=lambda c: (-c[1], c[0]))
+    page = [story for story, _ in kept[offset:None if limit is None else offset + limit]]
+    found = {b[0]: b for b in spans(index, SearchRequest(stories=tuple(page)))} if page else {}
+    outlets = _outlets(index, tuple(page)) if page else {}
+    rows = tuple(_summary(index, found[story], outlets.get(story, ())) for story in page
+                 if story in found)
+    return Stories(rows, len(kept), len(counts) - len(kept))
 
 
-def spans(index: SearchIndex, request: SearchRequest,
-          ) -> list[tuple[str, int, float | None, float | None]]:
-    """``(story, records, first, last)`` per story of the matching records (epoch
-    seconds; None when all its matching records are undated)."""
+def sizes(index: SearchIndex, request: SearchRequest) -> list[tuple[str, int]]:
+    """``(story, matching records)`` per story with a matching record (one terms
+    aggregation, no sub-aggregations: cheap next to :func:`spans`)."""
+    agg: dict[str, Any] = {"s": {"terms": {"field": "story", "size": MAX_STORIES}}}
+    found = _aggregate(index, request, agg)
+    return [(str(b["key"]), int(b["doc_count"])) for b in found]
+
+
+def _aggregate(index: SearchIndex, request: SearchRequest,
+               agg: dict[str, Any]) -> list[dict[str, Any]]:
     from newsidx.indexrequest import compile_request
 
     tindex = index._open()
     query, _, _ = compile_request(tindex, request)
+    too_many = QueryError(f"more than {MAX_STORIES:,} stories match, more than one "
+                          "aggregation counts: narrow them with a query, --since or --provider")
+    try:
+        buckets: list[dict[str, Any]] = tindex.searcher().aggregate(query, agg)["s"]["buckets"]
+    except ValueError as exc:  # tantivy's bucket limit
+        raise too_many from exc
+    if len(buckets) >= MAX_STORIES:  # cut at the limit: a count would be silently short
+        raise too_many
+    return buckets
+
+
+def spans(index: SearchIndex, request: SearchRequest,
+          ) -> list[tuple[str, int, float | None, float | None]]:
+    """``(story, records, first, last)`` per story of the matching records; instants in
+    epoch seconds, None when all its matching records are undated. The two date
+    sub-aggregations cost several times the plain :func:`sizes` (0.25 s against 0.05 s
+    over 24,000 stories), so ``stories`` asks it for a page's stories only."""
     agg: dict[str, Any] = {"s": {"terms": {"field": "story", "size": MAX_STORIES},
                                  "aggs": {"first": {"min": {"field": "published"}},
                                           "last": {"max": {"field": "published"}}}}}
-    found = tindex.searcher().aggregate(query, agg)["s"]["buckets"]
+    found = _aggregate(index, request, agg)
     return [(str(b["key"]), int(b["doc_count"]), _stamp(b["first"]["value"]),
              _stamp(b["last"]["value"])) for b in found]
 
@@ -113,15 +142,28 @@ def _iso(stamp: float | None) -> str | None:
     return text.replace("+00:00", "Z")
 
 
-def _summary(archive: Archive, bucket: tuple[str, int, float | None, float | None],
-             ) -> StorySummary:
-    """A story's row: outlets counted in the index, the headline its first record's."""
-    from newsidx.filters import Filters
+def _outlets(index: SearchIndex, stories: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Each story's providers, most records first (one aggregation for the page)."""
+    from newsidx.indexrequest import SearchRequest
+
+    agg: dict[str, Any] = {"s": {"terms": {"field": "story", "size": MAX_STORIES},
+                                 "aggs": {"p": {"terms": {"field": "provider_key",
+                                                          "size": 1000}}}}}
+    out: dict[str, tuple[str, ...]] = {}
+    for b in _aggregate(index, SearchRequest(stories=stories), agg):
+        pairs = sorted(((str(p["key"]), int(p["doc_count"])) for p in b["p"]["buckets"]),
+                       key=lambda kv: (-kv[1], kv[0]))
+        out[str(b["key"])] = tuple(k for k, _ in pairs)
+    return out
+
+
+def _summary(index: SearchIndex, bucket: tuple[str, int, float | None, float | None],
+             outlets: tuple[str, ...]) -> StorySummary:
+    """A story's row: the headline its first record's title."""
+    from newsidx.indexrequest import SearchRequest
 
     story, size, first, last = bucket
-    only = Filters(stories=story)
-    outlets = tuple(c.key for c in archive.facets("provider", filters=only))
-    head = archive.list(only, limit=1, sort="oldest").hits
+    head = index.select(SearchRequest(stories=(story,), limit=1, sort="oldest")).hits
     return StorySummary(story, size, _iso(first), _iso(last), outlets,
                         head[0].record.title if head else "")
 
