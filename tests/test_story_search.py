@@ -83,6 +83,11 @@ def test_search_shows_one_row_per_story_and_loses_no_record(seeded: Path) -> Non
         assert all(stories[m] == row["story"] for m in row["story_members"])  # type: ignore[attr-defined]
         whole = newsidx("count", "--story", str(row["story"]), catalogue=seeded)
         assert int(whole.stdout) == row["story_size"]
+    by_id = {r["id"]: r for r in every}
+    for row in rows:  # the row's passage and marks are those of its record searched alone
+        assert row["snippet"] == by_id[row["id"]]["snippet"]
+        assert row["highlights"] == by_id[row["id"]]["highlights"]
+    assert any(row["snippet"] for row in rows)
     folded = len(every) - len(rows)
     assert f"{folded} more matching records folded" in grouped.stderr
     # the best-ranked member leads: the grouped order is the order of first appearance

@@ -5,7 +5,8 @@ does, and this module walks the ranked hits, keeping the first (best) hit of eac
 until the page's stories are found plus one (to know whether more follow). Only as many
 hits are read as that takes: a first window of ``2 x (offset + limit) + 10`` ranked hits
 (at least 40), widened eightfold while it ends before the page is full. Each hit read
-costs a catalogue record (~0.2 ms), so the window is kept close to the page. The page's stories
+costs a catalogue record (~0.2 ms), so the window is kept close to the page, and only
+the rows shown get snippets (:meth:`SearchIndex.marked`). The page's stories
 are then asked for once more, ``their records AND the query``, to list every matching
 member (not just those inside the window), and each story's size is counted in the index.
 Nothing scans the archive: the cost follows the page, not the number of records.
@@ -48,19 +49,21 @@ def group(index: SearchIndex, request: SearchRequest, *, listing: bool = False,
     orders them, ``listing``)."""
 
     def stream(part: SearchRequest, marks: bool) -> ResultStream:
-        return index.stream(part, listing=listing, snippets=marks and not listing)
+        return index.stream(part, listing=listing, snippets=marks)
 
     want = None if request.limit >= 2**62 else request.offset + request.limit
     window = FIRST_WINDOW if want is None else max(FIRST_WINDOW, 2 * want + 10)
     while True:
         depth = 2**62 if want is None else window
-        found = stream(request._replace(offset=0, limit=depth), snippets)
+        found = stream(request._replace(offset=0, limit=depth), False)
         firsts, complete = _firsts(found, None if want is None else want + 1)
         if want is None or len(firsts) > want or depth >= found.total:
             break
         window *= 8
     more = want is not None and len(firsts) > want
     page = list(firsts.values())[request.offset:want]
+    if snippets and not listing and page:  # passages for the rows shown, not the window
+        page = index.marked(request, page)
     members = (complete if complete is not None
                else _members(request, stream, [story_of(h) for h in page]))
     rows = []
