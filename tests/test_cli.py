@@ -261,7 +261,7 @@ def test_empty_catalogue(catalogue_dir: Path) -> None:
 def test_every_command_has_help() -> None:
     assert set(cli.commands) == {"ingest", "search", "show", "list", "providers", "topics",
                                  "stats", "timeline", "export", "reindex", "check", "open",
-                                 "count"}
+                                 "count", "story", "stories"}
     for name, command in cli.commands.items():
         assert command.help and len(command.help) > 20, name
         out = run(name, "--help").stdout

@@ -115,7 +115,7 @@ def test_every_record_carries_a_stable_story_end_to_end(seeds: Path, tmp_path: P
     assert _cli("ingest", str(seeds), catalogue=cat).returncode == 0
     assert _stories(cat) == before
     story = next(iter(before.values()))
-    found = _cli("search", f"story:{story}", "--limit", "0", "--format", "jsonl",
+    found = _cli("search", "--all-copies", f"story:{story}", "--limit", "0", "--format", "jsonl",
                  catalogue=cat)
     assert found.returncode == 0, found.stderr
     members = {d["id"] for d in map(json.loads, found.stdout.splitlines())}

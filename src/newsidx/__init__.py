@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 #: ``import newsidx.model`` in a parse worker does not pay for the library layer.
 _EXPORTS = {
     "Archive": "api", "Count": "api", "Links": "api", "ProviderCount": "api",
-    "Stats": "api", "Timeline": "api",
+    "Stats": "api", "Timeline": "api", "StoryResults": "api", "StoryRow": "api",
+    "Stories": "api", "Story": "api", "StorySummary": "api",
     "CatalogueError": "errors", "ExitCode": "errors", "IngestFailed": "errors",
     "LockedError": "errors", "NewsidxError": "errors", "NotFoundError": "errors",
     "ParseError": "errors", "QueryError": "errors", "SkippedFile": "errors",
@@ -34,7 +35,19 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from newsidx.api import Archive, Count, Links, ProviderCount, Stats, Timeline
+    from newsidx.api import (
+        Archive,
+        Count,
+        Links,
+        ProviderCount,
+        Stats,
+        Stories,
+        Story,
+        StoryResults,
+        StoryRow,
+        StorySummary,
+        Timeline,
+    )
     from newsidx.check import CheckReport
     from newsidx.errors import (
         CatalogueError,
@@ -94,6 +107,11 @@ __all__ = [
     "SearchResults",
     "SkippedFile",
     "Stats",
+    "Stories",
+    "Story",
+    "StoryResults",
+    "StoryRow",
+    "StorySummary",
     "Timeline",
     "UsageError",
     "__version__",

@@ -23,11 +23,17 @@ from newsidx.answers import Count as Count
 from newsidx.answers import Links as Links
 from newsidx.answers import ProviderCount as ProviderCount
 from newsidx.answers import Stats as Stats
+from newsidx.answers import Stories as Stories
+from newsidx.answers import Story as Story
+from newsidx.answers import StoryResults as StoryResults
+from newsidx.answers import StoryRow as StoryRow
+from newsidx.answers import StorySummary as StorySummary
 from newsidx.answers import Timeline as Timeline
 from newsidx.errors import CatalogueError, QueryError, UnknownProvider
 from newsidx.filters import NO_FILTERS, Filters, matches, to_request
 from newsidx.freshness import Notify, fresh_index, index_for, rebuild
 from newsidx.hits import ResultStream, SearchResults
+from newsidx.storyapi import StoryReads
 from newsidx.timeline import PERIODS, auto_bucket, fill_gaps
 
 if TYPE_CHECKING:
@@ -47,7 +53,7 @@ CountSort = Literal["count", "name"]
 _Row = TypeVar("_Row")
 
 
-class Archive:
+class Archive(StoryReads):
     """A catalogue of news records and its search index, at ``root`` (``None``: the
     default, ``$NEWSIDX_CATALOGUE`` or ``$XDG_DATA_HOME/newsidx``).
 
@@ -281,16 +287,21 @@ class Archive:
                      for r in _sorted(rows, sort, lambda r: r.key, lambda r: r.records))
 
     def timeline(self, query: str = "", filters: Filters | None = None, *,
-                 by: str = "auto") -> Timeline:
+                 by: str = "auto", stories: bool = False) -> Timeline:
         """Matching dated records per ``day``, ``week``, ``month`` or ``year`` (``auto``:
-        chosen from the span of dates), the empty periods between included."""
+        chosen from the span of dates), the empty periods between included. ``stories``:
+        count stories instead, each in the period of its earliest matching record."""
         if by != "auto" and by not in PERIODS:
             raise QueryError(f"unknown period {by!r}: use auto, {', '.join(PERIODS)}")
         filters = filters or NO_FILTERS
         request = to_request(filters, query, limit=0)
         index = self._index(filters)
         if index is None:
-            return Timeline("day" if by == "auto" else by, ())
+            return Timeline("day" if by == "auto" else by, (), 0 if stories else None)
+        if stories:
+            from newsidx.storylist import story_timeline
+
+            return story_timeline(index, request, by)
         if by == "auto":
             days = index.histogram(request, "day")
             by = auto_bucket(days[0][0] if days else None, days[-1][0] if days else None)

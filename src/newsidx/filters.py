@@ -1,5 +1,5 @@
-"""The one record filter: providers, topics, kind, a date range, authors, languages and
-folders, as a frozen value.
+"""The one record filter: providers, topics, kind, a date range, authors, languages,
+folders and stories, as a frozen value.
 
 :class:`Filters` is what a library user, the command line and every reader share.
 The index turns it into tantivy clauses (:func:`to_request`); ``export`` streams the
@@ -54,7 +54,8 @@ class Filters:
 
     ``authors`` (any name of a record's), ``langs`` (``zh_cn`` = ``zh-CN``) and ``folders``
     (the folder relative to the ingest root, or one above it: ``en`` keeps ``en/news``)
-    are keyword-only; like ``providers`` and ``topics`` each takes one string or several.
+    and ``stories`` (a record's ``story`` id, see docs/stories.md) are keyword-only; like
+    ``providers`` and ``topics`` each takes one string or several.
     ``since``/``until`` take a date expression, whose whole span counts (``"2024"``,
     ``"2024-03-05"``, ``"last week"``), or a datetime (naive means UTC; ``until`` then
     excludes the instant).
@@ -68,11 +69,13 @@ class Filters:
     authors: tuple[str, ...]
     langs: tuple[str, ...]
     folders: tuple[str, ...]
+    stories: tuple[str, ...]
 
     def __init__(self, providers: str | Iterable[str] = (), topics: str | Iterable[str] = (),
                  kind: str | None = None, since: str | datetime | None = None,
                  until: str | datetime | None = None, *, authors: str | Iterable[str] = (),
-                 langs: str | Iterable[str] = (), folders: str | Iterable[str] = ()) -> None:
+                 langs: str | Iterable[str] = (), folders: str | Iterable[str] = (),
+                 stories: str | Iterable[str] = ()) -> None:
         if kind is not None and kind not in KINDS:
             raise QueryError(f"unknown kind {kind!r}: use article or related")
         for name, value in (("since", since), ("until", until)):
@@ -88,6 +91,7 @@ class Filters:
         object.__setattr__(self, "authors", _strings(authors, "authors"))
         object.__setattr__(self, "langs", _strings(langs, "langs"))
         object.__setattr__(self, "folders", _strings(folders, "folders"))
+        object.__setattr__(self, "stories", _strings(stories, "stories"))
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """``[since, until)`` as aware UTC instants; QueryError for an unreadable date."""
@@ -123,7 +127,8 @@ def to_request(filters: Filters, text: str = "", **page: Any) -> SearchRequest:
     since, until = filters.bounds()
     return SearchRequest(
         text=text, providers=filters.providers, topics=filters.topics, kind=filters.kind,
-        authors=filters.authors, langs=filters.langs, folders=filters.folders, since=since,
+        authors=filters.authors, langs=filters.langs, folders=filters.folders,
+        stories=filters.stories, since=since,
         until=until, **{k: v for k, v in page.items() if v is not None},
     )
 
@@ -135,6 +140,7 @@ def matches(filters: Filters) -> Callable[[Article], bool]:
     topics = {_keyword(t) for t in filters.topics}
     since, until = filters.bounds()
     kind = filters.kind
+    stories = {_keyword(s) for s in filters.stories}
     from newsidx import fieldterms
 
     wanted = {field: {fieldterms.value_key(field, v) for v in values}
@@ -143,6 +149,8 @@ def matches(filters: Filters) -> Callable[[Article], bool]:
 
     def keep(r: Article) -> bool:
         if kind and r.kind != kind:
+            return False
+        if stories and (r.story or "").lower() not in stories:
             return False
         if providers and not (r.provider and {_keyword(r.provider_key or ""),
                                               _keyword(r.provider.name or "")} & providers):

@@ -273,6 +273,14 @@ class SearchIndex(Counting):
         )
         return ResultStream(hits, total, understood)
 
+    def marked(self, request: SearchRequest, hits: Iterable[Hit]) -> list[Hit]:
+        """``hits`` of ``request`` found without snippets, given their snippets and title
+        highlights now (a grouped page marks only the rows it shows)."""
+        index, searcher = self._searcher()
+        query, _, highlights = compile_request(index, request)
+        return [self._hit(searcher, query, highlights, h.score or 0.0, None, h.record,
+                          False, True) for h in hits]
+
     def _with_records(self, searcher: tantivy.Searcher, page: list[tuple[float, Any]],
                       ) -> list[tuple[float, Any, Article]]:
         """The page's hits with their records, read from the catalogue in one batch; a

@@ -31,6 +31,7 @@ class SearchRequest(NamedTuple):
     authors: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()
     folders: tuple[str, ...] = ()
+    stories: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
     limit: int = 20
@@ -68,6 +69,9 @@ def compile_request(
             )
         )
     filters.extend(fieldterms.filters(schema, request))
+    if request.stories:
+        filters.append((q.keyword_filter(schema, "story", request.stories),
+                        "story:" + "|".join(analysis.keyword(s) for s in request.stories)))
     if request.kind is not None:
         if request.kind not in ("article", "related"):
             raise QueryError(f"unknown kind {request.kind!r}: use article or related")
@@ -94,7 +98,7 @@ def has_filters(request: SearchRequest) -> bool:
     return bool(
         request.providers
         or request.topics
-        or request.authors or request.langs or request.folders
+        or request.authors or request.langs or request.folders or request.stories
         or request.kind
         or request.since is not None
         or request.until is not None

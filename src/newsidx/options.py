@@ -95,7 +95,7 @@ complete_topic = _completer("topics")
 
 
 def filter_options(func: F) -> F:
-    """``--provider``/``--topic``/``--author``/``--lang``/``--folder`` (repeatable),
+    """``--provider``/``--topic``/``--author``/``--lang``/``--folder``/``--story`` (repeatable),
     ``--kind``, ``--since``, ``--until``."""
     decorators = (
         click.option("--provider", "providers", multiple=True, metavar="DOMAIN",
@@ -112,6 +112,9 @@ def filter_options(func: F) -> F:
         click.option("--folder", "folders", multiple=True, metavar="DIR",
                      help="Only records from files in this folder (relative to the ingest "
                           "root) or below it; repeat for any of several."),
+        click.option("--story", "stories", multiple=True, metavar="ID",
+                     help="Only records of this story (a record's story id); repeat for any "
+                          "of several."),
         click.option("--kind", type=click.Choice(["article", "related"]),
                      help="Only full articles or only related records."),
         click.option("--since", metavar="DATE",
@@ -137,6 +140,7 @@ def take_filters(kwargs: dict[str, Any]) -> Filters:
         authors=tuple(kwargs.pop("authors", ())),
         langs=tuple(kwargs.pop("langs", ())),
         folders=tuple(kwargs.pop("folders", ())),
+        stories=tuple(kwargs.pop("stories", ())),
     )
 
 

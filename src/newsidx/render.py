@@ -11,8 +11,10 @@ functions that need them so that a plain ``search --format ids`` stays fast.
 Plain text layouts (one line per item, fields separated by one tab, an empty field
 written as ``-``): search ``RANK DATE PROVIDER KIND ID TITLE SNIPPET``; list and
 export ``DATE PROVIDER KIND ID TITLE``; counts ``NAME COUNT``; timeline
-``BUCKET COUNT BAR``. ``ids``/``paths`` print one per line, a path with unsafe
-characters escaped (``\\x0a``); with ``-0`` they are written raw, NUL-terminated.
+``BUCKET COUNT BAR``; grouped search and ``list --group`` (:mod:`newsidx.storyview`) add
+a last field, what the row folds (``+4 more: scmp.com, ...``, or ``-``).
+``ids``/``paths`` print one per line, a path with unsafe characters escaped
+(``\\x0a``); with ``-0`` they are written raw, NUL-terminated.
 
 CSV text cells that start with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get
 a leading ``'`` so that spreadsheets do not run them as formulas; numbers are written
@@ -80,24 +82,31 @@ def write_hits(
     short_ids: Mapping[str, str] | None = None,
     width: int = 80,
     color: bool | None = None,
+    extra: Mapping[str, Mapping[str, Any]] | None = None,
+    below: Mapping[str, str] | None = None,
 ) -> int:
     """Write hits in ``fmt``, streaming; returns how many were written. A table shows each
     record's ``short_ids`` entry (else its id) and, ``width`` 120 or more, its URL's host.
     ``color`` (default: on a terminal that allows it) highlights the matched words of
     titles and snippets in a table or plain text; JSON/JSONL carry their offsets
-    (``highlights``) when ``ranked``, CSV, ids and paths never carry colour."""
+    (``highlights``) when ``ranked``, CSV, ids and paths never carry colour.
+
+    Grouped results (:mod:`newsidx.storyview`) pass ``extra``, keys added to a record's
+    JSON, JSONL and CSV (appended columns), and ``below``, a line shown under its title
+    in a table (a last field when plain: ``-`` when it has none)."""
+    more = dict(extra or {})
     if fmt in ("ids", "paths"):
         return _write_refs(hits, out, paths=fmt == "paths", nul=nul)
     if fmt == "json":
-        return _write_json(hits, out, query=query, total=total, marks=ranked)
+        return _write_json(hits, out, query=query, total=total, marks=ranked, extra=more)
     if fmt == "jsonl":
-        return _write_jsonl(hits, out, marks=ranked)
+        return _write_jsonl(hits, out, marks=ranked, extra=more)
     if fmt == "csv":
-        return _write_csv(hits, out, escape=tty or is_terminal(out))
+        return _write_csv(hits, out, escape=tty or is_terminal(out), extra=more)
     if tty:
         return _write_table(hits, out, ranked=ranked, short_ids=short_ids or {},
-                            wide=width >= 120, color=color)
-    return _write_plain(hits, out, ranked=ranked, color=bool(color))
+                            wide=width >= 120, color=color, below=below or {})
+    return _write_plain(hits, out, ranked=ranked, color=bool(color), below=below)
 
 
 def _write_refs(hits: Iterable[Hit], out: TextIO, *, paths: bool, nul: bool) -> int:
@@ -132,7 +141,8 @@ def hit_json(hit: Hit, rank: int | None = None, *, marks: bool = False) -> dict[
 
 
 def _write_json(
-    hits: Iterable[Hit], out: TextIO, *, query: str | None, total: int | None, marks: bool
+    hits: Iterable[Hit], out: TextIO, *, query: str | None, total: int | None, marks: bool,
+    extra: Mapping[str, Mapping[str, Any]],
 ) -> int:
     if total is None:
         hits = list(hits)
@@ -141,15 +151,18 @@ def _write_json(
     out.write(head[:-1] + ', "results": [')  # one array, still streamed hit by hit
     count = 0
     for count, hit in enumerate(hits, 1):
-        out.write(("\n" if count == 1 else ",\n") + dumps(hit_json(hit, count, marks=marks)))
+        data = hit_json(hit, count, marks=marks) | dict(extra.get(hit.record.id, {}))
+        out.write(("\n" if count == 1 else ",\n") + dumps(data))
     out.write("\n]}\n")
     return count
 
 
-def _write_jsonl(hits: Iterable[Hit], out: TextIO, *, marks: bool) -> int:
+def _write_jsonl(hits: Iterable[Hit], out: TextIO, *, marks: bool,
+                 extra: Mapping[str, Mapping[str, Any]]) -> int:
     count = 0
     for count, hit in enumerate(hits, 1):
-        out.write(dumps(hit_json(hit, count, marks=marks)) + "\n")
+        data = hit_json(hit, count, marks=marks) | dict(extra.get(hit.record.id, {}))
+        out.write(dumps(data) + "\n")
     return count
 
 
@@ -158,19 +171,21 @@ CSV_COLUMNS = (
     "topics", "category", "type", "url", "web_url", "original_url", "amp_url", "cdn_amp_url",
     "quality", "heat", "excerpt", "snippet", "body", "published_raw", "published_offset",
     "published_zoneless", "images", "related", "sources", "parents", "extra", "warnings",
+    "story",
 )
 
 
-def _csv_row(hit: Hit, rank: int) -> list[str]:
+def _csv_row(hit: Hit, rank: int, extra: Mapping[str, Any] | None = None,
+             columns: tuple[str, ...] = CSV_COLUMNS) -> list[str]:
     import json
 
-    data = hit_json(hit, rank)
+    data = hit_json(hit, rank) | dict(extra or {})
     provider = data.pop("provider") or {}
     data["provider_name"] = provider.get("name")
     data["provider_domain"] = provider.get("domain")
     data["topics"] = ";".join(data["topics"])
     row: list[str] = []
-    for column in CSV_COLUMNS:
+    for column in columns:
         value = data.get(column)
         if value is None:
             cell = ""
@@ -187,16 +202,19 @@ def _csv_row(hit: Hit, rank: int) -> list[str]:
     return row
 
 
-def _write_csv(hits: Iterable[Hit], out: TextIO, *, escape: bool) -> int:
+def _write_csv(hits: Iterable[Hit], out: TextIO, *, escape: bool,
+               extra: Mapping[str, Mapping[str, Any]]) -> int:
     writer = CsvWriter(out, escape=escape)
-    writer.row(CSV_COLUMNS)
+    columns = CSV_COLUMNS + tuple(dict.fromkeys(k for v in extra.values() for k in v))
+    writer.row(columns)
     count = 0
     for count, hit in enumerate(hits, 1):
-        writer.row(_csv_row(hit, count))
+        writer.row(_csv_row(hit, count, extra.get(hit.record.id), columns))
     return count
 
 
-def _write_plain(hits: Iterable[Hit], out: TextIO, *, ranked: bool, color: bool) -> int:
+def _write_plain(hits: Iterable[Hit], out: TextIO, *, ranked: bool, color: bool,
+                 below: Mapping[str, str] | None) -> int:
     count = 0
     for count, hit in enumerate(hits, 1):
         r = hit.record
@@ -206,6 +224,8 @@ def _write_plain(hits: Iterable[Hit], out: TextIO, *, ranked: bool, color: bool)
             snippet = hit.snippet
             text = [(snippet, False)] if isinstance(snippet, str) else list(snippet)
             fields = [str(count), *fields, plain_marked(text, color)]
+        if below is not None:
+            fields.append(plain_field(below.get(r.id) or "-"))
         out.write("\t".join(fields) + "\n")
         if hit.explanation:
             out.write("\t" + plain_field(hit.explanation) + "\n")
@@ -221,7 +241,8 @@ def host(url: str | None) -> str:
 
 
 def _write_table(hits: Iterable[Hit], out: TextIO, *, ranked: bool,
-                 short_ids: Mapping[str, str], wide: bool, color: bool | None) -> int:
+                 short_ids: Mapping[str, str], wide: bool, color: bool | None,
+                 below: Mapping[str, str]) -> int:
     from rich.table import Table
 
     table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
@@ -243,6 +264,8 @@ def _write_table(hits: Iterable[Hit], out: TextIO, *, ranked: bool,
             title.append("\n").append_text(snippet_cell(hit.snippet))
         if hit.explanation:
             title.append("\n").append_text(styled(hit.explanation, "italic"))
+        if below.get(r.id):
+            title.append("\n").append_text(styled(below[r.id], "dim"))
         cells = [styled(short_ids.get(r.id, r.id)), styled(day_cell(r)), styled(provider_cell(r))]
         if wide:
             cells.append(styled(host(r.url) or "-"))

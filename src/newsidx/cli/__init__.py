@@ -323,6 +323,7 @@ from newsidx.cli import counts as _counts  # noqa: E402, F401
 from newsidx.cli import exporting as _exporting  # noqa: E402, F401
 from newsidx.cli import records as _records  # noqa: E402, F401
 from newsidx.cli import results as _results  # noqa: E402, F401
+from newsidx.cli import storycmds as _storycmds  # noqa: E402, F401
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -197,12 +197,14 @@ def count_cmd(query: tuple[str, ...], by: str | None, limit: int | None, everyth
 @click.option("--outliers", is_flag=True,
               help="Also chart far-off dates, such as a 1970 placeholder (left out with a "
               "note by default).")
+@click.option("--stories", "per_story", is_flag=True,
+              help="Count stories, each in the period of its earliest matching record.")
 @human_format_option(("json", "csv"))
 @color_option
 def timeline_cmd(query: tuple[str, ...], by: str, limit: int | None, everything: bool,
-                 outliers: bool, fmt: str, **kwargs: Any) -> None:
-    """Count matching records over time: a bar chart on a terminal, BUCKET<TAB>COUNT
-    lines when piped, or JSON/CSV.
+                 outliers: bool, per_story: bool, fmt: str, **kwargs: Any) -> None:
+    """Count matching records (or, with --stories, stories first seen) over time: a bar
+    chart on a terminal, BUCKET<TAB>COUNT lines when piped, or JSON/CSV.
 
     \b
     Examples:
@@ -215,11 +217,12 @@ def timeline_cmd(query: tuple[str, ...], by: str, limit: int | None, everything:
 
     text, filters, archive = query_text(query), take_filters(kwargs), _archive()
     note_query(archive, text)
-    timeline = archive.timeline(text, filters, by=by)
+    timeline = archive.timeline(text, filters, by=by, stories=per_story)
     if not timeline.buckets and _empty(archive):
         _exit(ExitCode.NO_MATCH)
     if timeline.buckets and not outliers:
-        timeline = without_outliers(archive, text, filters, by, timeline)
+        timeline = without_outliers(archive, text, filters, by, timeline,
+                                    stories=per_story)
     buckets = [(b.key, b.count) for b in timeline.buckets]
     if limit or everything:  # the most recent periods
         buckets = [tuple(b) for b in _shown(buckets, limit, everything, "json", "periods",
@@ -230,6 +233,12 @@ def timeline_cmd(query: tuple[str, ...], by: str, limit: int | None, everything:
         note("no dated records match")
         note_undated(archive, text, filters)
         _exit(ExitCode.NO_MATCH)
+    if per_story:  # undated records of a charted story are in its count already
+        if timeline.undated:
+            left = timeline.undated
+            note(f"{left} {'story has' if left == 1 else 'stories have'} no dated matching "
+                 "record: not shown")
+        return
     undated = undated_matches(archive, text, filters)
     if undated:
         note(f"{undated} undated {'match' if undated == 1 else 'matches'} not shown")

@@ -92,15 +92,20 @@ def _write(archive: Archive, stream: ResultStream, *, fmt: str, query: str | Non
               default="relevance", show_default=True, help="Order of the results.")
 @click.option("--recency-weight", type=click.FloatRange(min=0), default=None, metavar="W",
               help="How much newer articles are favoured in relevance order (0: not at all).")
-@click.option("--explain", is_flag=True, help="Show how the query was understood and scored.")
+@click.option("--explain", is_flag=True, help="Show how the query was understood and scored "
+              "(lists every copy, as --all-copies).")
+@click.option("--all-copies", "--no-group", "all_copies", is_flag=True,
+              help="One row per record, not one per story.")
 @format_option(_LIST_FORMATS, "table")
 @color_option
 @_null
 @_count_flags
 def search_cmd(query: tuple[str, ...], limit: int | None, everything: bool, offset: int,
-               sort: str, recency_weight: float | None, explain: bool, fmt: str, nul: bool,
-               count_only: bool, quiet: bool, **kwargs: Any) -> None:
-    """Full-text search, best matches first; exit 1 when nothing matches.
+               sort: str, recency_weight: float | None, explain: bool, all_copies: bool,
+               fmt: str, nul: bool, count_only: bool, quiet: bool, **kwargs: Any) -> None:
+    """Full-text search, best matches first, one row per story (its best match; the
+    others are counted under it); exit 1 when nothing matches. -n and --offset count
+    stories; --all-copies lists every matching record.
 
     QUERY: words (all must match), "a phrase", OR, -word, word*, and field filters
     such as provider:scmp.com topic:AI kind:related after:2024-01 before:2024-06;
@@ -128,6 +133,16 @@ def search_cmd(query: tuple[str, ...], limit: int | None, everything: bool, offs
     if count_only or quiet:
         _just_count(archive, text, filters, quiet=quiet)
     tty = _is_tty(sys.stdout)
+    if not (all_copies or explain):
+        from newsidx.cli.grouped import write_stories
+
+        grouped = archive.search_grouped(
+            text, filters, limit=page_limit(limit, everything, fmt=fmt, tty=tty),
+            offset=offset, sort=sort, recency_weight=recency_weight,
+            snippets=fmt not in ("ids", "paths"))
+        write_stories(archive, grouped, fmt=fmt, query=text, offset=offset, tty=tty,
+                      nul=nul, ranked=True, filters=filters)
+        return
     stream = archive.iter_search(
         text, filters, limit=page_limit(limit, everything, fmt=fmt, tty=tty), offset=offset,
         sort=sort, recency_weight=recency_weight, snippets=fmt not in ("ids", "paths"))
@@ -168,12 +183,14 @@ def _explained(archive: Archive, text: str, filters: Filters, stream: ResultStre
 @page_options
 @click.option("--sort", type=click.Choice(["newest", "oldest", "provider", "title"]),
               default="newest", show_default=True, help="Order of the records.")
+@click.option("--group", is_flag=True,
+              help="One row per story (its first record in this order), as search shows.")
 @format_option(_LIST_FORMATS, "table")
 @color_option
 @_null
 @_count_flags
-def list_cmd(limit: int | None, everything: bool, offset: int, sort: str, fmt: str, nul: bool,
-             count_only: bool, quiet: bool, **kwargs: Any) -> None:
+def list_cmd(limit: int | None, everything: bool, offset: int, sort: str, group: bool,
+             fmt: str, nul: bool, count_only: bool, quiet: bool, **kwargs: Any) -> None:
     """List records matching the filters, newest first; exit 1 when none match.
 
     \b
@@ -187,6 +204,15 @@ def list_cmd(limit: int | None, everything: bool, offset: int, sort: str, fmt: s
     if count_only or quiet:
         _just_count(archive, "", filters, quiet=quiet)
     tty = _is_tty(sys.stdout)
+    if group:
+        from newsidx.cli.grouped import write_stories
+
+        grouped = archive.list_grouped(
+            filters, limit=page_limit(limit, everything, fmt=fmt, tty=tty), offset=offset,
+            sort=sort)
+        write_stories(archive, grouped, fmt=fmt, query=None, offset=offset, tty=tty, nul=nul,
+                      ranked=False, filters=filters)
+        return
     stream = archive.iter_list(filters, limit=page_limit(limit, everything, fmt=fmt, tty=tty),
                                offset=offset, sort=sort)
     _write(archive, stream, fmt=fmt, query=None, offset=offset, tty=tty, nul=nul,

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def without_outliers(archive: Archive, query: str, filters: Filters, by: str,
-                     timeline: Timeline) -> Timeline:
+                     timeline: Timeline, *, stories: bool = False) -> Timeline:
     """``timeline`` again over the dates between the outliers, if there are any (a note
     names them), else ``timeline`` itself."""
     days = [(b.key, b.count) for b in archive.timeline(query, filters, by="day").buckets]
@@ -36,4 +36,4 @@ def without_outliers(archive: Archive, query: str, filters: Filters, by: str,
     shown = ", ".join(k for k, _ in left[:3]) + (", ..." if len(left) > 3 else "")
     note(f"{count} {'record' if count == 1 else 'records'} dated far from the rest left out "
          f"({shown}; --outliers to chart them)")
-    return archive.timeline(query, narrowed, by=by)
+    return archive.timeline(query, narrowed, by=by, stories=stories)
