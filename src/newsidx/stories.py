@@ -345,8 +345,9 @@ class Grouper:
             if row.weighted is None or row.weighted[0] != docs:
                 if not self._complete:
                     self._counts("story_df", "term", self._df, (*row.terms, *row.centre))
-                row.weighted = (docs, self._weigh(row.terms, docs),
-                                self._weigh(row.centre, docs))
+                profile = self._weigh(row.terms, docs)  # a lone record's centre is it
+                row.weighted = (docs, profile, profile if row.centre is row.terms
+                                else self._weigh(row.centre, docs))
             # like the story as a whole and like its first record: a profile alone drifts
             # towards the names every follow-up shares (a company, a person); and the more
             # so the further from the story's first day

@@ -80,15 +80,15 @@ class Text(NamedTuple):
                 edge: Sequence[int] = range(min(3, n - 1))
             else:
                 edge = range(n) if n <= 6 else [*range(3), *range(n - 3, n)]
-            dropped: set[int] = set()
+            # each sentence's words read once (loose of a join is the join of looses)
+            spelled = [seen.get(s) or st.loose(s) for s in body]
             for i in edge:
-                ws = seen.get(body[i]) or st.loose(body[i])
-                key = st.sentence_key(provider, ws)
+                key = st.sentence_key(provider, spelled[i])
                 edges.append(key)
                 if key in drop:
-                    dropped.add(i)
-            # the body stands for the excerpt; its words read in one pass
-            text = st.loose(" ".join(s for i, s in enumerate(body) if i not in dropped))
+                    spelled[i] = []
+            # the body stands for the excerpt
+            text = [w for ws in spelled for w in ws]
         else:
             text = kept_words
         title = st.words(self.title)
