@@ -263,6 +263,17 @@ def test_tokens_spell_words_as_words_does_and_mark_names() -> None:
     assert ("raised", False) in toks and ("makers", False) in toks
 
 
+def test_terms_are_the_titles_words_and_the_excerpts_names_only() -> None:
+    from newsidx import storytext as st
+
+    excerpt = [st.tokens("Flooding closed Harbourview tunnel after storms hit Zürich.")]
+    got = st.terms(st.words("Council shuts tunnel"), excerpt, frozenset())
+    assert got == {"council": st.TITLE_WEIGHT, "shuts": st.TITLE_WEIGHT,
+                   "tunnel": st.TITLE_WEIGHT, "harbourview": st.NAME_WEIGHT,
+                   "flood": st.NAME_WEIGHT, "zurich": st.NAME_WEIGHT}
+    # the excerpt's plain words (closed, storms, hit) weigh nothing: no count, no room
+
+
 def test_a_long_body_is_read_to_a_bounded_prefix_only() -> None:
     from newsidx import storytext as st
     from newsidx.storyprep import prepare

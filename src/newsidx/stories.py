@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 BANDS = 16  # 16 bands of 4 rows: pairs above a Jaccard of about 0.5 become candidates
 COPY_JACCARD = 0.7
 COPY_DAYS = 7  # a copy by text is looked for among the records this many days around
-STORY_SIMILARITY = 0.2
+STORY_SIMILARITY = 0.16
 WINDOW_DAYS = 2
 DAY_DECAY = 0.3  # a story's similarity loses this share for each day from its first
 BOILERPLATE = 3  # a sentence in this many of a provider's records is boilerplate
@@ -54,7 +54,7 @@ PRIOR_DOCS = 200
 HELD = 60_000  # records and stories a run holds in memory before it starts afresh
 COUNTS_HELD = 500_000  # document frequencies and sentence counts held, likewise
 _CHUNK = 500
-_SCHEMA = 4
+_SCHEMA = 5  # 5: terms without the excerpt's plain words; 4: no band or term rows
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS story_members (id TEXT PRIMARY KEY, story TEXT NOT NULL)

@@ -163,7 +163,6 @@ def tokens(text: str) -> list[tuple[str, bool]]:
 
 TITLE_WEIGHT = 1.0
 NAME_WEIGHT = 0.4  # a name or amount of the excerpt
-WORD_WEIGHT = 0.15  # any other word of the excerpt
 PROFILE_TERMS = 40  # a story's profile keeps its heaviest terms
 
 
@@ -179,10 +178,10 @@ def stem(word: str) -> str:
 def terms(title: Iterable[str], excerpt: Iterable[list[tuple[str, bool]]],
           own: frozenset[str]) -> dict[str, float]:
     """The weighted terms of a record from its title's words and its excerpt's kept
-    sentences' :func:`tokens`: every word of the title (:data:`TITLE_WEIGHT`), the names
-    and amounts of the excerpt (:data:`NAME_WEIGHT`) and, lighter, its other words;
-    without stopwords, one-letter words and the provider's own name (``own``); stemmed
-    (:func:`stem`)."""
+    sentences' :func:`tokens`: every word of the title (:data:`TITLE_WEIGHT`) and the names
+    and amounts of the excerpt (:data:`NAME_WEIGHT`; its other words only diluted the
+    comparison and cost counts, weights and profile room); without stopwords, one-letter
+    words and the provider's own name (``own``); stemmed (:func:`stem`)."""
     out: dict[str, float] = {}
     stems = _STEMS
     if len(stems) > STEMS_HELD:
@@ -195,13 +194,12 @@ def terms(title: Iterable[str], excerpt: Iterable[list[tuple[str, bool]]],
             out[t] = TITLE_WEIGHT
     for sentence in excerpt:
         for w, name in sentence:
-            if len(w) > 1 and w not in STOPWORDS and w not in own:
+            if name and len(w) > 1 and w not in STOPWORDS and w not in own:
                 t = stems.get(w)
                 if t is None:
                     t = stems[w] = stem(w)
-                weight = NAME_WEIGHT if name else WORD_WEIGHT
-                if out.get(t, 0.0) < weight:
-                    out[t] = weight
+                if out.get(t, 0.0) < NAME_WEIGHT:
+                    out[t] = NAME_WEIGHT
     return out
 
 
