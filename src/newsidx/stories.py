@@ -207,11 +207,6 @@ class Grouper:
             held.update(self.db.execute(  # the names are constants
                 f"SELECT {column}, n FROM {table} WHERE {column} IN ({marks})", part))
 
-    def _idf_of(self, term: str, docs: int) -> float:
-        # a small archive is read as if PRIOR_DOCS more records lacked the term: rarity
-        # measured on a dozen records of one topic would weigh its incidental words most
-        return math.log((docs + PRIOR_DOCS) / max(1, self._df.get(term, 1)))
-
     # -- assigning ----------------------------------------------------------------------
 
     def assign(self, records: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, str]:
@@ -365,9 +360,13 @@ class Grouper:
             self._idfs.clear()
             self._idf_docs = docs
         cache = self._idfs
-        for t in terms:
-            if t not in cache:
-                cache[t] = self._idf_of(t, docs)
+        missing = [t for t in terms if t not in cache]
+        if missing:
+            # a small archive is read as if PRIOR_DOCS more records lacked the term: rarity
+            # measured on a dozen records of one topic would weigh its incidental words most
+            top, df, log = docs + PRIOR_DOCS, self._df, math.log
+            for t in missing:
+                cache[t] = log(top / max(1, df.get(t, 1)))
         weighted = {t: w * cache[t] for t, w in terms.items()}
         values = weighted.values()
         return weighted, sum(map(operator.mul, values, values))

@@ -175,19 +175,15 @@ class StoryState:
         A story is indexed under its first day only, so each term counts it once."""
         found: Counter[str] = Counter()
         index = self.terms
-        span = () if day is None else (UNDATED, *range(day - self.window,
-                                                       day + self.window + 1))
+        lo, hi = (0, -1) if day is None else (day - self.window, day + self.window)
         for term in terms:
             days = index.get(term)
             if not days:
                 continue
-            if day is None:
-                for every in days.values():
-                    found.update(every)
-                continue
-            for d in span:
-                names = days.get(d)
-                if names:
+            # a term's stories mostly start on one or two days: those are read, not the
+            # window's days looked up one by one
+            for d, names in days.items():
+                if day is None or lo <= d <= hi or d == UNDATED:
                     found.update(names)
         return found
 
