@@ -23,6 +23,7 @@ join existing stories without recomputing the archive.
 
 from __future__ import annotations
 
+import array
 import json
 import math
 import operator
@@ -93,7 +94,8 @@ class _Item:
 
     def __init__(self, rid: str, prep: StoryPrep, source: str | dict[str, Any]) -> None:
         self.id = rid
-        self.day, self.provider, self.urls, self.edges, self.terms, self.sig = prep
+        self.day, self.provider, self.urls, self.edges, self.terms, sig = prep
+        self.sig = _unpack(sig)
         self.source = source
         self.rare: list[str] | None = None  # its terms that find stories, once known
         self.bands: list[int] = []
@@ -108,7 +110,8 @@ class _Item:
         if not any(k in boiler for k in self.edges):
             return
         data = self.source if isinstance(self.source, dict) else json.loads(self.source)
-        _, self.terms, self.sig = text_of(data).features(boiler)
+        _, self.terms, sig = text_of(data).features(boiler)
+        self.sig = _unpack(sig)
 
 
 class Grouper:
@@ -465,6 +468,13 @@ def _cosine(mine: dict[str, float], mine_sq: float,
         return 0.0
     norm = math.sqrt(mine_sq * sq)
     return sum(mine[t] * vector[t] for t in shared) / norm if norm else 0.0
+
+
+def _unpack(sig: bytes) -> array.array[int]:
+    """A packed signature (:class:`newsidx.storyprep.StoryPrep`) as its values."""
+    out = array.array("I")
+    out.frombytes(sig)
+    return out
 
 
 def _bands(sig: Sequence[int]) -> list[int]:

@@ -11,6 +11,7 @@ boilerplate (known only there, from the counts of the whole archive).
 
 from __future__ import annotations
 
+import array
 from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -33,7 +34,9 @@ class StoryPrep(NamedTuple):
     urls: list[int]
     edges: list[int]  # the edge sentences' keys (boilerplate candidates)
     terms: dict[str, float]  # with no sentence left out
-    sig: list[int]  # likewise; empty when the text is too short to shingle
+    # likewise, its NUM_PERM 32-bit values packed (array "I"): one object to pickle from
+    # the worker, not 64 ints; empty when the text is too short to shingle
+    sig: bytes
 
 
 def day_of(published: object) -> int | None:
@@ -56,7 +59,7 @@ class Text(NamedTuple):
     whole: bool  # whether that was the whole body
 
     def features(self, drop: Collection[int] = ()) -> tuple[
-            list[int], dict[str, float], list[int]]:
+            list[int], dict[str, float], bytes]:
         """The edge sentences' keys, and terms and MinHash signature leaving out the
         sentences whose keys are in ``drop``: each sentence tokenized once, the shingles
         over the title and at most :data:`SHINGLE_WORDS` words."""
@@ -93,11 +96,11 @@ class Text(NamedTuple):
             text = kept_words
         title = st.words(self.title)
         shingles = st.shingles(st.loose(self.title) + text[:SHINGLE_WORDS])
-        sig: list[int] = []
+        sig = b""
         if len(shingles) >= st.MIN_SHINGLES:
             m = RMinHash(NUM_PERM, SEED)
             m.update(shingles)
-            sig = list(m.digest())
+            sig = array.array("I", m.digest()).tobytes()
         return list(dict.fromkeys(edges)), st.terms(title, kept, self.own), sig
 
 

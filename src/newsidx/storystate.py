@@ -218,7 +218,7 @@ class StoryState:
                 self.urls[key] = name
                 self.new_urls.append((key, rid))
         if sig:
-            packed = array.array("I", sig)
+            packed = sig if isinstance(sig, array.array) else array.array("I", sig)
             self.new_sigs.append((rid, _day(day), name, packed.tobytes()))
             self._hold_sig(rid, packed, name, bands)
 
