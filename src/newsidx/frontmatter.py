@@ -159,27 +159,35 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
         """
         if not isinstance(node, yaml.MappingNode):
             return super().construct_mapping(node, deep=deep)
-        own = sum(1 for key_node, _ in node.value if key_node.tag != _MERGE_TAG)
+        written = list(node.value)
         self.flatten_mapping(node)
-        first_own = len(node.value) - own  # merged pairs come first and may be overridden
         mapping: dict[Any, Any] = {}
-        seen: set[Any] = set()
-        for n, (key_node, value_node) in enumerate(node.value):
+        keys: list[Any] = []
+        for key_node, value_node in node.value:
             if key_node.tag == _STR_TAG and isinstance(key_node, yaml.ScalarNode):
                 key: Any = key_node.value
             else:
                 key = self.construct_object(key_node, deep=True)
                 if not isinstance(key, str):
                     key = OddKey(_node_text(key_node))
-            if n >= first_own:
-                if key in seen:
-                    self.__dict__.setdefault("duplicate_keys", []).append(str(key))
-                seen.add(key)
+            keys.append(key)
             if value_node.tag == _STR_TAG and isinstance(value_node, yaml.ScalarNode):
                 mapping[key] = value_node.value
             else:
                 mapping[key] = self.construct_object(value_node, deep=deep)
+        if len(mapping) < len(keys):  # a key twice (rare): say which, if the file wrote it
+            self._note_duplicates(keys, written)
         return mapping
+
+    def _note_duplicates(self, keys: list[Any], written: list[Any]) -> None:
+        """Note the keys a mapping's own pairs give twice; merged pairs come first and
+        may be overridden by the mapping's own."""
+        own = sum(1 for key_node, _ in written if key_node.tag != _MERGE_TAG)
+        seen: set[Any] = set()
+        for key in keys[len(keys) - own:]:
+            if key in seen:
+                self.__dict__.setdefault("duplicate_keys", []).append(str(key))
+            seen.add(key)
 
 
 _Loader.yaml_implicit_resolvers = {
