@@ -158,3 +158,16 @@ def test_walk_does_not_enter_an_ignored_folder(tmp_path: Path) -> None:
     assert "node_modules" in skipped and "y.md" not in skipped
     assert [Path(e.path).name for e in entries if e.skipped is None] == ["post.md"]
     assert Selection().left_out(str(tmp_path / "node_modules/x/y.md"), [str(tmp_path)])
+
+
+def test_the_nearest_ignore_rule_wins_three_hundred_folders_down(tmp_path: Path) -> None:
+    write(tmp_path, ".gitignore", "*.tmp\n")
+    deep = tmp_path.joinpath(*["d"] * 300)
+    deep.mkdir(parents=True)
+    (deep / ".ignore").write_text("!keep.tmp\n")
+    for name in ("post.md", "scratch.tmp", "keep.tmp"):
+        (deep / name).write_text("# t\n\nbody\n")
+    entries = {os.path.basename(e.path): e.skipped
+               for e in walk([tmp_path], select=Selection().for_root)}
+    assert entries["post.md"] is None and entries["keep.tmp"] is None
+    assert entries["scratch.tmp"] is not None and ".gitignore" in entries["scratch.tmp"]
