@@ -186,6 +186,24 @@ def test_a_feed_item_linking_the_home_page_gets_a_source_id(tmp_path: Path) -> N
     assert [h.record.title for h in archive.search("counting ends").hits] == ["Election results"]
 
 
+def test_a_url_several_records_share_is_ambiguous_not_the_first(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds"
+    feeds.mkdir()
+    (feeds / "ndtv.xml").write_text(FEED)
+    cat = tmp_path / "cat"
+    Archive(cat).ingest([feeds])
+    ids = {r.title: r.id for r in Archive(cat).export()}
+    shown = subprocess.run(
+        [sys.executable, "-m", "newsidx", "--catalogue", str(cat), "show", "https://www.ndtv.com"],
+        capture_output=True, text=True, check=False)
+    assert shown.returncode != 0 and shown.stdout == ""
+    (line,) = shown.stderr.strip().splitlines()
+    assert "ambiguous" in line
+    assert ids["Monsoon arrives early"] in line and ids["Cricket final tonight"] in line
+    one = Archive(cat).get("https://www.ndtv.com/india/results-1")
+    assert one.title == "Election results"
+
+
 def test_ids_do_not_depend_on_where_the_root_lies(tmp_path: Path) -> None:
     site = tmp_path / "site"
     (site / "news").mkdir(parents=True)

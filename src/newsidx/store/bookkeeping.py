@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -278,8 +279,9 @@ class Bookkeeping:
                                     size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL);
         """)
         db.execute("BEGIN")
+        encoding, errors = sys.getfilesystemencoding(), sys.getfilesystemencodeerrors()
         db.executemany("INSERT INTO temp.walk (path, size, mtime_ns) VALUES (?, ?, ?)",
-                       ((os.fsencode(p), s, m) for p, s, m in walked))
+                       ((p.encode(encoding, errors), s, m) for p, s, m in walked))  # fsencode
         db.execute("COMMIT")
         db.executescript("""
             CREATE INDEX temp.walk_path ON walk (path);

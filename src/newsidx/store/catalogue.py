@@ -280,10 +280,20 @@ class Catalogue:
         if key in found:
             return found[key]
         target = canonical_url(url)
-        for record in self.iter_records():
-            for candidate in (record.url, record.web_url, record.original_url, record.amp_url):
-                if candidate and canonical_url(candidate) == target:
-                    return record
+        matches: list[Article] = []
+        for record in self.iter_records():  # a URL that is no id (a bare home page, say)
+            if any(c and canonical_url(c) == target
+                   for c in (record.url, record.web_url, record.original_url, record.amp_url)):
+                matches.append(record)
+                if len(matches) > 10:
+                    break
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            shown = ", ".join(r.id for r in matches[:10]) + (" ..." if len(matches) > 10 else "")
+            count = f"{len(matches)}" if len(matches) <= 10 else "more than 10"
+            raise NotFoundError(f"URL {url} is ambiguous: {count} records have it ({shown}); "
+                                "give a record id")
         raise NotFoundError(f"no record with URL {url}")
 
     # -- consistency and writing --------------------------------------------------------
