@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -72,6 +73,16 @@ def test_places_match_a_model(tmp_path_factory: pytest.TempPathFactory,
     """Any writes of upserts (moving records between shards), deletes, merged segments
     and folds leave every live record's place pointing at its current line."""
     cat = Catalogue(tmp_path_factory.mktemp("places") / "cat")
+    _run_writes(cat, writes, lambda model: _check_places(cat, model), fold_last=True)
+
+
+Writes = list[list[tuple[list[tuple[int, int]], list[int], bool]]]
+
+
+def _run_writes(cat: Catalogue, writes: Writes, check: Callable[[dict[str, Article]], None],
+                *, fold_last: bool = False) -> dict[str, Article]:
+    """Commit ``writes`` (per write, per commit: upserts as (n, month), deletes, compact)
+    and call ``check`` with the live records after each commit; the records left."""
     model: dict[str, Article] = {}
     version = 0
     for commits in writes:
@@ -85,11 +96,12 @@ def test_places_match_a_model(tmp_path_factory: pytest.TempPathFactory,
                 gone = {make_id(url=f"https://example.com/{n}") for n in deletes}
                 gone -= records.keys()
                 writer.commit(upserts=list(records.values()), deletes=sorted(gone), files={},
-                              compact=compact or number == len(commits))
+                              compact=compact or (fold_last and number == len(commits)))
                 for rid in gone:
                     model.pop(rid, None)
                 model.update(records)
-                _check_places(cat, model)
+                check(model)
+    return model
 
 
 def _ingested(tmp_path: Path) -> Path:
@@ -225,8 +237,7 @@ def test_the_writer_places_lines_as_it_writes_them(tmp_path: Path,
     """Upserts, moves between months, deletes, merged segments and folds, across writes,
     leave every place true, and no commit reads a segment back to find them."""
     cat = Catalogue(tmp_path / "cat")
-    model: dict[str, Article] = {}
-    writes = [  # per write, per commit: (upserts (n, month), deletes, compact)
+    writes: Writes = [  # per write, per commit: (upserts (n, month), deletes, compact)
         [([(0, 0), (1, 1), (2, 1), (3, 2)], [], False), ([(4, 1)], [], False),
          ([(5, 1)], [], False), ([(1, 2), (6, 1)], [2], False), ([(7, 0)], [0], True)],
         [([(2, 1)], [], False), ([(3, 1), (4, 1)], [], False), ([], [5], False),
@@ -237,26 +248,14 @@ def test_the_writer_places_lines_as_it_writes_them(tmp_path: Path,
     with cat.writer() as writer:
         writer.book  # noqa: B018 - open (and fill) the bookkeeping before scans are refused
     monkeypatch.setattr(places, "scan", _no_scan)
-    version = 0
-    for commits in writes:
-        with cat.writer() as writer:
-            for upserts, deletes, compact in commits:
-                records = {}
-                for n, month in upserts:
-                    version += 1
-                    record = _record(n, version, month)
-                    records[record.id] = record
-                gone = {make_id(url=f"https://example.com/{n}") for n in deletes}
-                writer.commit(upserts=list(records.values()), deletes=sorted(gone - records.keys()),
-                              files={}, compact=compact)
-                for rid in gone - records.keys():
-                    model.pop(rid, None)
-                model.update(records)
-                with monkeypatch.context() as scanning:
-                    scanning.setattr(places, "scan", _real_scan)
-                    _check_places(cat, model)
-                    _true_places(cat)
-    assert model == {}
+
+    def check(model: dict[str, Article]) -> None:
+        with monkeypatch.context() as scanning:
+            scanning.setattr(places, "scan", _real_scan)
+            _check_places(cat, model)
+            _true_places(cat)
+
+    assert _run_writes(cat, writes, check) == {}
 
 
 def test_places_stay_true_through_ingest_updates_and_prune(tmp_path: Path) -> None:

@@ -146,20 +146,20 @@ class _RootSelector:
     def _chain(self, folder: str) -> list[tuple[str, pathspec.GitIgnoreSpec]]:
         """The folders from ``folder`` up to the root that hold ignore rules, nearest
         first, with their rules; worked out once per folder (most archives have none)."""
-        chain = self.chains.get(folder)
-        if chain is not None:
-            return chain
-        todo = [folder]  # up to the root or the first folder already worked out
-        while not (todo[-1] == self.top or len(todo[-1]) <= len(self.top)):
-            parent = os.path.dirname(todo[-1])
-            if parent in self.chains:
+        todo: list[str] = []  # the folders not worked out yet, from ``folder`` upwards
+        here = folder
+        while here not in self.chains:
+            todo.append(here)
+            if here == self.top or len(here) <= len(self.top):
+                above: list[tuple[str, pathspec.GitIgnoreSpec]] = []
                 break
-            todo.append(parent)
-        above = self.chains.get(os.path.dirname(todo[-1]), []) if len(todo[-1]) > len(
-            self.top) else []
+            here = os.path.dirname(here)
+        else:
+            above = self.chains[here]
         for here in reversed(todo):
             spec = self._folder_spec(here)
-            above = [(here, spec), *above] if spec is not None else above
+            if spec is not None:
+                above = [(here, spec), *above]
             self.chains[here] = above
         return above
 

@@ -11,8 +11,6 @@ every file the manifest does not name. See docs/catalogue.md.
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import itertools
 import os
 import sqlite3
@@ -20,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newsidx.errors import CatalogueError, LockedError
+from newsidx.errors import CatalogueError
 from newsidx.model import Article
 from newsidx.store import manifest as mf
 from newsidx.store import places
@@ -28,10 +26,7 @@ from newsidx.store.bookkeeping import Bookkeeping, open_writable
 from newsidx.store.filestate import FileState
 from newsidx.store.journal import Journal, journal_lines, read_journal
 from newsidx.store.layout import (
-    INDEX_DIR,
     LEGACY_FILES_DIR,
-    LOCK,
-    MANIFEST,
     RECORDS_DIR,
     SCHEMA_VERSION,
     Row,
@@ -49,39 +44,18 @@ from newsidx.store.segments import (
     open_all,
     tombstone,
 )
+from newsidx.store.writelock import take_lock
 
 if TYPE_CHECKING:
     from newsidx.store.catalogue import Catalogue
-
-_OWN_NAMES = frozenset({MANIFEST, LOCK, RECORDS_DIR, LEGACY_FILES_DIR, INDEX_DIR, "state.db",
-                        "state.db-journal",
-                        "state.db-wal", "state.db-shm"})
 
 
 @contextlib.contextmanager
 def open_writer(catalogue: Catalogue, *, wait: bool = False) -> Iterator[CatalogueWriter]:
     """Take the writer lock on ``catalogue`` for a block and yield its writer."""
-    root = catalogue.root
-    _prepare_root(root)
-    try:
-        fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError as exc:
-        raise CatalogueError(f"cannot open {root / LOCK} for writing: {exc.strerror or exc}"
-                             ) from exc
+    fd = take_lock(catalogue.root, wait=wait)
     writer: CatalogueWriter | None = None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
-        except OSError as exc:
-            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                raise
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            raise LockedError(
-                f"catalogue {root} is being written by another newsidx process "
-                f"(pid {holder}); use --wait to wait"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         catalogue.reload()
         writer = CatalogueWriter(catalogue, fd)
         yield writer
@@ -90,24 +64,6 @@ def open_writer(catalogue: Catalogue, *, wait: bool = False) -> Iterator[Catalog
             writer.close()
         os.close(fd)
         catalogue.reload()
-
-
-def _prepare_root(root: Path) -> None:
-    try:
-        if root.exists():
-            if not root.is_dir():
-                raise CatalogueError(f"catalogue {root} is not a folder")
-            if not (root / MANIFEST).exists():
-                foreign = sorted(n for n in os.listdir(root)
-                                 if n not in _OWN_NAMES and not n.startswith(".tmp-"))
-                if foreign:
-                    raise CatalogueError(
-                        f"{root} is not empty and holds no {MANIFEST} "
-                        f"(found {foreign[0]!r}); choose an empty or new folder"
-                    )
-        (root / RECORDS_DIR).mkdir(parents=True, exist_ok=True)
-    except PermissionError as exc:
-        raise CatalogueError(f"cannot write catalogue {root}: permission denied") from exc
 
 
 class CatalogueWriter:
