@@ -1,6 +1,6 @@
 """CPU time of cold ``newsidx ingest`` runs of several source trees, alternating (issue 15).
 
-    python bench/storycost.py --runs 2 --tree main=/work/main/src --tree mine=src -- DIR...
+    python bench/storycost.py --runs 2 --tree off=src --tree on=src:--stories -- DIR...
 
 Each run is a whole process (``python -c`` running the CLI) in a fresh catalogue, with the
 tree first on ``PYTHONPATH``, so one venv serves all. The process reports its own CPU time
@@ -36,12 +36,12 @@ print(json.dumps({"writer": time.process_time(), "workers": usage.ru_utime + usa
 """
 
 
-def run(src: str, paths: list[str]) -> dict[str, float]:
+def run(src: str, paths: list[str], extra: list[str]) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(Path(src).resolve()))
     with tempfile.TemporaryDirectory() as cat:
         started = time.perf_counter()
         out = subprocess.run([sys.executable, "-c", WRAPPER, "ingest", "--catalogue", cat,
-                              *paths], env=env, capture_output=True, text=True, check=False)
+                              *extra, *paths], env=env, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - started
     got = json.loads(out.stderr.strip().splitlines()[-1])
     if got["rc"] not in (0, None):
@@ -56,11 +56,13 @@ def main() -> int:
     ap.add_argument("--tree", action="append", required=True, help="NAME=SRC_DIR")
     ap.add_argument("paths", nargs="+")
     args = ap.parse_args()
-    trees = [t.split("=", 1) for t in args.tree]
+    # NAME=SRC, or NAME=SRC:ARG,ARG to give that tree's ingest more arguments
+    trees = [(name, *spec.partition(":")[::2])
+             for name, spec in (t.split("=", 1) for t in args.tree)]
     best: dict[str, dict[str, float]] = {}
     for n in range(args.runs):
-        for name, src in trees:
-            got = run(src, args.paths)
+        for name, src, more in trees:
+            got = run(src, args.paths, more.split(",") if more else [])
             print(f"run {n + 1} {name}: writer {got['writer']:.1f} + workers "
                   f"{got['workers']:.1f} = {got['cpu']:.1f} s CPU, wall {got['wall']:.1f} s",
                   flush=True)

@@ -96,7 +96,7 @@ def evaluate(shared: Path, work: Path, *, background: int | None = None) -> Resu
     labelled, extra = build_dataset(shared, data, background)
     archive = Archive(work / "catalogue")
     start = time.perf_counter()
-    archive.ingest([data])
+    archive.ingest([data], stories=True)
     seconds = time.perf_counter() - start
     truth = {canonical_url(u): s for u, s in labelled.items()}
     found: dict[str, str] = {}

@@ -106,13 +106,13 @@ def _article(path: Path, title: str, url: str, body: str) -> None:
 
 def test_every_record_carries_a_stable_story_end_to_end(seeds: Path, tmp_path: Path) -> None:
     cat = tmp_path / "cat"
-    assert _cli("ingest", str(seeds), catalogue=cat).returncode == 0
+    assert _cli("ingest", "--stories", str(seeds), catalogue=cat).returncode == 0
     before = _stories(cat)
     assert before and all(before.values())
     assert set(before.values()) <= set(before)  # a story is named by one of its records
     for path in seeds.iterdir():  # touched, not changed: read again, regrouped never
         os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
-    assert _cli("ingest", str(seeds), catalogue=cat).returncode == 0
+    assert _cli("ingest", "--stories", str(seeds), catalogue=cat).returncode == 0
     assert _stories(cat) == before
     story = next(iter(before.values()))
     found = _cli("search", "--all-copies", f"story:{story}", "--limit", "0", "--format", "jsonl",
@@ -134,11 +134,11 @@ def test_a_later_copy_joins_the_stored_story(tmp_path: Path) -> None:
     src.mkdir()
     _article(src / "a.md", "Council approves Harbourview tunnel",
              "https://one.example/tunnel", BODY)
-    assert _cli("ingest", str(src), catalogue=cat).returncode == 0
+    assert _cli("ingest", "--stories", str(src), catalogue=cat).returncode == 0
     first = _stories(cat)
     _article(src / "b.md", "Council approves Harbourview tunnel",
              "https://wire.example/tunnel-copy", BODY)
-    assert _cli("ingest", str(src), catalogue=cat).returncode == 0
+    assert _cli("ingest", "--stories", str(src), catalogue=cat).returncode == 0
     after = _stories(cat)
     assert len(after) == 2
     assert set(after.values()) == set(first.values())  # one story, the first one's id
@@ -156,7 +156,7 @@ def _seed_stories(catalogue: Path) -> dict[str, set[str]]:
 
 def test_the_seeds_make_exactly_three_stories(seeds: Path, tmp_path: Path) -> None:
     cat = tmp_path / "cat"
-    assert _cli("ingest", str(seeds), catalogue=cat).returncode == 0
+    assert _cli("ingest", "--stories", str(seeds), catalogue=cat).returncode == 0
     groups = [g for g in _seed_stories(cat).values() if len(g) > 1]
     by_name = {name: [g for g in groups if all(name in t or name.lower() in t.lower() or
                                                  "Alibaba" in t for t in g)]
@@ -195,7 +195,7 @@ def test_the_story_state_never_leads_the_catalogue(tmp_path: Path,
     src.mkdir()
     _article(src / "a.md", "Council approves Harbourview tunnel",
              "https://one.example/tunnel", BODY)
-    Archive(cat).ingest([src])
+    Archive(cat).ingest([src], stories=True)
     first = _stories(cat)
     generation = json.loads((cat / "catalogue.json").read_text())["generation"]
     assert _story_generation(cat) == generation
@@ -211,7 +211,7 @@ def test_the_story_state_never_leads_the_catalogue(tmp_path: Path,
 
     monkeypatch.setattr(writer_module, "atomic_write", failing)
     with pytest.raises(Exception):  # noqa: B017 - whatever the ingest makes of it
-        Archive(cat).ingest([src])
+        Archive(cat).ingest([src], stories=True)
     monkeypatch.undo()
     assert _story_generation(cat) == generation  # rolled back with the bookkeeping
     assert _stories(cat) == first
@@ -221,7 +221,7 @@ def test_the_story_state_never_leads_the_catalogue(tmp_path: Path,
         db.execute("UPDATE story_meta SET value = value - 1 WHERE key = 'generation'")
         db.execute("DELETE FROM story_members")
     db.close()
-    Archive(cat).ingest([src])
+    Archive(cat).ingest([src], stories=True)
     after = _stories(cat)
     assert after[next(iter(first))] == first[next(iter(first))]
     assert len(set(after.values())) == 1  # the copy found the rebuilt story
@@ -325,11 +325,11 @@ def test_a_run_keeps_its_grouper_across_commits_and_groups_as_one_commit_does(
 
     monkeypatch.setattr(stories.Grouper, "__init__", counting)
     each = Catalogue(tmp_path / "each")
-    report = ingest([src], each, jobs=1, batch_size=1)
+    report = ingest([src], each, jobs=1, batch_size=1, stories=True)
     assert report.commits == 3
     assert len(made) == 1  # read once, then held for the run's later commits
     whole = Catalogue(tmp_path / "whole")
-    ingest([src], whole, jobs=1)
+    ingest([src], whole, jobs=1, stories=True)
     def groups(cat: Catalogue) -> set[frozenset[str]]:
         out: dict[str, set[str]] = {}
         for r in cat.iter_records():
@@ -367,7 +367,7 @@ def test_a_held_grouper_answers_as_one_reading_the_tables_does() -> None:
 def test_a_state_of_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
     cat, src = tmp_path / "cat", tmp_path / "src"
     _tunnel_files(src)
-    assert _cli("ingest", str(src), catalogue=cat).returncode == 0
+    assert _cli("ingest", "--stories", str(src), catalogue=cat).returncode == 0
     before = _stories(cat)
     db = sqlite3.connect(cat / "state.db")
     with db:  # as the schema-3 branch left it
@@ -375,7 +375,7 @@ def test_a_state_of_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
         db.execute("CREATE TABLE story_bands (band INTEGER, id TEXT)")
     db.close()
     _article(src / "e.md", "Harbourview tunnel, the vote", "https://five.example/t", BODY)
-    assert _cli("ingest", str(src), catalogue=cat).returncode == 0
+    assert _cli("ingest", "--stories", str(src), catalogue=cat).returncode == 0
     after = _stories(cat)
     assert {k: after[k] for k in before} == before
     assert len(after) == len(before) + 1

@@ -29,7 +29,7 @@ def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     catalogue = tmp_path_factory.mktemp("seeds") / "catalogue"
-    done = newsidx("ingest", str(SEEDS), catalogue=catalogue)
+    done = newsidx("ingest", "--stories", str(SEEDS), catalogue=catalogue)
     assert done.returncode == 0, done.stderr
     return catalogue
 
@@ -169,7 +169,7 @@ def test_timeline_stories_says_how_many_stories_have_no_date(tmp_path: Path) -> 
     (src / "undated.md").write_text("---\ntitle: Ferry timetable changes\n---\nBoats.\n",
                                     encoding="utf-8")
     catalogue = tmp_path / "cat"
-    assert newsidx("ingest", str(src), catalogue=catalogue).returncode == 0
+    assert newsidx("ingest", "--stories", str(src), catalogue=catalogue).returncode == 0
     done = newsidx("timeline", "--stories", "--format", "json", catalogue=catalogue)
     assert _buckets(done) == {"2024-05-07": 1}
     assert "1 story has no dated matching record" in done.stderr

@@ -28,7 +28,7 @@ def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     catalogue = tmp_path_factory.mktemp("seeds") / "catalogue"
     seeds = Path(__file__).resolve().parent.parent / "seeds"
-    done = newsidx("ingest", str(seeds), catalogue=catalogue)
+    done = newsidx("ingest", "--stories", str(seeds), catalogue=catalogue)
     assert done.returncode == 0, done.stderr
     return catalogue
 
@@ -59,7 +59,7 @@ def wire(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f"---\nA short harbour note about {word} number {i} and nothing else.\n",
             encoding="utf-8")
     catalogue = root / "cat"
-    done = newsidx("ingest", str(src), catalogue=catalogue)
+    done = newsidx("ingest", "--stories", str(src), catalogue=catalogue)
     assert done.returncode == 0, done.stderr
     return catalogue
 

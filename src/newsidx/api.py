@@ -85,6 +85,14 @@ class Archive(StoryReads):
         """The committed generation: 0 for an empty archive, +1 with each commit."""
         return self.catalogue.peek_generation()
 
+    @property
+    def stories_on(self) -> bool:
+        """Whether ingest groups this archive's records into stories (``ingest
+        --stories``); when not, every record is its own story."""
+        from newsidx.store.settings import read_settings
+
+        return read_settings(self.catalogue.root).stories
+
     def __len__(self) -> int:
         return len(self.catalogue)
 
@@ -101,14 +109,16 @@ class Archive(StoryReads):
                progress: Callable[[ProgressEvent], None] | None = None,
                include: Sequence[str] = (), exclude: Sequence[str] = (),
                no_ignore: bool = False,
-               field_map: Sequence[str] = ()) -> IngestReport:
+               field_map: Sequence[str] = (), stories: bool | None = None) -> IngestReport:
         """Add or update the articles under ``paths`` (files or folders) and keep the index
         in step. Raises UsageError (missing path), LockedError (another writer, unless
         ``wait``), IngestFailed (``strict`` and a file failed: nothing written).
         ``include``/``exclude``: gitignore-style globs relative to each root;
         ``no_ignore``: read files that ``.gitignore``/``.ignore`` files leave out;
         ``field_map``: ``FIELD=KEY.PATH`` overrides of the dataset mapping guesses (a
-        dataset given them is read again even when unchanged)."""
+        dataset given them is read again even when unchanged);
+        ``stories``: True/False turns grouping into stories on/off for this and every
+        later ingest (kept in the catalogue's ``settings.json``); None keeps it."""
         from newsidx import ingest
         from newsidx.formats import dataset
         from newsidx.freshness import index_sync
@@ -124,6 +134,7 @@ class Archive(StoryReads):
                 max_size=ingest.DEFAULT_MAX_SIZE if max_size is None else max_size,
                 progress=progress, index_sync=index_sync(catalogue),
                 selection=Selection(tuple(include), tuple(exclude), no_ignore),
+                stories=stories,
             )
         finally:
             dataset.set_overrides(before)

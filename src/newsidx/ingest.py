@@ -34,6 +34,7 @@ from newsidx.interrupts import ingest_interrupted
 from newsidx.model import Article
 from newsidx.parsepool import Outcome, Parser, Tasks, files_to_read
 from newsidx.prepared import Prepared as Prepared  # re-exported: defined in prepared
+from newsidx.prepared import set_stories
 from newsidx.selection import NOT_ARTICLE, Selection
 from newsidx.store import Catalogue, CatalogueWriter, FileState
 from newsidx.store.bookkeeping import Bookkeeping, Survey
@@ -89,6 +90,10 @@ class IngestReport:
     warnings: dict[str, tuple[str, ...]] = field(default_factory=dict)
     generation_before: int = 0
     generation: int = 0
+    stories: bool = False  # whether this run grouped its records into stories
+    # True/False when this run turned grouping on/off for the catalogue; None: as it was
+    stories_changed: bool | None = None
+    stories_regrouped: int = 0  # stored records grouped when stories were turned on
     commits: int = 0
     files_committed: int = 0  # file states saved by the commits so far
 
@@ -183,6 +188,7 @@ def ingest(
     index_sync: IndexSync | None = None,
     selection: Selection | None = None,
     anchors: Sequence[str] | None = None,
+    stories: bool | None = None,
 ) -> IngestReport:
     """Bring ``catalogue`` in line with the files under ``roots``; see the module doc.
 
@@ -193,6 +199,8 @@ def ingest(
     Raises UsageError for a missing root, LockedError when another process writes (unless
     ``wait``), IngestFailed when ``strict`` and a file failed (then nothing is written).
     ``selection`` (default: ignore files honoured) leaves paths out (``selection``).
+    ``stories``: True/False turns story grouping on/off for this and every later ingest
+    into the catalogue (:mod:`newsidx.store.settings`); None keeps what it was.
     """
     selection = selection if selection is not None else Selection()
     given = [os.fsdecode(r) for r in roots]
@@ -209,19 +217,27 @@ def ingest(
         return _run(catalogue, tops, hidden=hidden, prune=prune, strict=strict, wait=wait,
                     jobs=jobs, max_size=max_size, batch_size=batch_size,
                     batch_bytes=batch_bytes, progress=progress, index_sync=index_sync,
-                    selection=selection)
+                    selection=selection, stories=stories)
 
 
 def _run(catalogue: Catalogue, tops: list[str], *, hidden: bool, prune: bool, strict: bool,
          wait: bool, jobs: int | None, max_size: int, batch_size: int, batch_bytes: int,
          progress: Callable[[ProgressEvent], None] | None, index_sync: IndexSync | None,
-         selection: Selection) -> IngestReport:
+         selection: Selection, stories: bool | None) -> IngestReport:
     emit = progress or (lambda event: None)
     report = IngestReport()
     with catalogue.writer(wait=wait) as writer:
+        report.stories = _stories_setting(catalogue, stories, report)
+        set_stories(report.stories)  # before the pool starts: its workers are told too
         parser = Parser(jobs, writer.lock_fd, files=_most_files(tops))
         try:
             report.generation_before = report.generation = writer.generation
+            if report.stories_changed and writer.generation:  # turned on: group the stored
+                from newsidx.storyregroup import CHUNK, regroup_stored
+
+                report.stories_regrouped = regroup_stored(writer, index_sync)
+                report.commits += -(-report.stories_regrouped // CHUNK)
+                report.generation = writer.generation
             survey, dropped = _survey(tops, hidden, selection, writer.book, report, emit,
                                       exclude=catalogue.root)
             report.ids_renewed = writer.book.upgraded
@@ -278,6 +294,19 @@ def _run(catalogue: Catalogue, tops: list[str], *, hidden: bool, prune: bool, st
                 close()
         report.records_total = writer.record_count()
     return report
+
+
+def _stories_setting(catalogue: Catalogue, asked: bool | None, report: IngestReport) -> bool:
+    """Whether this run groups stories: as asked (then recorded for the catalogue's later
+    ingests), else as recorded. Called with the writer lock held."""
+    from newsidx.store.settings import Settings, read_settings, write_settings
+
+    recorded = read_settings(catalogue.root)
+    if asked is None or asked == recorded.stories:
+        return recorded.stories
+    write_settings(catalogue.root, Settings(stories=asked))
+    report.stories_changed = asked
+    return asked
 
 
 def _survey(tops: list[str], hidden: bool, selection: Selection, book: Bookkeeping,
@@ -349,7 +378,8 @@ def _commit(batch: Batch, writer: CatalogueWriter, parser: Parser, max_size: int
         upserts[:] = group(db, writer, upserts, deletes)
 
     generation = writer.commit(upserts=(p.row for p in upserts), deletes=deletes,
-                               files=batch.file_changes, compact=compact, stage=stage)
+                               files=batch.file_changes, compact=compact,
+                               stage=stage if report.stories else None)
     report.generation = generation
     report.commits += 1
     report.records_added += added

@@ -235,11 +235,12 @@ class Parser:
         # a forked one also closes its copy of the writer lock.
         parent = None if method == "forkserver" else os.getpid()
         lock_fd = self.lock_fd if method == "fork" else None
-        from newsidx import placement
+        from newsidx import placement, prepared
         from newsidx.formats import dataset, work  # --map overrides and roots reach workers
 
         return {"mp_context": ctx, "initializer": work.init_worker,
-                "initargs": (parent, lock_fd, dataset.overrides(), placement.roots())}
+                "initargs": (parent, lock_fd, dataset.overrides(), placement.roots(),
+                             prepared.stories_on())}
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:

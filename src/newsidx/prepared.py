@@ -17,6 +17,19 @@ from newsidx.model import Article, from_json
 from newsidx.store import Row
 from newsidx.storyprep import StoryPrep, of_record
 
+_STORIES = False  # whether records get grouping's features: the catalogue's setting
+
+
+def set_stories(on: bool) -> None:
+    """Compute grouping's features in :meth:`Prepared.of` from now on, or not (set by each
+    ingest from its catalogue's settings, and in its parse workers by their initializer)."""
+    global _STORIES
+    _STORIES = on
+
+
+def stories_on() -> bool:
+    return _STORIES
+
 
 class Prepared(NamedTuple):
     """One record as a parse worker hands it over: its catalogue row and index values.
@@ -36,7 +49,8 @@ class Prepared(NamedTuple):
 
     @staticmethod
     def of(record: Article) -> Prepared:
-        return Prepared(Row.of(record), document_fields(record), of_record(record))
+        return Prepared(Row.of(record), document_fields(record),
+                        of_record(record) if _STORIES else None)
 
     def record(self) -> Article:
         return from_json(json.loads(self.row.line))

@@ -443,6 +443,18 @@ def group(db: sqlite3.Connection, writer: CatalogueWriter, upserts: list[Prepare
     return [with_story(p, stories[p.id]) for p in upserts]
 
 
+def start_afresh(db: sqlite3.Connection, writer: CatalogueWriter) -> None:
+    """Empty the story state as of the writer's generation (inside its bookkeeping
+    transaction), so that the records grouped next are grouped as new
+    (:mod:`newsidx.storyregroup`)."""
+    _HELD.pop(writer, None)
+    _create(db)
+    grouper = Grouper(db)
+    grouper.clear()
+    grouper.set_meta("schema", _SCHEMA)
+    grouper.set_meta("generation", writer.generation)
+
+
 def _create(db: sqlite3.Connection) -> None:
     """The tables, made afresh when they are another schema's (then rebuilt)."""
     db.execute("CREATE TABLE IF NOT EXISTS story_meta (key TEXT PRIMARY KEY, "

@@ -200,6 +200,10 @@ def _no_empty_paths(ctx: click.Context, param: click.Parameter,
               help="Read a dataset's FIELD (title, url, published, provider, domain, "
               "excerpt, body, topics, author, language, image) from KEY.PATH (dotted) "
               "instead of the guess; FIELD= maps nothing (repeatable).")
+@click.option("--stories/--no-stories", default=None,
+              help="Group records into stories (copies, and different outlets' coverage "
+              "of one event) from now on, or stop; the catalogue keeps the choice for "
+              "later ingests [default: as it was; off for a new catalogue].")
 @click.option("--dry-run", is_flag=True,
               help="Write nothing: print what each file is detected as, the dataset "
               "mapping, the unmapped keys and three sample records.")

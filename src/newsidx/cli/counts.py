@@ -216,6 +216,10 @@ def timeline_cmd(query: tuple[str, ...], by: str, limit: int | None, everything:
     from newsidx.render import write_timeline
 
     text, filters, archive = query_text(query), take_filters(kwargs), _archive()
+    if per_story:
+        from newsidx.cli.notes import note_stories_off
+
+        note_stories_off(archive)
     note_query(archive, text)
     timeline = archive.timeline(text, filters, by=by, stories=per_story)
     if not timeline.buckets and _empty(archive):

@@ -54,5 +54,13 @@ def note_query(archive: Archive, query: str) -> None:
         archive.count("", Filters(providers=providers))
 
 
+def note_stories_off(archive: Archive) -> None:
+    """Say so when the archive does not group stories: then every record is its own
+    story, unless it was grouped while grouping was on."""
+    if archive.generation and not archive.stories_on:
+        note("this catalogue does not group records into stories, so each record is its "
+             "own story (turn grouping on: newsidx ingest --stories)")
+
+
 def _matches(count: int) -> str:
     return "match" if count == 1 else "matches"

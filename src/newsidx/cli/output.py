@@ -106,6 +106,14 @@ def note_files(report: IngestReport) -> None:
         note("this catalogue was made when records without a URL took their id from their "
              "text; they now take it from their file's path, so every file is read again "
              "once and those records get new ids (old ids are unknown from now on)")
+    if report.stories_changed is True:
+        note("stories: this catalogue groups records into stories from now on (off again: "
+             "ingest --no-stories)")
+        if report.stories_regrouped:
+            note(f"stories: grouped the {report.stories_regrouped} records stored before")
+    elif report.stories_changed is False:
+        note("stories: this catalogue no longer groups new records into stories; stored "
+             "records keep theirs (on again: ingest --stories)")
     for path, reason in report.failed:
         note(f"failed: {path}: {reason}")
     for path, reason in report.skipped:

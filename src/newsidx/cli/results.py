@@ -103,9 +103,10 @@ def _write(archive: Archive, stream: ResultStream, *, fmt: str, query: str | Non
 def search_cmd(query: tuple[str, ...], limit: int | None, everything: bool, offset: int,
                sort: str, recency_weight: float | None, explain: bool, all_copies: bool,
                fmt: str, nul: bool, count_only: bool, quiet: bool, **kwargs: Any) -> None:
-    """Full-text search, best matches first, one row per story (its best match; the
-    others are counted under it); exit 1 when nothing matches. -n and --offset count
-    stories; --all-copies lists every matching record.
+    """Full-text search, best matches first; exit 1 when nothing matches. In a catalogue
+    that groups stories (ingest --stories), one row per story (its best match; the others
+    are counted under it), -n and --offset count stories, and --all-copies lists every
+    matching record.
 
     QUERY: words (all must match), "a phrase", OR, -word, word*, and field filters
     such as provider:scmp.com topic:AI kind:related after:2024-01 before:2024-06;
@@ -133,7 +134,7 @@ def search_cmd(query: tuple[str, ...], limit: int | None, everything: bool, offs
     if count_only or quiet:
         _just_count(archive, text, filters, quiet=quiet)
     tty = _is_tty(sys.stdout)
-    if not (all_copies or explain):
+    if not (all_copies or explain) and archive.stories_on:
         from newsidx.cli.grouped import write_stories
 
         grouped = archive.search_grouped(
@@ -206,7 +207,9 @@ def list_cmd(limit: int | None, everything: bool, offset: int, sort: str, group:
     tty = _is_tty(sys.stdout)
     if group:
         from newsidx.cli.grouped import write_stories
+        from newsidx.cli.notes import note_stories_off
 
+        note_stories_off(archive)
         grouped = archive.list_grouped(
             filters, limit=page_limit(limit, everything, fmt=fmt, tty=tty), offset=offset,
             sort=sort)

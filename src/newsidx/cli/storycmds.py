@@ -42,10 +42,12 @@ def story_cmd(ref: str, fmt: str, nul: bool) -> None:
       newsidx story 37a84f
       newsidx story https://www.scmp.com/tech/article/3238937 --format json
     """
+    from newsidx.cli.notes import note_stories_off
     from newsidx.hits import Hit
     from newsidx.render import write_hits
 
     archive = _archive()
+    note_stories_off(archive)
     story = archive.story(ref)
     tty = _is_tty(sys.stdout)
     short = (archive.short_ids(r.id for r in story.records) if tty and fmt == "table"
@@ -84,9 +86,11 @@ def stories_cmd(query: tuple[str, ...], limit: int | None, everything: bool, off
       newsidx stories Alibaba --sort recent
       newsidx stories --since 2024 --min-size 5 --format json
     """
+    from newsidx.cli.notes import note_stories_off
     from newsidx.storyview import write_summaries
 
     text, filters, archive = query_text(query), take_filters(kwargs), _archive()
+    note_stories_off(archive)
     note_query(archive, text)
     tty = _is_tty(sys.stdout)
     found = archive.stories(text, filters, sort=sort, min_size=min_size,

@@ -25,16 +25,19 @@ _EXPORT = ("a newsidx export (records with id, kind and sources): read it back b
 
 
 def init_worker(parent: int | None, lock_fd: int | None,
-                field_map: dict[str, tuple[str, ...] | None], roots: list[str]) -> None:
+                field_map: dict[str, tuple[str, ...] | None], roots: list[str],
+                stories: bool = False) -> None:
     """The pool initializer: :func:`newsidx.workers.init_worker`, then the parent's
-    ``--map`` overrides and ingest roots (a forkserver or spawned worker does not inherit
-    them)."""
+    ``--map`` overrides, ingest roots and story setting (a forkserver or spawned worker
+    does not inherit them)."""
     from newsidx.placement import set_roots
+    from newsidx.prepared import set_stories
     from newsidx.workers import init_worker as base
 
     base(parent, lock_fd)
     set_overrides(field_map)
     set_roots(roots)
+    set_stories(stories)
 
 
 def file_sha256(path: str) -> str:

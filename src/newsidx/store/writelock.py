@@ -16,8 +16,10 @@ from pathlib import Path
 
 from newsidx.errors import CatalogueError, LockedError
 from newsidx.store.layout import INDEX_DIR, LEGACY_FILES_DIR, LOCK, MANIFEST, RECORDS_DIR
+from newsidx.store.settings import SETTINGS
 
-_OWN_NAMES = frozenset({MANIFEST, LOCK, RECORDS_DIR, LEGACY_FILES_DIR, INDEX_DIR, "state.db",
+_OWN_NAMES = frozenset({MANIFEST, LOCK, RECORDS_DIR, LEGACY_FILES_DIR, INDEX_DIR, SETTINGS,
+                        "state.db",
                         "state.db-journal", "state.db-wal", "state.db-shm"})
 
 
