@@ -43,7 +43,7 @@ def rows(stdout: str) -> list[list[str]]:
 
 
 def test_search_alibaba_minimax_ranks_articles_then_related(ingested: Path) -> None:
-    result = newsidx("search", "--all-copies", "Alibaba MiniMax", catalogue=ingested)
+    result = newsidx("search", "Alibaba MiniMax", catalogue=ingested)
     assert result.returncode == 0, result.stderr
     found = rows(result.stdout)
     assert {found[0][5], found[1][5]} == {BENZINGA, PLAIN_TEXT}
@@ -53,7 +53,7 @@ def test_search_alibaba_minimax_ranks_articles_then_related(ingested: Path) -> N
 
 
 def test_search_zhipu(ingested: Path) -> None:
-    result = newsidx("search", "--all-copies", "Zhipu", catalogue=ingested)
+    result = newsidx("search", "Zhipu", catalogue=ingested)
     assert result.returncode == 0, result.stderr
     assert "scmp.com" in {r[2] for r in rows(result.stdout)}
 
@@ -67,16 +67,15 @@ def test_list_provider_scmp(ingested: Path) -> None:
 
 
 def test_search_json_is_valid(ingested: Path) -> None:
-    result = newsidx("search", "--all-copies", "Alibaba MiniMax", "--format", "json",
-                     catalogue=ingested)
+    result = newsidx("search", "Alibaba MiniMax", "--format", "json", catalogue=ingested)
     data = json.loads(result.stdout)
     assert data["newsidx_format"] == 1 and data["total"] >= 3
     assert data["results"][0]["kind"] == "article"
 
 
 def test_exit_codes(ingested: Path) -> None:
-    assert newsidx("search", "--all-copies", "zzzunfindable", catalogue=ingested).returncode == 1
-    bad = newsidx("search", "--all-copies", "Alibaba)", catalogue=ingested)
+    assert newsidx("search", "zzzunfindable", catalogue=ingested).returncode == 1
+    bad = newsidx("search", "Alibaba)", catalogue=ingested)
     assert bad.returncode == 2 and bad.stderr.startswith("newsidx: error:")
     hint = newsidx("list", "--provider", "scmp", catalogue=ingested)
     assert hint.returncode == 1 and "scmp.com" in hint.stderr  # no match, with a hint

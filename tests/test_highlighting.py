@@ -64,7 +64,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _hits(cat: Path, *query: str, fmt: str = "jsonl") -> list[dict[str, object]]:
-    done = run(cat, "search", "--all-copies", *query, "--format", fmt)
+    done = run(cat, "search", *query, "--format", fmt)
     assert done.returncode == 0, done.stderr
     if fmt == "json":
         return list(json.loads(done.stdout)["results"])
@@ -114,14 +114,14 @@ def test_listings_and_exports_carry_no_highlights(archive: Path) -> None:
 
 def test_search_output_reads_back_as_records(archive: Path, tmp_path: Path) -> None:
     out = tmp_path / "hits.jsonl"
-    out.write_text(run(archive, "search", "--all-copies", "war", "--format", "jsonl").stdout)
+    out.write_text(run(archive, "search", "war", "--format", "jsonl").stdout)
     done = run(tmp_path / "copy", "ingest", "--from-jsonl", str(out))
     assert done.returncode == 0, done.stderr
     assert run(tmp_path / "copy", "count").stdout.strip() == "3"
 
 
 def test_terminal_table_marks_whole_words(archive: Path) -> None:
-    code, out, err = on_terminal(archive, "search", "--all-copies", "war", env=COLOUR_TERMINAL)
+    code, out, err = on_terminal(archive, "search", "war", env=COLOUR_TERMINAL)
     assert code == 0, err
     marked = re.findall(r"\x1b\[[0-9;]*33m(\w+)\x1b\[0m", out)
     assert {"wars", "war"} <= set(marked) and {w.lower() for w in marked} <= {"war", "wars"}
@@ -167,16 +167,15 @@ def test_snippet_marks_whole_words_only() -> None:
 
 
 def test_color_always_piped_marks_the_matched_words(archive: Path) -> None:
-    done = run(archive, "search", "--all-copies", "war", "--color", "always")
+    done = run(archive, "search", "war", "--color", "always")
     assert done.returncode == 0, done.stderr
     rows = [line.split("\t") for line in done.stdout.splitlines()]
     titles = {SGR.sub("", row[5]): MARKED.findall(row[5]) for row in rows}
     assert titles["Navy warns of wars: the harbour war"] == ["wars", "war"]
     assert all(w.lower() in ("war", "wars") for row in rows for w in MARKED.findall(row[6]))
-    assert SGR.sub("", done.stdout) == run(archive, "search", "--all-copies",
-                                           "war").stdout  # only colour added
+    assert SGR.sub("", done.stdout) == run(archive, "search", "war").stdout  # only colour added
     for choice in ("auto", "never"):
-        assert ESC not in run(archive, "search", "--all-copies", "war", "--color", choice).stdout
+        assert ESC not in run(archive, "search", "war", "--color", choice).stdout
     shown = run(archive, "show", _hits(archive, "warns")[0]["id"], "--query",  # type: ignore[arg-type]
                 "war", "--color", "always")
     assert set(MARKED.findall(shown.stdout)) == {"wars", "war"}
@@ -193,9 +192,9 @@ def _scoreless(text: str) -> str:
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "ids", "paths"])
 def test_color_always_never_colours_formats_for_programs(archive: Path, fmt: str) -> None:
-    done = run(archive, "search", "--all-copies", "war", "--format", fmt, "--color", "always")
+    done = run(archive, "search", "war", "--format", fmt, "--color", "always")
     assert done.returncode == 0, done.stderr
-    plain = run(archive, "search", "--all-copies", "war", "--format", fmt).stdout
+    plain = run(archive, "search", "war", "--format", fmt).stdout
     assert _scoreless(done.stdout) == _scoreless(plain)
     assert MARK_ON not in done.stdout
     if fmt == "csv":
@@ -203,25 +202,24 @@ def test_color_always_never_colours_formats_for_programs(archive: Path, fmt: str
 
 
 def test_color_auto_on_a_terminal_and_no_color(archive: Path) -> None:
-    code, out, err = on_terminal(archive, "search", "--all-copies", "war", env=COLOUR_TERMINAL)
+    code, out, err = on_terminal(archive, "search", "war", env=COLOUR_TERMINAL)
     assert code == 0, err
     marked = re.findall(r"\x1b\[1;33m(\w+)\x1b\[0m", out)
     assert marked and {w.lower() for w in marked} <= {"war", "wars"}  # never "warns"
     for env in ({**COLOUR_TERMINAL, "NO_COLOR": "1"}, {"TERM": "dumb", "NO_COLOR": ""}):
-        code, plain, _ = on_terminal(archive, "search", "--all-copies", "war", env=env)
+        code, plain, _ = on_terminal(archive, "search", "war", env=env)
         assert code == 0 and ESC not in plain and "warns" in plain
-    code, never, _ = on_terminal(archive, "search", "--all-copies", "war", "--color", "never",
+    code, never, _ = on_terminal(archive, "search", "war", "--color", "never",
                                  env=COLOUR_TERMINAL)
     assert code == 0 and ESC not in never and "warns" in never
-    code, forced, _ = on_terminal(archive, "search", "--all-copies", "war", "--color", "always",
+    code, forced, _ = on_terminal(archive, "search", "war", "--color", "always",
                                   env={"TERM": "dumb", "NO_COLOR": "1"})
     assert code == 0 and re.search(r"\x1b\[1;33mwars?\x1b\[0m", forced)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [
-    ["search", "--all-copies", "war"], ["list"], ["count", "war", "--by", "provider"],
-    ["providers"],
+    ["search", "war"], ["list"], ["count", "war", "--by", "provider"], ["providers"],
     ["topics", "war"], ["timeline"], ["stats"], ["show", "REF", "--no-pager", "--query", "war"],
 ])
 def test_every_result_command_takes_color(archive: Path, command: list[str]) -> None:
@@ -240,9 +238,9 @@ def test_every_result_command_takes_color(archive: Path, command: list[str]) -> 
 
 
 def test_only_newsidx_codes_reach_the_terminal(archive: Path) -> None:
-    piped = run(archive, "search", "--all-copies", "war", "--color", "always").stdout
+    piped = run(archive, "search", "war", "--color", "always").stdout
     assert ESC not in MARKED.sub(r"\1", piped) and "pwned" in piped
-    code, out, _ = on_terminal(archive, "search", "--all-copies", "war", env=COLOUR_TERMINAL)
+    code, out, _ = on_terminal(archive, "search", "war", env=COLOUR_TERMINAL)
     assert code == 0 and "\x1b[" in out
     assert ESC not in SGR.sub("", out) and "\x1b[31mred" not in out and "\x07" not in out
     ref = _hits(archive, "pwned")[0]["id"]

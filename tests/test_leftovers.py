@@ -60,7 +60,7 @@ def test_check_removes_a_leftover_and_says_so(cat: Path) -> None:
     assert not leftover.exists()
     assert data_folders(cat) == [live(cat)]
     assert any(leftover.name in line for line in json.loads(done.stdout)["repaired"])
-    assert newsidx(cat, "search", "--all-copies", "quay", "--format", "ids").stdout.split()
+    assert newsidx(cat, "search", "quay", "--format", "ids").stdout.split()
 
 
 @pytest.mark.parametrize("write", ["ingest", "reindex"])
@@ -77,8 +77,7 @@ def test_the_next_index_write_removes_a_leftover(cat: Path, tmp_path: Path, writ
     assert not leftover.exists()
     assert data_folders(cat) == [live(cat)]
     expected = 4 if write == "ingest" else 3
-    assert len(newsidx(cat, "search", "--all-copies", "quay", "--format",
-                       "ids").stdout.split()) == expected
+    assert len(newsidx(cat, "search", "quay", "--format", "ids").stdout.split()) == expected
 
 
 def test_a_folder_being_built_is_never_swept(cat: Path) -> None:

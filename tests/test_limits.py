@@ -47,8 +47,8 @@ HUGE = ("2147483648", "1000000000", "9223372036854775807", "18446744073709551616
 
 
 @pytest.mark.parametrize("value", HUGE)
-@pytest.mark.parametrize("command", [["list"], ["search", "--all-copies", "harbour"],
-                                     ["search", "--all-copies", "harbour", "--sort", "newest"]])
+@pytest.mark.parametrize("command", [["list"], ["search", "harbour"],
+                                     ["search", "harbour", "--sort", "newest"]])
 def test_a_huge_limit_gives_every_record(archive: Path, command: list[str], value: str) -> None:
     done = newsidx(archive, *command, "--limit", value, "--format", "ids")
     _clean(done)
@@ -57,8 +57,8 @@ def test_a_huge_limit_gives_every_record(archive: Path, command: list[str], valu
 
 
 @pytest.mark.parametrize("value", HUGE)
-@pytest.mark.parametrize("command", [["list"], ["search", "--all-copies", "harbour"],
-                                     ["search", "--all-copies", "harbour", "--sort", "oldest"]])
+@pytest.mark.parametrize("command", [["list"], ["search", "harbour"],
+                                     ["search", "harbour", "--sort", "oldest"]])
 def test_a_huge_offset_is_an_empty_page_that_says_so(
         archive: Path, command: list[str], value: str) -> None:
     done = newsidx(archive, *command, "--offset", value, "--limit", value, "--format", "ids")
@@ -80,7 +80,7 @@ def test_an_offset_inside_the_archive_still_pages(archive: Path) -> None:
 @pytest.mark.parametrize("args", [["--limit", "-1"], ["--offset", "-1"], ["--all", "-n", "3"],
                                   ["--limit", "-9223372036854775809"]])
 def test_negative_pages_are_a_usage_error(archive: Path, args: list[str]) -> None:
-    for command in (["list"], ["search", "--all-copies", "harbour"]):
+    for command in (["list"], ["search", "harbour"]):
         done = newsidx(archive, *command, *args)
         _clean(done)
         assert done.returncode == 2, done.stderr
@@ -108,7 +108,7 @@ def test_a_query_nested_too_deep_is_one_query_error(archive: Path, text: str) ->
     "NOT " * (query.MAX_DEPTH - 1) + "NOT harbour",
 ])
 def test_nesting_up_to_the_limit_still_searches(archive: Path, text: str) -> None:
-    done = newsidx(archive, "search", "--all-copies", text, "--format", "ids")
+    done = newsidx(archive, "search", text, "--format", "ids")
     _clean(done)
     expected = 0 if text.count("NOT") % 2 == 0 else 1  # an odd count of NOTs excludes all
     assert done.returncode == expected, done.stderr

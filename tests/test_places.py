@@ -117,8 +117,7 @@ def newsidx(cat: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _outputs(cat: Path) -> dict[str, str]:
-    runs = {f"search {f}": ("search", "--all-copies", "Alibaba", "--sort", "newest", "--limit",
-                            "50",
+    runs = {f"search {f}": ("search", "Alibaba", "--sort", "newest", "--limit", "50",
                                  "--format", f)
             for f in ("json", "jsonl", "csv", "ids")}
     runs.update({f"list {f}": ("list", "--limit", "50", "--format", f)
@@ -144,7 +143,7 @@ def test_stale_places_fall_back_to_the_shard_with_one_note(tmp_path: Path) -> No
     db.execute("UPDATE records SET offset = offset + 3")  # every place now stale
     db.commit()
     db.close()
-    done = newsidx(cat, "search", "--all-copies", "Alibaba", "--sort", "newest", "--limit", "50",
+    done = newsidx(cat, "search", "Alibaba", "--sort", "newest", "--limit", "50",
                    "--format", "jsonl")
     assert done.returncode == 0
     assert done.stdout == before["search jsonl"]
@@ -155,7 +154,7 @@ def test_stale_places_fall_back_to_the_shard_with_one_note(tmp_path: Path) -> No
     assert found.returncode == 1 and "state.db" in found.stdout + found.stderr
     assert newsidx(cat, "check", "--repair").returncode == 0
     assert newsidx(cat, "check").returncode == 0
-    after = newsidx(cat, "search", "--all-copies", "Alibaba", "--sort", "newest", "--limit", "50",
+    after = newsidx(cat, "search", "Alibaba", "--sort", "newest", "--limit", "50",
                    "--format", "jsonl")
     assert after.stdout == before["search jsonl"] and after.stderr == ""
 
@@ -163,7 +162,7 @@ def test_stale_places_fall_back_to_the_shard_with_one_note(tmp_path: Path) -> No
 def test_a_damaged_line_leaves_the_other_hits_whole(tmp_path: Path) -> None:
     cat = _ingested(tmp_path)
     whole = [json.loads(x) for x in
-             newsidx(cat, "search", "--all-copies", "Alibaba", "--sort", "newest", "--limit", "50",
+             newsidx(cat, "search", "Alibaba", "--sort", "newest", "--limit", "50",
                    "--format", "jsonl")
              .stdout.splitlines()]
     victim = whole[1]["id"]
@@ -175,7 +174,7 @@ def test_a_damaged_line_leaves_the_other_hits_whole(tmp_path: Path) -> None:
     data = bytearray((cat / name).read_bytes())
     data[offset + length // 2] = ord("\x01")  # not JSON any more, same length
     (cat / name).write_bytes(bytes(data))
-    done = newsidx(cat, "search", "--all-copies", "Alibaba", "--sort", "newest", "--limit", "50",
+    done = newsidx(cat, "search", "Alibaba", "--sort", "newest", "--limit", "50",
                    "--format", "jsonl")
     assert done.returncode == 0 and "Traceback" not in done.stderr
     left = [json.loads(x) for x in done.stdout.splitlines()]

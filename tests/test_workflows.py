@@ -56,7 +56,7 @@ def lines(text: str) -> list[str]:
     return [line for line in text.splitlines() if line.strip()]
 
 
-@pytest.mark.parametrize("command", [["search", "--all-copies", "harbour"], ["list"]])
+@pytest.mark.parametrize("command", [["search", "harbour"], ["list"]])
 def test_piped_output_has_every_match_in_every_format(archive: Path, command: list[str]) -> None:
     for fmt in ("ids", "paths", "jsonl", "table"):
         done = run(archive, *command, "--format", fmt)
@@ -69,7 +69,7 @@ def test_piped_output_has_every_match_in_every_format(archive: Path, command: li
     assert len(rows) == STORIES + 1
 
 
-@pytest.mark.parametrize("command", [["search", "--all-copies", "harbour"], ["list"]])
+@pytest.mark.parametrize("command", [["search", "harbour"], ["list"]])
 def test_a_limit_cuts_and_says_so(archive: Path, command: list[str]) -> None:
     done = run(archive, *command, "-n", "5", "--format", "ids")
     assert len(lines(done.stdout)) == 5
@@ -82,12 +82,12 @@ def test_a_limit_cuts_and_says_so(archive: Path, command: list[str]) -> None:
 
 
 def test_a_terminal_gets_a_page_a_footer_and_ids_to_type(archive: Path) -> None:
-    code, out, err = on_terminal(archive, "search", "--all-copies", "harbour")
+    code, out, err = on_terminal(archive, "search", "harbour")
     assert code == 0, err
     assert "showing 1\u201320 of 30" in err and "-n N or --all" in err
     shown = re.findall(r"^\s*\d+\s+([0-9a-f]{6,16})\s", out, re.MULTILINE)
     assert len(shown) == 20
-    ids = lines(run(archive, "search", "--all-copies", "harbour", "--format", "ids").stdout)
+    ids = lines(run(archive, "search", "harbour", "--format", "ids").stdout)
     assert all(i.startswith(s) for s, i in zip(shown, ids, strict=False))
     assert len(shown[0]) < 16  # a short prefix ...
     assert run(archive, "show", shown[0], "--format", "json").returncode == 0  # ... that works
@@ -103,41 +103,38 @@ def test_a_wide_terminal_shows_the_domain(archive: Path) -> None:
 
 
 def test_count_and_quiet(archive: Path) -> None:
-    done = run(archive, "search", "--all-copies", "lighthouse", "-c")
+    done = run(archive, "search", "lighthouse", "-c")
     assert (done.returncode, done.stdout) == (0, "10\n")
     assert run(archive, "list", "--count").stdout == f"{STORIES}\n"
-    nothing = run(archive, "search", "--all-copies", "zeppelin", "--count")
+    nothing = run(archive, "search", "zeppelin", "--count")
     assert (nothing.returncode, nothing.stdout) == (1, "0\n")
     for query, code in (("lighthouse", 0), ("zeppelin", 1)):
-        done = run(archive, "search", "--all-copies", query, "-q")
+        done = run(archive, "search", query, "-q")
         assert (done.returncode, done.stdout, done.stderr) == (code, "", "")
 
 
 def test_a_leading_minus_word_is_not(archive: Path) -> None:
-    without = run(archive, "search", "--all-copies", "-lighthouse", "harbour", "--format", "ids")
+    without = run(archive, "search", "-lighthouse", "harbour", "--format", "ids")
     assert without.returncode == 0, without.stderr
     assert len(lines(without.stdout)) == STORIES - 10
-    assert lines(run(archive, "search", "--all-copies", "-lighthouse harbour", "--format",
-                     "ids").stdout) == \
+    assert lines(run(archive, "search", "-lighthouse harbour", "--format", "ids").stdout) == \
         lines(without.stdout)
-    assert run(archive, "search", "--all-copies", "harbour", "-lighthouse", "-c").stdout == "20\n"
-    unknown = run(archive, "search", "--all-copies", "harbour", "--no-such-option")
+    assert run(archive, "search", "harbour", "-lighthouse", "-c").stdout == "20\n"
+    unknown = run(archive, "search", "harbour", "--no-such-option")
     assert unknown.returncode == 2
 
 
 def test_date_filters_count_what_they_leave_out(archive: Path) -> None:
-    done = run(archive, "search", "--all-copies", "harbour", "--since", "2024-03", "--format",
-               "ids")
+    done = run(archive, "search", "harbour", "--since", "2024-03", "--format", "ids")
     assert len(lines(done.stdout)) == STORIES - UNDATED
     assert re.search(rf"\b{UNDATED} undated matches not shown", done.stderr)
-    assert "undated" not in run(archive, "search", "--all-copies", "harbour", "--format",
-                                "ids").stderr
+    assert "undated" not in run(archive, "search", "harbour", "--format", "ids").stderr
     counted = run(archive, "list", "--until", "2024-03", "-c")
     assert counted.stdout == f"{STORIES - UNDATED}\n" and "5 undated" in counted.stderr
 
 
 def test_since_after_until_is_a_usage_error(archive: Path) -> None:
-    done = run(archive, "search", "--all-copies", "harbour", "--since", "2025", "--until", "2024")
+    done = run(archive, "search", "harbour", "--since", "2025", "--until", "2024")
     assert done.returncode == 2 and done.stdout == ""
     assert len(lines(done.stderr)) == 1 and "since" in done.stderr
 
@@ -149,8 +146,7 @@ def test_csv_numbers_stay_numbers(tmp_path: Path) -> None:
                                "excerpt: \"=cmd\"\n---\n\nbody\n")
     cat = tmp_path / "cat"
     assert run(cat, "ingest", str(news)).returncode == 0
-    for command in (["export", "--format", "csv"], ["search", "--all-copies", "harbour",
-                                                    "--format", "csv"]):
+    for command in (["export", "--format", "csv"], ["search", "harbour", "--format", "csv"]):
         rows = list(csv.DictReader(io.StringIO(run(cat, *command).stdout, newline="")))
         assert len(rows) == 1
         assert (rows[0]["heat"], rows[0]["quality"]) == ("-1", "10")
