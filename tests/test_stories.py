@@ -104,6 +104,7 @@ def _article(path: Path, title: str, url: str, body: str) -> None:
                     f"provider: {url.split('/')[2]}\n---\n{body}\n", encoding="utf-8")
 
 
+@pytest.mark.slow  # a few seconds of whole ingests: run by .ci/run's full suite
 def test_every_record_carries_a_stable_story_end_to_end(seeds: Path, tmp_path: Path) -> None:
     cat = tmp_path / "cat"
     assert _cli("ingest", "--stories", str(seeds), catalogue=cat).returncode == 0
@@ -129,6 +130,7 @@ def test_every_record_carries_a_stable_story_end_to_end(seeds: Path, tmp_path: P
                for line in plain.stdout.splitlines()), plain.stdout
 
 
+@pytest.mark.slow  # a few seconds of whole ingests: run by .ci/run's full suite
 def test_a_later_copy_joins_the_stored_story(tmp_path: Path) -> None:
     cat, src = tmp_path / "cat", tmp_path / "src"
     src.mkdir()
@@ -364,6 +366,7 @@ def test_a_held_grouper_answers_as_one_reading_the_tables_does() -> None:
         assert held_db.execute(rows).fetchall() == fresh_db.execute(rows).fetchall(), table
 
 
+@pytest.mark.slow  # a few seconds of whole ingests: run by .ci/run's full suite
 def test_a_state_of_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
     cat, src = tmp_path / "cat", tmp_path / "src"
     _tunnel_files(src)

@@ -20,6 +20,7 @@ def _storyeval():  # type: ignore[no-untyped-def]
     return module
 
 
+@pytest.mark.slow  # a few seconds of whole ingests: run by .ci/run's full suite
 def test_pair_precision_and_recall_meet_the_floors(shared: Path, tmp_path: Path) -> None:
     if not (shared / "feeds" / "newsapi-2023").is_dir():
         pytest.skip("../shared/feeds/newsapi-2023 is not present")

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from newsidx.api import Archive
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -84,6 +86,7 @@ def test_turning_stories_on_groups_the_stored_records_and_is_kept(tmp_path: Path
     assert Archive(cat).stories_on
 
 
+@pytest.mark.slow  # a few seconds of whole ingests: run by .ci/run's full suite
 def test_no_stories_stops_grouping_new_records_and_keeps_the_stored(tmp_path: Path) -> None:
     cat = tmp_path / "cat"
     assert newsidx("ingest", "--stories", str(SEEDS), catalogue=cat).returncode == 0
