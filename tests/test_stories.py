@@ -247,7 +247,7 @@ def test_a_story_is_written_into_a_line_as_the_catalogue_spells_lines() -> None:
     from newsidx.model import Article
     from newsidx.prepared import Prepared
     from newsidx.store.layout import dump_line
-    from newsidx.stories import with_story
+    from newsidx.storyrun import with_story
 
     ready = with_story(Prepared.of(Article(id="abc", kind="article", title="Tunnel é")), "s1")
     data = json.loads(ready.row.line)
@@ -408,3 +408,47 @@ def test_a_grouper_past_its_memory_bound_reads_the_tables_again(
         ("c", _rec("c", "Harbourview tunnel approved by Dunmere council",
                    domain="three.example", day="2024-05-08"))])
     assert later == {"b": "a", "c": "a"}
+
+
+def test_a_first_ingest_matched_as_records_arrive_writes_nothing_before_its_commit(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsidx import stories, storyrun
+    from newsidx.catalogue import Catalogue
+    from newsidx.ingest import ingest
+
+    src = tmp_path / "src"
+    _tunnel_files(src)
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    for seed in seeds.iterdir():
+        (src / seed.name).write_bytes(seed.read_bytes())
+    ahead: list[int] = []
+    real = stories.Grouper.preassign
+
+    def checked(self: stories.Grouper, records: Any) -> None:
+        assert not self.db.in_transaction  # outside the commit: nothing may be written
+        real(self, records)
+        assert not self.db.in_transaction
+        members = self.db.execute("SELECT count(*) FROM story_members").fetchone()[0]
+        assert members == 0  # matched in memory only, until the commit writes it
+        ahead.append(len(records))
+
+    monkeypatch.setattr(stories.Grouper, "preassign", checked)
+    monkeypatch.setattr(storyrun, "PRE_CHUNK", 2)
+    early = Catalogue(tmp_path / "early")
+    ingest([src], early, jobs=1, stories=True)
+    assert sum(ahead) >= 10  # most records were matched before the commit
+    monkeypatch.setattr(storyrun, "PRE_CHUNK", 10**9)
+    at_commit = Catalogue(tmp_path / "at-commit")
+    ingest([src], at_commit, jobs=1, stories=True)
+
+    def groups(cat: Catalogue) -> set[frozenset[str]]:
+        out: dict[str, set[str]] = {}
+        for r in cat.iter_records():
+            out.setdefault(str(r.story), set()).add(r.id)
+        return {frozenset(g) for g in out.values()}
+
+    assert groups(early) == groups(at_commit)
+    assert sorted(map(len, groups(early)), reverse=True)[:4] == [6, 3, 3, 2]
+    with sqlite3.connect(tmp_path / "early" / "state.db") as db:
+        written = db.execute("SELECT count(*) FROM story_members").fetchone()[0]
+    assert written == len(list(early.iter_records()))

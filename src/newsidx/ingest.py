@@ -252,6 +252,9 @@ def _run(catalogue: Catalogue, tops: list[str], *, hidden: bool, prune: bool, st
                 batch.set_file(path, None, None)
             in_batch = 0
             todo = files_to_read(survey)
+            ahead = report.stories and not writer.generation  # a first ingest, grouped
+            if ahead:
+                from newsidx.storyrun import pregroup
             for count, ((path, known), outcome) in enumerate(zip(todo, outcomes, strict=True), 1):
                 if outcome[0] == "stream":  # a big dataset, in batches (newsidx.streamed)
                     from newsidx.streamed import stream_in
@@ -262,6 +265,8 @@ def _run(catalogue: Catalogue, tops: list[str], *, hidden: bool, prune: bool, st
                                                   index_sync))
                 else:
                     status = _apply(outcome, path, known, batch, report)
+                    if ahead and outcome[0] == "ok":  # matched now, while workers parse
+                        pregroup(writer, outcome[4])
                 done += 1
                 in_batch += 1
                 emit(ProgressEvent("file", done, report.files_seen, path=path, status=status))
@@ -373,7 +378,7 @@ def _commit(batch: Batch, writer: CatalogueWriter, parser: Parser, max_size: int
     batch.contributions.clear()  # the upserts are now the only copy of the parsed records
 
     def stage(db: sqlite3.Connection) -> None:  # inside the bookkeeping transaction
-        from newsidx.stories import group
+        from newsidx.storyrun import group
 
         upserts[:] = group(db, writer, upserts, deletes)
 

@@ -13,7 +13,8 @@ Two levels, decided once per record when it first enters the catalogue (docs/sto
 
 Sentences a provider repeats across records (a stock description, a footer) are left out
 of both. The state lives in ``state.db`` beside the bookkeeping and is written inside the
-writer's bookkeeping transaction (:func:`group` is the writer's ``stage`` hook), so it is
+writer's bookkeeping transaction (:func:`newsidx.storyrun.group` is the writer's ``stage``
+hook; a first ingest matches records as they arrive and writes them there), so it is
 committed after the manifest and never leads the JSON; it carries the generation it
 reflects, and a state not in step with the manifest is rebuilt from the shards, where
 every record's ``story`` is written. A record keeps its story for as long as it is
@@ -28,9 +29,8 @@ import json
 import math
 import operator
 import sqlite3
-import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from newsidx import storytext as st
@@ -39,7 +39,6 @@ from newsidx.storystate import Story, StoryState
 
 if TYPE_CHECKING:
     from newsidx.prepared import Prepared
-    from newsidx.store.writer import CatalogueWriter
 
 BANDS = 16  # 16 bands of 4 rows: pairs above a Jaccard of about 0.5 become candidates
 COPY_JACCARD = 0.7
@@ -131,6 +130,16 @@ class Grouper:
         # True when the tables held nothing when this grouper began (a cold ingest): then
         # every count is held, and one absent is 0 without asking
         self._complete: bool | None = None
+        self.ahead = False  # whether records may be matched before their commit
+        self.assigned: dict[str, str] = {}  # matched ahead: id -> story, until written
+        # counts and the record total changed since the last write (newsidx.storyrun)
+        self._new_boiler: Counter[int] = Counter()
+        self._new_df: Counter[str] = Counter()
+
+    def fresh(self) -> None:
+        """Start on tables known to be empty (a first ingest): nothing is read from them,
+        and records may be matched as they arrive (:func:`newsidx.storyrun.pregroup`)."""
+        self._docs, self._complete, self.ahead = 0, True, True
 
     # -- the state's generation -----------------------------------------------------------
 
@@ -183,7 +192,7 @@ class Grouper:
         for item, story in zip(items, names, strict=True):
             # a story's centre is its first member met
             self._record(state, item, story)
-        state.flush()
+        self.write()
         self._state = None  # bounded: each chunk reads the stories it names
 
     # -- reading ----------------------------------------------------------------------
@@ -216,18 +225,51 @@ class Grouper:
         """Story ids for ``records`` (id, JSON object): a stored id keeps its story; new
         ones are grouped, earliest first, and written to the tables."""
         known = self.stories_of(rid for rid, _ in records)
-        return self._assign(known, [_Item.of(rid, data) for rid, data in records
-                                    if rid not in known])
+        out = self._assign(known, [_Item.of(rid, data) for rid, data in records
+                                   if rid not in known])
+        self.write()
+        return out
 
     def assign_prepared(self, records: Sequence[Prepared]) -> dict[str, str]:
         """:meth:`assign` for a commit's records, with the features their parse workers
         computed (:mod:`newsidx.storyprep`): the writer reads no record's text unless it
         has boilerplate to leave out."""
-        known = self.stories_of(p.id for p in records)
+        ahead = self.assigned
+        known = self.stories_of(p.id for p in records if p.id not in ahead)
+        known.update((p.id, ahead[p.id]) for p in records if p.id in ahead)
         return self._assign(known, [
             _Item(p.id, p.story, p.row.line) if p.story is not None
             else _Item.of(p.id, json.loads(p.row.line))
             for p in records if p.id not in known])
+
+    def preassign(self, records: Sequence[Prepared]) -> None:
+        """Match records before their commit (which then writes them): read-only."""
+        todo = [p for p in records if p.id not in self.assigned]
+        known = self.stories_of(p.id for p in todo)
+        self.assigned.update(self._assign(known, [
+            _Item(p.id, p.story, p.row.line) for p in todo
+            if p.id not in known and p.story is not None]))
+
+    def write(self, keep: set[str] | None = None) -> None:
+        """Write what was decided since the last write, inside the writer's transaction:
+        the counts, the record total and the state's rows (of the ``keep`` ids only, when
+        given: a record matched ahead but not committed is left out)."""
+        db = self.db
+        db.executemany(
+            "INSERT INTO story_boiler VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET n = n + ?",
+            ((k, c, c) for k, c in self._new_boiler.items()))
+        db.executemany(
+            "INSERT INTO story_df VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET n = n + ?",
+            ((t, c, c) for t, c in self._new_df.items()))
+        self._new_boiler.clear()
+        self._new_df.clear()
+        self.set_meta("docs", self._docs or 0)
+        state = self._state
+        if state is not None:
+            state.flush(keep)
+            if state.held > HELD:
+                self._state = None
+        self.assigned.clear()
 
     def _assign(self, known: dict[str, str], items: list[_Item]) -> dict[str, str]:
         if not items:
@@ -241,9 +283,6 @@ class Grouper:
         for item in items:
             story = self._copy_of(state, item) or self._nearest(state, item, docs)
             known[item.id] = self._record(state, item, story or item.id)
-        state.flush()
-        if state.held > HELD:
-            self._state = None
         return known
 
     def _prepare(self, items: list[_Item]) -> None:
@@ -261,9 +300,7 @@ class Grouper:
         boiler = self._boiler
         for k, c in counts.items():
             boiler[k] += c
-        self.db.executemany(
-            "INSERT INTO story_boiler VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET n = n + ?",
-            ((k, c, c) for k, c in counts.items()))
+        self._new_boiler.update(counts)
         common = {k for k in counts if boiler[k] >= BOILERPLATE}
         terms: Counter[str] = Counter()
         for item in items:
@@ -275,11 +312,8 @@ class Grouper:
         df = self._df
         for t, c in terms.items():
             df[t] += c
-        self.db.executemany(
-            "INSERT INTO story_df VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET n = n + ?",
-            ((t, c, c) for t, c in terms.items()))
+        self._new_df.update(terms)
         self._docs += len(items)
-        self.set_meta("docs", self._docs)
         self._idfs.clear()
         self._idf_docs = self._docs
 
@@ -385,74 +419,6 @@ class Grouper:
             db.execute("UPDATE stories SET size = size - 1 WHERE story = ?", (story,))
             db.execute("DELETE FROM story_urls WHERE id = ?", (rid,))
             db.execute("DELETE FROM story_sigs WHERE id = ?", (rid,))
-
-
-_NULL_TAIL = ',"story":null}\n'
-
-
-def with_story(prepared: Prepared, story: str) -> Prepared:
-    """``prepared`` carrying ``story`` in its shard line and its index values."""
-    line = prepared.row.line
-    if line.endswith(_NULL_TAIL):  # a line to_json wrote: "story" is its last key
-        # spelled as dump_line spells it, so a stored line compares equal to a re-parse
-        line = f'{line[:-len(_NULL_TAIL)]},"story":{json.dumps(story)}}}\n'
-    else:
-        data = json.loads(line)
-        if data.get("story") != story:
-            from newsidx.store.layout import dump_line
-
-            data["story"] = story
-            line = dump_line(data)
-    fields = [f for f in prepared.fields if f[1] != "story"] + [("t", "story", story)]
-    return prepared._replace(row=prepared.row._replace(line=line), fields=fields)
-
-
-def _stored(writer: CatalogueWriter) -> Iterator[tuple[str, dict[str, Any]]]:
-    for record in writer.catalogue.iter_records():
-        from newsidx.model import to_json
-
-        yield record.id, dict(to_json(record))
-
-
-_HELD: weakref.WeakKeyDictionary[CatalogueWriter, tuple[int, Grouper]] = (
-    weakref.WeakKeyDictionary())
-
-
-def group(db: sqlite3.Connection, writer: CatalogueWriter, upserts: list[Prepared],
-          deletes: Sequence[str]) -> list[Prepared]:
-    """A commit's records with their stories (see :meth:`Grouper.assign`); ``deletes``
-    leave theirs. The writer calls this inside its bookkeeping transaction, before it
-    writes the shards; a state that does not reflect the generation being built on is
-    rebuilt from the shards first. The grouper is kept for the writer's next commit, and
-    used by it only if this one was committed (the generation it expects is the one the
-    writer builds on next): a commit rolled back leaves what it held behind."""
-    generation = writer.generation
-    held = _HELD.pop(writer, None)
-    if held is not None and held[0] == generation and held[1].db is db:
-        grouper = held[1]
-    else:
-        _create(db)
-        grouper = Grouper(db)
-        if grouper.meta("generation") != generation or grouper.meta("schema") != _SCHEMA:
-            grouper.rebuild(_stored(writer) if generation else iter(()), generation)
-    if deletes:
-        grouper.forget(deletes)
-    stories = grouper.assign_prepared(upserts)
-    grouper.set_meta("generation", generation + 1)
-    _HELD[writer] = (generation + 1, grouper)
-    return [with_story(p, stories[p.id]) for p in upserts]
-
-
-def start_afresh(db: sqlite3.Connection, writer: CatalogueWriter) -> None:
-    """Empty the story state as of the writer's generation (inside its bookkeeping
-    transaction), so that the records grouped next are grouped as new
-    (:mod:`newsidx.storyregroup`)."""
-    _HELD.pop(writer, None)
-    _create(db)
-    grouper = Grouper(db)
-    grouper.clear()
-    grouper.set_meta("schema", _SCHEMA)
-    grouper.set_meta("generation", writer.generation)
 
 
 def _create(db: sqlite3.Connection) -> None:

@@ -5,7 +5,7 @@ Grouping is decided once per record, when it enters the catalogue; records store
 grouping was off have none. Turning it on therefore groups them first, a chunk at a time
 in storage order (months, so roughly first published first), as one commit a chunk: the
 story state is emptied in the first commit's bookkeeping transaction, each chunk's
-records are grouped as if new (:func:`newsidx.stories.group`) and written back with
+records are grouped as if new (:func:`newsidx.storyrun.group`) and written back with
 their ``story``, and the index follows each commit. It costs about what ingesting the
 records did, and is said so on stderr by the CLI.
 """
@@ -30,7 +30,7 @@ def regroup_stored(writer: CatalogueWriter, index_sync: IndexSync | None,
                    step: Callable[[int, int], None] | None = None) -> int:
     """Group every record in ``writer``'s catalogue afresh; returns how many were read.
     ``index_sync`` is ingest's (catalogue, upserts, deletes, generation) callback."""
-    from newsidx import stories
+    from newsidx import storyrun
 
     catalogue = writer.catalogue
     ids = [record.id for record in catalogue.iter_records()]  # storage (month) order
@@ -44,8 +44,8 @@ def regroup_stored(writer: CatalogueWriter, index_sync: IndexSync | None,
         def stage(db: sqlite3.Connection, upserts: list[Prepared] = upserts,
                   first: bool = first) -> None:
             if first:
-                stories.start_afresh(db, writer)
-            upserts[:] = stories.group(db, writer, upserts, ())
+                storyrun.start_afresh(db, writer)
+            upserts[:] = storyrun.group(db, writer, upserts, ())
 
         generation = writer.commit(upserts=(p.row for p in upserts), deletes=(), files={},
                                    stage=stage)

@@ -222,9 +222,14 @@ class StoryState:
             self.new_sigs.append((rid, _day(day), name, packed.tobytes()))
             self._hold_sig(rid, packed, name, bands)
 
-    def flush(self) -> None:
-        """Write the commit's changes (inside the writer's open transaction)."""
+    def flush(self, keep: set[str] | None = None) -> None:
+        """Write the commit's changes (inside the writer's open transaction); with
+        ``keep``, only the rows of those record ids (others were matched, not committed)."""
         db = self.db
+        if keep is not None:
+            self.members = [m for m in self.members if m[0] in keep]
+            self.new_urls = [u for u in self.new_urls if u[1] in keep]
+            self.new_sigs = [g for g in self.new_sigs if g[0] in keep]
         # a story of one record has its centre for its profile: written once, centre ""
         db.executemany("INSERT OR REPLACE INTO stories VALUES (?, ?, ?, ?, ?, ?, ?)", (
             (name, _day(s.day), s.provider, json.dumps(s.terms, ensure_ascii=False), s.size,
