@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import tantivy
 
+from newsidx import storytext
 from newsidx.indexdoc import DocField, build_document, document_fields
 from newsidx.model import Article, from_json
 from newsidx.store import Row
@@ -36,7 +37,9 @@ class Prepared(NamedTuple):
 
     @staticmethod
     def of(record: Article) -> Prepared:
-        return Prepared(Row.of(record), document_fields(record), of_record(record))
+        # the plain title, excerpt and body, made once for the index and the story features
+        plain = storytext.plain(record.title or "", record.excerpt or "", record.body or "")
+        return Prepared(Row.of(record), document_fields(record, plain), of_record(record, plain))
 
     def record(self) -> Article:
         return from_json(json.loads(self.row.line))

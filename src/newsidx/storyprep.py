@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import array
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date
+from datetime import date, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from newsidx import storytext as st
@@ -112,47 +112,45 @@ class Text(NamedTuple):
         return list(dict.fromkeys(edges)), st.terms(title, names, self.own), sig
 
 
-def _provider(provider: Mapping[str, Any] | None) -> tuple[str, frozenset[str]]:
+def _provider(name: object, domain: object) -> tuple[str, frozenset[str]]:
     """A record's provider as grouping keys it, and the provider's own words."""
-    provider = provider or {}
-    name, domain = provider.get("name"), provider.get("domain")
-    return str(domain or name or "").lower(), st.own_name(name, domain)
+    return str(domain or name or "").lower(), st.own_name(
+        name if isinstance(name, str) else None, domain if isinstance(domain, str) else None)
 
 
-def split_text(provider: Mapping[str, Any] | None, title: str, excerpt: str,
-               body: str) -> Text:
+def split_text(key: str, own: frozenset[str], title: str, excerpt: str, body: str) -> Text:
     """A record's plain title, excerpt and body (:func:`storytext.plain`) split as grouping
     reads them."""
-    key, own = _provider(provider)
     return Text(key, own, st.strip_outlet(title, own), *st.parts(excerpt, body))
 
 
 def text_of(data: Mapping[str, Any]) -> Text:
     """The text of a record's JSON object, split as grouping reads it."""
-    return split_text(data.get("provider"), *st.plain(
+    provider = data.get("provider") or {}
+    return split_text(*_provider(provider.get("name"), provider.get("domain")), *st.plain(
         str(data.get("title") or ""), str(data.get("excerpt") or ""),
         str(data.get("body") or "")))
 
 
 def prepare(data: Mapping[str, Any]) -> StoryPrep:
     """A record's features from its JSON object (:func:`newsidx.model.to_json`)."""
-    edges, terms, sig = text_of(data).features()
-    provider = data.get("provider") or {}
-    return StoryPrep(day_of(data.get("published")),
-                     str(provider.get("domain") or provider.get("name") or "").lower(),
+    text = text_of(data)
+    edges, terms, sig = text.features()
+    return StoryPrep(day_of(data.get("published")), text.provider,
                      st.url_keys(data.get(k) for k in st.URL_KEYS), edges, terms, sig)
 
 
-def of_record(record: Article) -> StoryPrep:
-    """:func:`prepare` of a record, reading only the fields grouping uses."""
-    from newsidx.model import format_datetime
-
+def of_record(record: Article, plain: tuple[str, str, str] | None = None) -> StoryPrep:
+    """:func:`prepare` of a record, the same features read from its fields; ``plain`` its
+    title, excerpt and body as :func:`storytext.plain` gives them, when already computed
+    (:meth:`newsidx.prepared.Prepared.of` shares them with the index's values)."""
     provider = record.provider
-    data: dict[str, Any] = {
-        "published": format_datetime(record.published) if record.published else None,
-        "provider": {"name": provider.name, "domain": provider.domain} if provider else None,
-        "title": record.title, "excerpt": record.excerpt, "body": record.body,
-    }
-    for key in st.URL_KEYS:
-        data[key] = getattr(record, key)
-    return prepare(data)
+    key, own = _provider(provider.name, provider.domain) if provider else ("", frozenset())
+    if plain is None:
+        plain = st.plain(record.title or "", record.excerpt or "", record.body or "")
+    edges, terms, sig = split_text(key, own, *plain).features()
+    published = record.published
+    # the UTC day, as the catalogue writes the date (day_of of the record's JSON)
+    day = published.astimezone(timezone.utc).toordinal() if published else None
+    return StoryPrep(day, key, st.url_keys(getattr(record, k) for k in st.URL_KEYS), edges,
+                     terms, sig)
