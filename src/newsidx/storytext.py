@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 import re
 import unicodedata
 import zlib
 from collections.abc import Iterable
-from itertools import repeat
+from itertools import compress, repeat
 
 from newsidx import plaintext
 from newsidx.model import canonical_url
@@ -23,7 +24,9 @@ _DIGIT = re.compile(r"[0-9]")
 # a sentence ends at a stop before a space, or at a line's end; one character class first,
 # so the engine scans for it in C (a look-behind first is tried at every position)
 _SENTENCE = re.compile(r"[.!?…\n](?:\s|(?<=\n))")
-_AMOUNT = re.compile(r"^([0-9]+(?:[.,][0-9]+)*)(?:k|m|mn|mln|b|bn|mld|million|billion)?$")
+# an amount among words joined by spaces ("342m" -> "342", "4,5" -> "45"), by one scan
+_AMOUNT = re.compile(
+    r"(^| )([0-9]+(?:[.,][0-9]+)*)(?:k|m|mn|mln|b|bn|mld|million|billion)?(?= |$)")
 SHINGLE = 3  # words a shingle (storytext.shingles spells three)
 MIN_SHINGLES = 8  # fewer and a text is too short to call a copy by its shingles
 
@@ -67,17 +70,22 @@ def fold(text: str) -> str:
     return out
 
 
+def _amount(m: re.Match[str]) -> str:
+    return m[1] + m[2].replace(",", "")
+
+
+def _amounts(joined: str) -> list[str]:
+    """Words joined by single spaces, split again, amounts spelled without their unit."""
+    return _AMOUNT.sub(_amount, joined).split(" ")
+
+
 def words(text: str) -> list[str]:
     """The words of ``text``, folded; amounts lose their unit ("$342M" -> "342")."""
     folded = fold(text)
     found = _WORD.findall(folded)
-    if _DIGIT.search(folded) is None:  # no amount to spell
+    if not found or _DIGIT.search(folded) is None:  # no amount to spell
         return found
-    out = []
-    for w in found:
-        m = _AMOUNT.match(w) if w[0].isdigit() else None  # amounts start with a digit
-        out.append(m[1].replace(",", "") if m else w)
-    return out
+    return _amounts(" ".join(found))
 
 
 def sentences(text: str, most: int = 0) -> list[str]:
@@ -161,19 +169,27 @@ def names(text: str) -> list[str]:
     """The words of ``text`` written with a capital or a digit (names, places, amounts),
     spelled as :func:`words` spells them: the distinctive part of an excerpt, whose other
     words dilute a comparison. One regex scan, and only the names are folded."""
-    raw = [w for w in _WORD.findall(text) if w[0].isupper() or w[0].isdigit()]
+    found = _WORD.findall(text)
+    raw = list(compress(found, map(_NAME_START.__getitem__, map(_FIRST, found))))
     if not raw:
         return raw
-    folded = fold(" ".join(raw)).split(" ")
-    if len(folded) != len(raw):  # a compatibility character decomposed into a space
-        folded = [fold(w).replace(" ", "") for w in raw]
-    if _DIGIT.search(" ".join(raw)) is None:
-        return folded
-    out = []
-    for f in folded:
-        m = _AMOUNT.match(f) if f[:1].isdigit() else None
-        out.append(m[1].replace(",", "") if m else f)
-    return out
+    joined = fold(" ".join(raw))
+    if joined.count(" ") != len(raw) - 1:  # a compatibility character decomposed into a space
+        joined = " ".join(fold(w).replace(" ", "") for w in raw)
+    return _amounts(joined) if _DIGIT.search(joined) else joined.split(" ")
+
+
+class _NameStarts(dict[str, bool]):
+    """Whether a word starting with a character is a name (a capital or a digit), filled
+    as characters are met, so the test runs in C for every word after the first."""
+
+    def __missing__(self, char: str) -> bool:
+        value = self[char] = char.isupper() or char.isdigit()
+        return value
+
+
+_NAME_START = _NameStarts()
+_FIRST = operator.itemgetter(0)
 
 
 TITLE_WEIGHT = 1.0
