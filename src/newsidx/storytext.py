@@ -260,9 +260,8 @@ def url_keys(urls: Iterable[object]) -> list[int]:
     """Every canonical spelling of a record's addresses, as 64-bit keys: two records
     sharing one are copies of one article (an AMP page, a web URL beside the canonical)."""
     out = set()
-    for u in urls:
-        if isinstance(u, str) and u:
-            digest = hashlib.blake2b(canonical_url(u).encode("utf-8", "surrogatepass"),
-                                     digest_size=8).digest()
-            out.add(int.from_bytes(digest, "big", signed=True))
+    for u in {u for u in urls if isinstance(u, str) and u}:  # a web URL is often the URL
+        digest = hashlib.blake2b(canonical_url(u).encode("utf-8", "surrogatepass"),
+                                 digest_size=8).digest()
+        out.add(int.from_bytes(digest, "big", signed=True))
     return sorted(out)
