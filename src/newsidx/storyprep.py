@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 NUM_PERM = 64
 SEED = 15
-SHINGLE_WORDS = 150  # words of text (after the title) shingled for MinHash
+SHINGLE_WORDS = 100  # words of text (after the title) shingled for MinHash
 
 
 class StoryPrep(NamedTuple):
