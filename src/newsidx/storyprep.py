@@ -68,16 +68,16 @@ class Text(NamedTuple):
 
         provider = self.provider
         seen: dict[str, list[str]] = {}  # a sentence's words (an excerpt opens its body)
-        names: list[list[str]] = []
+        kept: list[str] = []  # the excerpt's sentences not dropped
         kept_words: list[str] = []
         edges: list[int] = []
         for sentence in self.excerpt:
             low = sentence.lower()
-            seen[low] = ws = st.loose(low)
+            seen[low] = ws = st.spell(low)
             key = st.sentence_key(provider, ws)
             edges.append(key)
             if key not in drop:
-                names.append(st.names(sentence))
+                kept.append(sentence)
                 kept_words.extend(ws)
         if self.body:
             body, n = self.body, len(self.body)
@@ -87,7 +87,7 @@ class Text(NamedTuple):
                 edge = range(n) if n <= 6 else [*range(3), *range(n - 3, n)]
             spelled: dict[int, list[str]] = {}  # an edge sentence's words; [] if dropped
             for i in edge:
-                ws = seen.get(body[i]) or st.loose(body[i])
+                ws = seen.get(body[i]) or st.spell(body[i])
                 key = st.sentence_key(provider, ws)
                 edges.append(key)
                 spelled[i] = [] if key in drop else ws
@@ -96,7 +96,7 @@ class Text(NamedTuple):
             text: list[str] = []
             for i, sentence in enumerate(body):
                 done = spelled.get(i)
-                text += st.loose(sentence, SHINGLE_WORDS - len(text)) if done is None else done
+                text += st.spell(sentence, SHINGLE_WORDS - len(text)) if done is None else done
                 if len(text) >= SHINGLE_WORDS:
                     del text[SHINGLE_WORDS:]
                     break
@@ -109,6 +109,9 @@ class Text(NamedTuple):
             m = RMinHash(NUM_PERM, SEED)
             m.update(shingles)
             sig = array.array("I", m.digest()).tobytes()
+        # the names of the kept sentences, read in one scan (a sentence's stop and the
+        # space after it are no part of a word)
+        names = [st.names(" ".join(kept))] if kept else []
         return list(dict.fromkeys(edges)), st.terms(title, names, self.own), sig
 
 

@@ -103,7 +103,12 @@ def loose(text: str, most: int = -1) -> list[str]:
     strip a word, all in C (:func:`words`' regular expression costs several times more on
     a long text, and folding more again). With ``most``, about its first ``most`` words
     only (a few of them may strip to nothing)."""
-    ws = text.lower().split(None, most)
+    return spell(text.lower(), most)
+
+
+def spell(lowered: str, most: int = -1) -> list[str]:
+    """:func:`loose` of a text already lower-cased."""
+    ws = lowered.split(None, most)
     if most >= 0:
         del ws[most:]
     return list(filter(None, map(str.strip, ws, repeat(_PUNCT))))
