@@ -255,20 +255,19 @@ def test_a_story_is_written_into_a_line_as_the_catalogue_spells_lines() -> None:
     assert ("t", "story", "s1") in ready.fields
 
 
-def test_tokens_spell_words_as_words_does_and_mark_names() -> None:
+def test_names_are_the_capitalised_words_and_amounts_spelled_as_words_does() -> None:
     from newsidx import storytext as st
 
     text = "Zürich's ﬁrm raised $342M from Ｔencent and iPhone makers, 4,5 mld."
-    toks = st.tokens(text)
-    assert [w for w, _ in toks] == st.words(text)
-    assert {w for w, name in toks if name} == {"zurich", "342", "tencent", "45"}
-    assert ("raised", False) in toks and ("makers", False) in toks
+    assert st.names(text) == ["zurich", "342", "tencent", "45"]
+    assert set(st.names(text)) <= set(st.words(text))
+    assert st.names("no names here, none at all") == []
 
 
 def test_terms_are_the_titles_words_and_the_excerpts_names_only() -> None:
     from newsidx import storytext as st
 
-    excerpt = [st.tokens("Flooding closed Harbourview tunnel after storms hit Zürich.")]
+    excerpt = [st.names("Flooding closed Harbourview tunnel after storms hit Zürich.")]
     got = st.terms(st.words("Council shuts tunnel"), excerpt, frozenset())
     assert got == {"council": st.TITLE_WEIGHT, "shuts": st.TITLE_WEIGHT,
                    "tunnel": st.TITLE_WEIGHT, "harbourview": st.NAME_WEIGHT,
@@ -297,6 +296,24 @@ def test_loose_words_spell_copies_alike() -> None:
     assert loose("“Tunnel” approved, (finally)!  Costs: $4.2bn…") == [
         "tunnel", "approved", "finally", "costs", "4.2bn"]
     assert loose(" -- ") == []
+    assert loose("One two, three four five.", 3) == ["one", "two", "three"]
+
+
+def test_sentence_keys_are_signed_64_bit_and_stable_across_processes() -> None:
+    from newsidx.storytext import loose, sentence_key
+
+    words = loose("The council approved the Harbourview tunnel on Tuesday.")
+    key = sentence_key("one.example", words)
+    assert -(2**63) <= key < 2**63
+    assert key != sentence_key("two.example", words)  # a provider's own sentences
+    assert key != sentence_key("one.example", words[1:])
+    code = ("from newsidx.storytext import loose, sentence_key; print(sentence_key("
+            "'one.example', loose('The council approved the Harbourview tunnel on Tuesday.')))")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": "7"})
+    assert int(other.stdout) == key
+    keys = {sentence_key("p", [f"w{i}", "x"]) for i in range(5000)}
+    assert len(keys) == 5000 and min(keys) < 0 < max(keys)  # spread over the signed range
 
 
 def _tunnel_files(src: Path) -> None:

@@ -70,15 +70,19 @@ DocField = tuple[str, str, Any]
 field, value)."""
 
 
-def document_fields(record: Article) -> list[DocField]:
+def document_fields(record: Article, plain: tuple[str, str, str] | None = None
+                    ) -> list[DocField]:
     """Every indexed value of ``record`` but its id and JSON; picklable, so ingest's parse
     workers compute them and the writing process only adds them to a document. Text is
-    indexed as a reader sees it (``plaintext``)."""
+    indexed as a reader sees it (``plaintext``); ``plain`` is the title, excerpt and body
+    so, when the caller has them already (:meth:`newsidx.prepared.Prepared.of`)."""
     out: list[DocField] = []
-    plain = plaintext.body_text(record.body) if record.body else ""
-    titles = [("title", plaintext.inline_text(t)) for t in (record.title, *record.alt_titles)]
-    for name, text in (*titles, ("excerpt", plaintext.inline_text(record.excerpt)),
-                       ("body", plain)):
+    if plain is None:
+        plain = (plaintext.inline_text(record.title), plaintext.inline_text(record.excerpt),
+                 plaintext.body_text(record.body) if record.body else "")
+    titles = [("title", plain[0])]
+    titles += [("title", plaintext.inline_text(t)) for t in record.alt_titles]
+    for name, text in (*titles, ("excerpt", plain[1]), ("body", plain[2])):
         if not text:
             continue
         latin, cjk = analysis.index_texts(analysis.nfc(text))

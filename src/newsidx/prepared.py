@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import tantivy
 
+from newsidx import storytext
 from newsidx.indexdoc import DocField, build_document, document_fields
 from newsidx.model import Article, from_json
 from newsidx.store import Row
@@ -49,8 +50,11 @@ class Prepared(NamedTuple):
 
     @staticmethod
     def of(record: Article) -> Prepared:
-        return Prepared(Row.of(record), document_fields(record),
-                        of_record(record) if _STORIES else None)
+        if not _STORIES:
+            return Prepared(Row.of(record), document_fields(record))
+        # the plain title, excerpt and body, made once for the index and the story features
+        plain = storytext.plain(record.title or "", record.excerpt or "", record.body or "")
+        return Prepared(Row.of(record), document_fields(record, plain), of_record(record, plain))
 
     def record(self) -> Article:
         return from_json(json.loads(self.row.line))

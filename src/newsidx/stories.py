@@ -54,7 +54,7 @@ PRIOR_DOCS = 200
 HELD = 60_000  # records and stories a run holds in memory before it starts afresh
 COUNTS_HELD = 500_000  # document frequencies and sentence counts held, likewise
 _CHUNK = 500
-_SCHEMA = 5  # 5: terms without the excerpt's plain words; 4: no band or term rows
+_SCHEMA = 7  # 7: 100 shingled words; 6: cheaper keys, words; 5: no excerpt plain words
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS story_members (id TEXT PRIMARY KEY, story TEXT NOT NULL)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import array
 from collections.abc import Collection, Mapping, Sequence
-from datetime import date
+from datetime import date, timezone
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from newsidx import storytext as st
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 NUM_PERM = 64
 SEED = 15
-SHINGLE_WORDS = 150  # words of text (after the title) shingled for MinHash
+SHINGLE_WORDS = 100  # words of text (after the title) shingled for MinHash
 
 
 class StoryPrep(NamedTuple):
@@ -55,27 +55,29 @@ class Text(NamedTuple):
     own: frozenset[str]
     title: str
     excerpt: list[str]
-    body: list[str]  # the sentences of the body's first st.BODY_PREFIX characters
+    body: list[str]  # the sentences of the body's first st.BODY_PREFIX characters, lowered
     whole: bool  # whether that was the whole body
 
     def features(self, drop: Collection[int] = ()) -> tuple[
             list[int], dict[str, float], bytes]:
         """The edge sentences' keys, and terms and MinHash signature leaving out the
-        sentences whose keys are in ``drop``: each sentence tokenized once, the shingles
-        over the title and at most :data:`SHINGLE_WORDS` words."""
+        sentences whose keys are in ``drop``: the shingles over the title and at most
+        :data:`SHINGLE_WORDS` words, each spelled once (:func:`storytext.loose`); the
+        terms from the title's words and the excerpt's names (:func:`storytext.names`)."""
         from rensa import RMinHash
 
         provider = self.provider
         seen: dict[str, list[str]] = {}  # a sentence's words (an excerpt opens its body)
-        kept: list[list[tuple[str, bool]]] = []
+        kept: list[str] = []  # the excerpt's sentences not dropped
         kept_words: list[str] = []
         edges: list[int] = []
         for sentence in self.excerpt:
-            seen[sentence] = ws = st.loose(sentence)
+            low = sentence.lower()
+            seen[low] = ws = st.spell(low)
             key = st.sentence_key(provider, ws)
             edges.append(key)
             if key not in drop:
-                kept.append(st.tokens(sentence))
+                kept.append(sentence)
                 kept_words.extend(ws)
         if self.body:
             body, n = self.body, len(self.body)
@@ -83,57 +85,75 @@ class Text(NamedTuple):
                 edge: Sequence[int] = range(min(3, n - 1))
             else:
                 edge = range(n) if n <= 6 else [*range(3), *range(n - 3, n)]
-            # each sentence's words read once (loose of a join is the join of looses)
-            spelled = [seen.get(s) or st.loose(s) for s in body]
+            spelled: dict[int, list[str]] = {}  # an edge sentence's words; [] if dropped
             for i in edge:
-                key = st.sentence_key(provider, spelled[i])
+                ws = seen.get(body[i]) or st.spell(body[i])
+                key = st.sentence_key(provider, ws)
                 edges.append(key)
-                if key in drop:
-                    spelled[i] = []
-            # the body stands for the excerpt
-            text = [w for ws in spelled for w in ws]
+                spelled[i] = [] if key in drop else ws
+            # the body stands for the excerpt: its words up to SHINGLE_WORDS, each sentence
+            # spelled once (a sentence past the edges only as far as needed)
+            text: list[str] = []
+            for i, sentence in enumerate(body):
+                done = spelled.get(i)
+                text += st.spell(sentence, SHINGLE_WORDS - len(text)) if done is None else done
+                if len(text) >= SHINGLE_WORDS:
+                    del text[SHINGLE_WORDS:]
+                    break
         else:
-            text = kept_words
+            text = kept_words[:SHINGLE_WORDS]
         title = st.words(self.title)
-        shingles = st.shingles(st.loose(self.title) + text[:SHINGLE_WORDS])
+        shingles = st.shingles(title + text)
         sig = b""
         if len(shingles) >= st.MIN_SHINGLES:
             m = RMinHash(NUM_PERM, SEED)
             m.update(shingles)
             sig = array.array("I", m.digest()).tobytes()
-        return list(dict.fromkeys(edges)), st.terms(title, kept, self.own), sig
+        # the names of the kept sentences, read in one scan (a sentence's stop and the
+        # space after it are no part of a word)
+        names = [st.names(" ".join(kept))] if kept else []
+        return list(dict.fromkeys(edges)), st.terms(title, names, self.own), sig
+
+
+def _provider(name: object, domain: object) -> tuple[str, frozenset[str]]:
+    """A record's provider as grouping keys it, and the provider's own words."""
+    return str(domain or name or "").lower(), st.own_name(
+        name if isinstance(name, str) else None, domain if isinstance(domain, str) else None)
+
+
+def split_text(key: str, own: frozenset[str], title: str, excerpt: str, body: str) -> Text:
+    """A record's plain title, excerpt and body (:func:`storytext.plain`) split as grouping
+    reads them."""
+    return Text(key, own, st.strip_outlet(title, own), *st.parts(excerpt, body))
 
 
 def text_of(data: Mapping[str, Any]) -> Text:
     """The text of a record's JSON object, split as grouping reads it."""
     provider = data.get("provider") or {}
-    own = st.own_name(provider.get("name"), provider.get("domain"))
-    title, excerpt, body, whole = st.parts(
-        st.strip_outlet(str(data.get("title") or ""), own),
-        str(data.get("excerpt") or ""), str(data.get("body") or ""))
-    return Text(str(provider.get("domain") or provider.get("name") or "").lower(), own,
-                title, excerpt, body, whole)
+    return split_text(*_provider(provider.get("name"), provider.get("domain")), *st.plain(
+        str(data.get("title") or ""), str(data.get("excerpt") or ""),
+        str(data.get("body") or "")))
 
 
 def prepare(data: Mapping[str, Any]) -> StoryPrep:
     """A record's features from its JSON object (:func:`newsidx.model.to_json`)."""
-    edges, terms, sig = text_of(data).features()
-    provider = data.get("provider") or {}
-    return StoryPrep(day_of(data.get("published")),
-                     str(provider.get("domain") or provider.get("name") or "").lower(),
+    text = text_of(data)
+    edges, terms, sig = text.features()
+    return StoryPrep(day_of(data.get("published")), text.provider,
                      st.url_keys(data.get(k) for k in st.URL_KEYS), edges, terms, sig)
 
 
-def of_record(record: Article) -> StoryPrep:
-    """:func:`prepare` of a record, reading only the fields grouping uses."""
-    from newsidx.model import format_datetime
-
+def of_record(record: Article, plain: tuple[str, str, str] | None = None) -> StoryPrep:
+    """:func:`prepare` of a record, the same features read from its fields; ``plain`` its
+    title, excerpt and body as :func:`storytext.plain` gives them, when already computed
+    (:meth:`newsidx.prepared.Prepared.of` shares them with the index's values)."""
     provider = record.provider
-    data: dict[str, Any] = {
-        "published": format_datetime(record.published) if record.published else None,
-        "provider": {"name": provider.name, "domain": provider.domain} if provider else None,
-        "title": record.title, "excerpt": record.excerpt, "body": record.body,
-    }
-    for key in st.URL_KEYS:
-        data[key] = getattr(record, key)
-    return prepare(data)
+    key, own = _provider(provider.name, provider.domain) if provider else ("", frozenset())
+    if plain is None:
+        plain = st.plain(record.title or "", record.excerpt or "", record.body or "")
+    edges, terms, sig = split_text(key, own, *plain).features()
+    published = record.published
+    # the UTC day, as the catalogue writes the date (day_of of the record's JSON)
+    day = published.astimezone(timezone.utc).toordinal() if published else None
+    return StoryPrep(day, key, st.url_keys(getattr(record, k) for k in st.URL_KEYS), edges,
+                     terms, sig)

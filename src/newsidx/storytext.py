@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 import re
 import unicodedata
+import zlib
 from collections.abc import Iterable
+from itertools import compress, repeat
 
 from newsidx import plaintext
 from newsidx.model import canonical_url
 
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*")
 _DIGIT = re.compile(r"[0-9]")
-_SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
-_AMOUNT = re.compile(r"^([0-9]+(?:[.,][0-9]+)*)(?:k|m|mn|mln|b|bn|mld|million|billion)?$")
+# a sentence ends at a stop before a space, or at a line's end; one character class first,
+# so the engine scans for it in C (a look-behind first is tried at every position)
+_SENTENCE = re.compile(r"[.!?…\n](?:\s|(?<=\n))")
+# an amount among words joined by spaces ("342m" -> "342", "4,5" -> "45"), by one scan
+_AMOUNT = re.compile(
+    r"(^| )([0-9]+(?:[.,][0-9]+)*)(?:k|m|mn|mln|b|bn|mld|million|billion)?(?= |$)")
 SHINGLE = 3  # words a shingle (storytext.shingles spells three)
 MIN_SHINGLES = 8  # fewer and a text is too short to call a copy by its shingles
 
@@ -63,57 +70,85 @@ def fold(text: str) -> str:
     return out
 
 
+def _amount(m: re.Match[str]) -> str:
+    return m[1] + m[2].replace(",", "")
+
+
+def _amounts(joined: str) -> list[str]:
+    """Words joined by single spaces, split again, amounts spelled without their unit."""
+    return _AMOUNT.sub(_amount, joined).split(" ")
+
+
 def words(text: str) -> list[str]:
     """The words of ``text``, folded; amounts lose their unit ("$342M" -> "342")."""
     folded = fold(text)
     found = _WORD.findall(folded)
-    if _DIGIT.search(folded) is None:  # no amount to spell
+    if not found or _DIGIT.search(folded) is None:  # no amount to spell
         return found
-    out = []
-    for w in found:
-        m = _AMOUNT.match(w) if w[0].isdigit() else None  # amounts start with a digit
-        out.append(m[1].replace(",", "") if m else w)
-    return out
+    return _amounts(" ".join(found))
 
 
 def sentences(text: str, most: int = 0) -> list[str]:
-    """The sentences of ``text``; with ``most``, the first ``most`` and the rest in one."""
-    return [s.strip() for s in _SENTENCE.split(text, most) if len(s.strip()) > 1]
+    """The sentences of ``text``, without their stops; with ``most``, the first ``most``
+    and the rest in one."""
+    return [s for s in map(str.strip, _SENTENCE.split(text, most)) if len(s) > 1]
 
 
 _PUNCT = "\"'()[]{}<>.,;:!?*_-–—…“”‘’«»„/\\|#@&%+=~`^$€£¥"
 
 
-def loose(text: str) -> list[str]:
+def loose(text: str, most: int = -1) -> list[str]:
     """The words of ``text`` spelled cheaply, lower-cased and stripped of punctuation:
-    enough to tell a copy or a repeated sentence, which are spelled alike; one scan in C
-    and a strip a word (:func:`words` costs several times more on a long text)."""
-    return [w for w in (w.strip(_PUNCT) for w in text.lower().split()) if w]
+    enough to tell a copy or a repeated sentence, which are spelled alike; a split and a
+    strip a word, all in C (:func:`words`' regular expression costs several times more on
+    a long text, and folding more again). With ``most``, about its first ``most`` words
+    only (a few of them may strip to nothing)."""
+    return spell(text.lower(), most)
+
+
+def spell(lowered: str, most: int = -1) -> list[str]:
+    """:func:`loose` of a text already lower-cased."""
+    ws = lowered.split(None, most)
+    if most >= 0:
+        del ws[most:]
+    return list(filter(None, map(str.strip, ws, repeat(_PUNCT))))
+
+
+_HIGH = 1 << 63
 
 
 def sentence_key(provider: str, sentence: str | list[str]) -> int:
     """A provider's sentence (or its :func:`loose` words) as a signed 64-bit key (SQLite's
-    INTEGER)."""
+    INTEGER): CRC-32 and Adler-32 side by side, stable across processes and several
+    times cheaper than a cryptographic hash. A rare collision only counts two sentences
+    of one provider as one when telling its boilerplate."""
     ws = loose(sentence) if isinstance(sentence, str) else sentence
-    digest = hashlib.blake2b(f"{provider}\0{' '.join(ws)}".encode(
-        "utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    data = f"{provider}\0{' '.join(ws)}".encode("utf-8", "surrogatepass")
+    key = zlib.crc32(data) << 32 | zlib.adler32(data)
+    return key - (_HIGH << 1) if key >= _HIGH else key
 
 
 BODY_PREFIX = 1500  # characters of a body read: enough shingles to tell a copy
 
 
-def parts(title: str, excerpt: str, body: str) -> tuple[str, list[str], list[str], bool]:
-    """The title, the sentences of the excerpt and of the plain text of the body's first
-    :data:`BODY_PREFIX` characters, and whether that was the whole body: grouping never
-    reads a long body to its end."""
+def parts(excerpt: str, body: str) -> tuple[list[str], list[str], bool]:
+    """The sentences of a plain excerpt, those of a plain body's first :data:`BODY_PREFIX`
+    characters, lower-cased, and whether that was the whole body: grouping never reads a
+    long body to its end. The texts are as ``plaintext`` gives them (the parse workers
+    compute them once, for the index too)."""
     whole = len(body) <= BODY_PREFIX
     if not whole:
         cut = body.rfind(" ", BODY_PREFIX // 2, BODY_PREFIX)
         body = body[:cut if cut > 0 else BODY_PREFIX]
     # a long body's sentences past its third are not needed one by one
-    return (plaintext.inline_text(title), sentences(plaintext.inline_text(excerpt)),
-            sentences(plaintext.body_text(body), 0 if whole else 3) if body else [], whole)
+    return (sentences(excerpt), sentences(body.lower(), 0 if whole else 3) if body else [],
+            whole)
+
+
+def plain(title: str, excerpt: str, body: str) -> tuple[str, str, str]:
+    """A record's title, excerpt and body as a reader sees them (``plaintext``)."""
+    return (plaintext.inline_text(title), plaintext.inline_text(excerpt),
+            plaintext.body_text(body) if body else "")
 
 
 _OUTLET_TAIL = re.compile(r"\s+[-|–—]\s+([^-|–—]{1,60})$")
@@ -137,28 +172,29 @@ def own_name(*names: str | None) -> frozenset[str]:
 
 def names(text: str) -> list[str]:
     """The words of ``text`` written with a capital or a digit (names, places, amounts),
-    folded: the distinctive part of an excerpt, whose other words dilute a comparison."""
-    return [w for w, name in tokens(text) if name]
-
-
-def tokens(text: str) -> list[tuple[str, bool]]:
-    """The words of ``text`` as :func:`words` spells them, each with whether it is a name
-    (written with a capital or a digit), from one regex scan and one :func:`fold` of the
-    text: what :func:`terms` and :func:`sentence_key` read of a sentence."""
-    raw = _WORD.findall(text)
+    spelled as :func:`words` spells them: the distinctive part of an excerpt, whose other
+    words dilute a comparison. One regex scan, and only the names are folded."""
+    found = _WORD.findall(text)
+    raw = list(compress(found, map(_NAME_START.__getitem__, map(_FIRST, found))))
     if not raw:
-        return []
-    folded = fold(" ".join(raw)).split(" ")
-    if len(folded) != len(raw):  # a compatibility character decomposed into a space
-        folded = [fold(w).replace(" ", "") for w in raw]
-    out = []
-    for w, f in zip(raw, folded, strict=True):
-        if f[:1].isdigit():
-            m = _AMOUNT.match(f)
-            out.append((m[1].replace(",", "") if m else f, True))
-        else:
-            out.append((f, w[0].isupper()))
-    return out
+        return raw
+    joined = fold(" ".join(raw))
+    if joined.count(" ") != len(raw) - 1:  # a compatibility character decomposed into a space
+        joined = " ".join(fold(w).replace(" ", "") for w in raw)
+    return _amounts(joined) if _DIGIT.search(joined) else joined.split(" ")
+
+
+class _NameStarts(dict[str, bool]):
+    """Whether a word starting with a character is a name (a capital or a digit), filled
+    as characters are met, so the test runs in C for every word after the first."""
+
+    def __missing__(self, char: str) -> bool:
+        value = self[char] = char.isupper() or char.isdigit()
+        return value
+
+
+_NAME_START = _NameStarts()
+_FIRST = operator.itemgetter(0)
 
 
 TITLE_WEIGHT = 1.0
@@ -175,10 +211,10 @@ def stem(word: str) -> str:
     return word
 
 
-def terms(title: Iterable[str], excerpt: Iterable[list[tuple[str, bool]]],
+def terms(title: Iterable[str], excerpt: Iterable[list[str]],
           own: frozenset[str]) -> dict[str, float]:
     """The weighted terms of a record from its title's words and its excerpt's kept
-    sentences' :func:`tokens`: every word of the title (:data:`TITLE_WEIGHT`) and the names
+    sentences' :func:`names`: every word of the title (:data:`TITLE_WEIGHT`) and the names
     and amounts of the excerpt (:data:`NAME_WEIGHT`; its other words only diluted the
     comparison and cost counts, weights and profile room); without stopwords, one-letter
     words and the provider's own name (``own``); stemmed (:func:`stem`)."""
@@ -193,8 +229,8 @@ def terms(title: Iterable[str], excerpt: Iterable[list[tuple[str, bool]]],
                 t = stems[w] = stem(w)
             out[t] = TITLE_WEIGHT
     for sentence in excerpt:
-        for w, name in sentence:
-            if name and len(w) > 1 and w not in STOPWORDS and w not in own:
+        for w in sentence:
+            if len(w) > 1 and w not in STOPWORDS and w not in own:
                 t = stems.get(w)
                 if t is None:
                     t = stems[w] = stem(w)
@@ -218,8 +254,8 @@ def merge_profile(profile: dict[str, float], more: dict[str, float]) -> dict[str
 
 
 def shingles(ws: list[str]) -> list[str]:
-    """Word 3-shingles of a word list, for MinHash."""
-    return [f"{a} {b} {c}" for a, b, c in zip(ws, ws[1:], ws[2:], strict=False)]
+    """Word 3-shingles of a word list, for MinHash (joined in C, no Python call each)."""
+    return list(map(" ".join, zip(ws, ws[1:], ws[2:], strict=False)))
 
 
 URL_KEYS = ("url", "web_url", "original_url", "amp_url", "cdn_amp_url")
@@ -229,9 +265,8 @@ def url_keys(urls: Iterable[object]) -> list[int]:
     """Every canonical spelling of a record's addresses, as 64-bit keys: two records
     sharing one are copies of one article (an AMP page, a web URL beside the canonical)."""
     out = set()
-    for u in urls:
-        if isinstance(u, str) and u:
-            digest = hashlib.blake2b(canonical_url(u).encode("utf-8", "surrogatepass"),
-                                     digest_size=8).digest()
-            out.add(int.from_bytes(digest, "big", signed=True))
+    for u in {u for u in urls if isinstance(u, str) and u}:  # a web URL is often the URL
+        digest = hashlib.blake2b(canonical_url(u).encode("utf-8", "surrogatepass"),
+                                 digest_size=8).digest()
+        out.add(int.from_bytes(digest, "big", signed=True))
     return sorted(out)
