@@ -107,6 +107,7 @@ def test_providers_topics_and_dates_are_skewed(out_dir: Path, shared: Path) -> N
     assert years["2024"] > 0.5 * len(records) > years["2022"]
 
 
+@pytest.mark.slow  # a benchmark smoke test (a whole generated archive): .ci/run runs it
 def test_parse_file_reads_every_generated_file(out_dir: Path, shared: Path) -> None:
     parse = pytest.importorskip("newsidx.parse")
     archive = _generate(out_dir, shared, jobs=1)

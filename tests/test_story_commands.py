@@ -66,6 +66,7 @@ def test_story_lists_the_members_first_published_first(seeded: Path) -> None:
     assert [r["id"] for r in rows] == [m["id"] for m in members]
 
 
+@pytest.mark.slow  # whole CLI runs: run by .ci/run's full suite
 def test_story_takes_a_url_and_a_file_path(seeded: Path) -> None:
     every = _every(seeded)
     article = next(r for r in every if r["kind"] == "article" and r["url"] and r["sources"])

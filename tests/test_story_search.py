@@ -97,6 +97,7 @@ def test_search_shows_one_row_per_story_and_loses_no_record(seeded: Path) -> Non
                           catalogue=seeded).stdout) == every
 
 
+@pytest.mark.slow  # whole CLI runs: run by .ci/run's full suite
 def test_limit_and_offset_count_stories(seeded: Path) -> None:
     every = newsidx("search", "funding", "--format", "ids", catalogue=seeded).stdout.split()
     assert len(every) >= 3
