@@ -117,3 +117,13 @@ def test_a_damaged_settings_file_is_one_line_naming_it(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "settings.json" in lines[0] and "Traceback" not in done.stderr
     assert len(_stories(cat)) == 13  # nothing lost
+
+
+def test_one_catalogue_grouping_leaves_the_next_ones_ingest_alone(tmp_path: Path) -> None:
+    from newsidx import prepared
+
+    Archive(tmp_path / "grouped").ingest([SEEDS], jobs=1, stories=True)
+    assert not prepared.stories_on()  # the process's next reader or writer computes none
+    Archive(tmp_path / "plain").ingest([SEEDS], jobs=1)
+    assert set(_stories(tmp_path / "plain").values()) == {None}
+    assert _groups(tmp_path / "grouped")[:3] == [6, 3, 3]

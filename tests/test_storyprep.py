@@ -9,14 +9,27 @@ or leaves boilerplate out. Any difference would make one article two stories.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
+from newsidx import prepared
 from newsidx.indexdoc import document_fields
 from newsidx.model import Article, Provider
 from newsidx.parse import parse_file
 from newsidx.prepared import Prepared
 from newsidx.storyprep import of_record, prepare, text_of
+
+
+@pytest.fixture(autouse=True)
+def stories_on() -> Iterator[None]:
+    """Features are computed only for a catalogue that groups (as ingest --stories sets)."""
+    was = prepared.stories_on()
+    prepared.set_stories(True)
+    yield
+    prepared.set_stories(was)
 
 
 def _same_both_ways(records: list[Article]) -> None:

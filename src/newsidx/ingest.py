@@ -34,7 +34,7 @@ from newsidx.interrupts import ingest_interrupted
 from newsidx.model import Article
 from newsidx.parsepool import Outcome, Parser, Tasks, files_to_read
 from newsidx.prepared import Prepared as Prepared  # re-exported: defined in prepared
-from newsidx.prepared import set_stories
+from newsidx.prepared import set_stories, stories_on
 from newsidx.selection import NOT_ARTICLE, Selection
 from newsidx.store import Catalogue, CatalogueWriter, FileState
 from newsidx.store.bookkeeping import Bookkeeping, Survey
@@ -228,9 +228,10 @@ def _run(catalogue: Catalogue, tops: list[str], *, hidden: bool, prune: bool, st
     report = IngestReport()
     with catalogue.writer(wait=wait) as writer:
         report.stories = _stories_setting(catalogue, stories, report)
-        set_stories(report.stories)  # before the pool starts: its workers are told too
         parser = Parser(jobs, writer.lock_fd, files=_most_files(tops))
+        was = stories_on()
         try:
+            set_stories(report.stories)  # before the pool starts: its workers are told too
             report.generation_before = report.generation = writer.generation
             if report.stories_changed and writer.generation:  # turned on: group the stored
                 from newsidx.storyregroup import CHUNK, regroup_stored
@@ -292,6 +293,7 @@ def _run(catalogue: Catalogue, tops: list[str], *, hidden: bool, prune: bool, st
                                      index.generation() if index is not None else None
                                      ) from None
         finally:
+            set_stories(was)  # this run's setting, not the next catalogue's
             parser.close()
             close = getattr(index_sync, "close", None)
             if close is not None:
