@@ -40,7 +40,7 @@ def story_cmd(ref: str, fmt: str, nul: bool) -> None:
     \b
     Examples:
       newsidx story 37a84f
-      newsidx story https://www.scmp.com/tech/article/3238937 --format json
+      newsidx story seeds/004_d6b0fcc1b5121d05.txt --format json
     """
     from newsidx.cli.notes import note_stories_off
     from newsidx.hits import Hit
@@ -84,7 +84,7 @@ def stories_cmd(query: tuple[str, ...], limit: int | None, everything: bool, off
     Examples:
       newsidx stories
       newsidx stories Alibaba --sort recent
-      newsidx stories --since 2024 --min-size 5 --format json
+      newsidx stories --since 2023-10 --min-size 5 --format json
     """
     from newsidx.cli.notes import note_stories_off
     from newsidx.storyview import write_summaries
