@@ -45,6 +45,7 @@ def _key(record: dict[str, object]) -> tuple[bool, str]:
     return (published is None, str(published or ""))
 
 
+@pytest.mark.slow  # whole CLI runs (test_story_cli checks the same in process)
 def test_story_lists_the_members_first_published_first(seeded: Path) -> None:
     every = _every(seeded)
     zhipu = next(r for r in every
@@ -84,6 +85,7 @@ def test_story_takes_a_url_and_a_file_path(seeded: Path) -> None:
     assert nofile.returncode == 1 and "file.md" in nofile.stderr
 
 
+@pytest.mark.slow  # whole CLI runs (test_story_cli checks the same in process)
 def test_stories_by_size_then_recency_with_outlets_and_headline(seeded: Path) -> None:
     every = _every(seeded)
     done = newsidx("stories", "--format", "json", catalogue=seeded)
@@ -145,6 +147,7 @@ def _buckets(done: subprocess.CompletedProcess[str]) -> dict[str, int]:
     return {b["bucket"]: b["count"] for b in json.loads(done.stdout)["buckets"] if b["count"]}
 
 
+@pytest.mark.slow  # whole CLI runs (test_story_cli checks the same in process)
 def test_timeline_stories_counts_each_story_once_where_it_was_first_seen(seeded: Path) -> None:
     by_year = _buckets(newsidx("timeline", "--stories", "--by", "year", "--format", "json",
                                catalogue=seeded))
