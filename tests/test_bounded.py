@@ -27,6 +27,7 @@ def _limited() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+@pytest.mark.slow  # a process over an 8 GiB sparse file: run by .ci/run's full suite
 def test_a_huge_sparse_file_is_refused_in_bounded_memory(tmp_path: Path) -> None:
     news = tmp_path / "news"
     news.mkdir()

@@ -256,6 +256,7 @@ def _interrupted_new_file(tmp_path: Path, rows: list[dict[str, Any]]) -> tuple[P
 
 
 @pytest.mark.usefixtures("streamed")
+@pytest.mark.slow  # an ingest killed mid-file: run by .ci/run's full suite
 def test_new_file_interrupted_then_deleted_leaves_no_unaccounted_records(
         tmp_path: Path) -> None:
     """The gap of issue 13: a new dataset interrupted after a mid-file commit, then

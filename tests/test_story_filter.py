@@ -40,6 +40,7 @@ def _stories(catalogue: Path) -> dict[str, set[str]]:
     return groups
 
 
+@pytest.mark.slow  # whole CLI runs (test_story_cli checks grouping in process)
 def test_story_option_filters_every_reader(seeded: Path) -> None:
     groups = _stories(seeded)
     zhipu = next(s for s, ids in groups.items() if len(ids) == 6)

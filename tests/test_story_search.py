@@ -68,6 +68,7 @@ def _jsonl(stdout: str) -> list[dict[str, object]]:
     return [json.loads(line) for line in stdout.splitlines()]
 
 
+@pytest.mark.slow  # whole CLI runs (test_story_cli checks it in process)
 def test_search_shows_one_row_per_story_and_loses_no_record(seeded: Path) -> None:
     grouped = newsidx("search", "funding", "--format", "jsonl", catalogue=seeded)
     assert grouped.returncode == 0, grouped.stderr
