@@ -104,6 +104,13 @@ class _Item:
     def of(rid: str, data: dict[str, Any]) -> _Item:
         return _Item(rid, prepare(data), data)
 
+    @staticmethod
+    def of_prepared(p: Prepared) -> _Item:
+        """With the features a parse worker computed; computed here when it did not."""
+        if p.story is None:
+            return _Item.of(p.id, json.loads(p.row.line))
+        return _Item(p.id, p.story, p.row.line)
+
     def drop(self, boiler: set[int]) -> None:
         """Recompute terms and signature without the edge sentences in ``boiler``."""
         if not any(k in boiler for k in self.edges):
@@ -237,18 +244,15 @@ class Grouper:
         ahead = self.assigned
         known = self.stories_of(p.id for p in records if p.id not in ahead)
         known.update((p.id, ahead[p.id]) for p in records if p.id in ahead)
-        return self._assign(known, [
-            _Item(p.id, p.story, p.row.line) if p.story is not None
-            else _Item.of(p.id, json.loads(p.row.line))
-            for p in records if p.id not in known])
+        return self._assign(known, [_Item.of_prepared(p) for p in records
+                                    if p.id not in known])
 
     def preassign(self, records: Sequence[Prepared]) -> None:
         """Match records before their commit (which then writes them): read-only."""
         todo = [p for p in records if p.id not in self.assigned]
         known = self.stories_of(p.id for p in todo)
-        self.assigned.update(self._assign(known, [
-            _Item(p.id, p.story, p.row.line) for p in todo
-            if p.id not in known and p.story is not None]))
+        self.assigned.update(self._assign(known, [_Item.of_prepared(p) for p in todo
+                                                  if p.id not in known]))
 
     def write(self, keep: set[str] | None = None) -> None:
         """Write what was decided since the last write, inside the writer's transaction:

@@ -13,21 +13,18 @@ records did, and is said so on stderr by the CLI.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from newsidx.prepared import Prepared
 
 if TYPE_CHECKING:
+    from newsidx.ingest import IndexSync
     from newsidx.store.writer import CatalogueWriter
 
 CHUNK = 2000
 
-IndexSync = Callable[..., None]
 
-
-def regroup_stored(writer: CatalogueWriter, index_sync: IndexSync | None,
-                   step: Callable[[int, int], None] | None = None) -> int:
+def regroup_stored(writer: CatalogueWriter, index_sync: IndexSync | None) -> int:
     """Group every record in ``writer``'s catalogue afresh; returns how many were read.
     ``index_sync`` is ingest's (catalogue, upserts, deletes, generation) callback."""
     from newsidx import storyrun
@@ -52,6 +49,4 @@ def regroup_stored(writer: CatalogueWriter, index_sync: IndexSync | None,
         if index_sync is not None:
             index_sync(catalogue, list(upserts), (), generation)
         done += len(upserts)
-        if step is not None:
-            step(done, len(ids))
     return done
