@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+import clirun
 import pytest
 from click.testing import CliRunner
 
@@ -17,16 +16,14 @@ BENZINGA = "Alibaba Amplifies AI Investment, Valuing MiniMax Over $2.5B in Lates
 PLAIN_TEXT = "Alibaba Leads $2.5 Billion Investment in AI Startup MiniMax"  # seeds/000
 
 
-def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
-    """Run the real entry point in a fresh process."""
-    env = {**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)}
-    return subprocess.run([sys.executable, "-m", "newsidx", *args], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
+def newsidx(*args: str, catalogue: Path) -> clirun.Done:
+    """Run the command line with the catalogue named by the environment."""
+    return clirun.newsidx(*args, env={**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)})
 
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One catalogue of the seeds, ingested by a real process, shared by this module."""
+    """One catalogue of the seeds, ingested by the command line, shared by this module."""
     catalogue = tmp_path_factory.mktemp("seeds") / "catalogue"
     seeds = Path(__file__).resolve().parent.parent / "seeds"
     first = newsidx("ingest", str(seeds), catalogue=catalogue)

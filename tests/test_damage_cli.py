@@ -4,18 +4,16 @@ can, then one line naming `newsidx check --repair`, and exits 2."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+import clirun
 import pytest
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
-def newsidx(cat: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsidx", "--catalogue", str(cat), *args],
-                          capture_output=True, text=True, timeout=120, check=False)
+def newsidx(cat: Path, *args: str) -> clirun.Done:
+    return clirun.newsidx(*args, catalogue=cat)
 
 
 @pytest.mark.slow

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+import clirun
 import pytest
 
 from newsidx.api import Archive
 from newsidx.errors import UsageError
 
 
-def _cli(*args: str, root: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSIDX_CATALOGUE": str(root)}
-    return subprocess.run([sys.executable, "-m", "newsidx", *args], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
+def _cli(*args: str, root: Path) -> clirun.Done:
+    return clirun.newsidx(*args, env={**os.environ, "NEWSIDX_CATALOGUE": str(root)})
 
 
 def _rows(n: int, start: int = 0) -> list[dict[str, Any]]:

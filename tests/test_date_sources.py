@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import clirun
 import pytest
 
 from newsidx.api import Archive
@@ -25,9 +24,8 @@ def _day(y: int, m: int, d: int) -> datetime:
     return datetime(y, m, d, tzinfo=timezone.utc)
 
 
-def _newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsidx", "--catalogue", str(catalogue),
-                           *args], capture_output=True, text=True, timeout=300, check=False)
+def _newsidx(*args: str, catalogue: Path) -> clirun.Done:
+    return clirun.newsidx(*args, catalogue=catalogue, timeout=300)
 
 
 def test_zola_post_dated_only_by_path() -> None:

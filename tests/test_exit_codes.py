@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
 
 from newsidx.catalogue import Catalogue
@@ -17,10 +18,8 @@ from newsidx.model import Article, Provider
 RECORDS = 3000  # ~200 KB of listing: more than a pipe holds, so the writer meets EPIPE
 
 
-def newsidx(catalogue: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)}
-    return subprocess.run([sys.executable, "-m", "newsidx", *args], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
+def newsidx(catalogue: Path, *args: str) -> clirun.Done:
+    return clirun.newsidx(*args, env={**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)})
 
 
 @pytest.fixture(scope="module")

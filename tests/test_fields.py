@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
+import clirun
 import pytest
 
 from newsidx import model, placement
@@ -15,9 +14,8 @@ from newsidx.filters import Filters, matches
 from newsidx.parse import parse_bytes
 
 
-def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsidx", "--catalogue", str(catalogue),
-                           *args], capture_output=True, text=True, timeout=300, check=False)
+def newsidx(*args: str, catalogue: Path) -> clirun.Done:
+    return clirun.newsidx(*args, catalogue=catalogue, timeout=300)
 
 
 def test_author_keys_give_a_list_of_names() -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
 
 from newsidx import placement
@@ -16,9 +17,8 @@ from newsidx.identity import article_id, identity_url, source_key
 from newsidx.model import make_id
 
 
-def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsidx", "--catalogue", str(catalogue),
-                           *args], capture_output=True, text=True, timeout=300, check=False)
+def newsidx(*args: str, catalogue: Path) -> clirun.Done:
+    return clirun.newsidx(*args, catalogue=catalogue, timeout=300)
 
 
 def records(archive: Archive) -> list:  # type: ignore[type-arg]

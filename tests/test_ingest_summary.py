@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
+
+import clirun
 
 NEWSIDX = [sys.executable, "-m", "newsidx"]
 PARTS = ("new", "updated", "unchanged", "skipped", "failed")
@@ -18,9 +19,8 @@ def story(i: int, url: str | None = None) -> str:
             f"url: {url or f'https://quay.example/{i}'}\n---\n\nThe quay {i}.\n")
 
 
-def ingest(cat: Path, news: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*NEWSIDX, "--catalogue", str(cat), "ingest", str(news), "-j", "1",
-                           *args], capture_output=True, text=True, check=False, timeout=120)
+def ingest(cat: Path, news: Path, *args: str) -> clirun.Done:
+    return clirun.newsidx("ingest", str(news), "-j", "1", *args, catalogue=cat)
 
 
 def counts(line: str) -> dict[str, int]:

@@ -7,10 +7,10 @@ The leftover is planted by hand (a ``data-*`` folder with tantivy files that
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
 
 from newsidx import indexdirs
@@ -19,9 +19,8 @@ from newsidx.index import SearchIndex
 NEWSIDX = [sys.executable, "-m", "newsidx"]
 
 
-def newsidx(cat: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*NEWSIDX, "--catalogue", str(cat), *args], capture_output=True,
-                          text=True, timeout=120, check=False)
+def newsidx(cat: Path, *args: str) -> clirun.Done:
+    return clirun.newsidx(*args, catalogue=cat)
 
 
 @pytest.fixture

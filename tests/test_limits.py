@@ -7,21 +7,18 @@ the process) and the query parser recursed once per parenthesis or ``NOT``
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+import clirun
 import pytest
 
 from newsidx import query
 
-NEWSIDX = [sys.executable, "-m", "newsidx"]
 ARTICLES = 5
 
 
-def newsidx(cat: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*NEWSIDX, "--catalogue", str(cat), *args], capture_output=True,
-                          text=True, timeout=120, check=False)
+def newsidx(cat: Path, *args: str) -> clirun.Done:
+    return clirun.newsidx(*args, catalogue=cat)
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +34,7 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cat
 
 
-def _clean(done: subprocess.CompletedProcess[str]) -> None:
+def _clean(done: clirun.Done) -> None:
     assert "Traceback" not in done.stderr and "panicked" not in done.stderr, done.stderr
     assert done.returncode >= 0, f"killed by signal {-done.returncode}"
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
+import clirun
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -111,9 +110,8 @@ def _ingested(tmp_path: Path) -> Path:
     return cat
 
 
-def newsidx(cat: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsidx", "--catalogue", str(cat), *args],
-                          capture_output=True, text=True, timeout=120, check=False)
+def newsidx(cat: Path, *args: str) -> clirun.Done:
+    return clirun.newsidx(*args, catalogue=cat)
 
 
 def _outputs(cat: Path) -> dict[str, str]:

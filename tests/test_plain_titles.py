@@ -5,10 +5,10 @@ as written."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 from ptyrun import run_on_pty
 
 from newsidx.api import Archive
@@ -21,9 +21,8 @@ POST = (b'---\ntitle: "NARA&#8217;s DocsTeach &amp; <em>the</em> Archives"\n'
         b"help teachers.\n")
 
 
-def _newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newsidx", "--catalogue", str(catalogue),
-                           *args], capture_output=True, text=True, timeout=300, check=False)
+def _newsidx(*args: str, catalogue: Path) -> clirun.Done:
+    return clirun.newsidx(*args, catalogue=catalogue, timeout=300)
 
 
 def test_title_and_excerpt_are_decoded_and_the_body_kept_as_written() -> None:

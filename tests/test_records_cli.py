@@ -5,17 +5,16 @@ is never ingested as articles, and odd files become honest records or honest ski
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
+
+import clirun
 
 NEWSIDX = [sys.executable, "-m", "newsidx"]
 
 
-def run(cat: Path, *args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([*NEWSIDX, "--catalogue", str(cat), *args], capture_output=True,
-                            text=True, encoding="utf-8", errors="strict", timeout=120,
-                            check=False)
+def run(cat: Path, *args: str, code: int = 0) -> clirun.Done:
+    result = clirun.newsidx(*args, catalogue=cat)
     assert result.returncode == code, (args, result.returncode, result.stderr)
     assert "Traceback" not in result.stderr, result.stderr
     return result

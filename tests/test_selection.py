@@ -1,15 +1,14 @@
 """Only articles: files skipped by name, content and layout; ignore files; --include/--exclude.
 
-The site tree is written by each test; the CLI runs as a real subprocess."""
+The site tree is written by each test; the CLI runs through :mod:`clirun`."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+import clirun
 import pytest
 
 from newsidx.catalogue import Catalogue
@@ -19,9 +18,8 @@ from newsidx.walk import walk
 POST = "---\ntitle: {title}\ndate: 2024-05-01\n---\n{body}\n"
 
 
-def cli(*args: str, code: int = 0) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "newsidx", *args], capture_output=True,
-                          text=True, env=os.environ, timeout=120, check=False)
+def cli(*args: str, code: int = 0) -> clirun.Done:
+    done = clirun.newsidx(*args)
     assert done.returncode == code, (done.stdout, done.stderr)
     return done
 

@@ -6,10 +6,10 @@ import csv
 import io
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
 from ptyrun import run_on_pty
 
@@ -20,10 +20,8 @@ NEWSIDX = [sys.executable, "-m", "newsidx"]
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
-def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)}
-    return subprocess.run([*NEWSIDX, *args], capture_output=True, text=True, env=env,
-                          timeout=120, check=False)
+def newsidx(*args: str, catalogue: Path) -> clirun.Done:
+    return clirun.newsidx(*args, env={**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)})
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +140,7 @@ def test_api_story_and_stories(seeded: Path) -> None:
         archive.stories(sort="title")
 
 
-def _buckets(done: subprocess.CompletedProcess[str]) -> dict[str, int]:
+def _buckets(done: clirun.Done) -> dict[str, int]:
     assert done.returncode == 0, done.stderr
     return {b["bucket"]: b["count"] for b in json.loads(done.stdout)["buckets"] if b["count"]}
 

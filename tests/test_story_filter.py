@@ -6,20 +6,17 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+import clirun
 import pytest
 
 from newsidx.api import Archive
 from newsidx.filters import Filters
 
 
-def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)}
-    return subprocess.run([sys.executable, "-m", "newsidx", *args], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
+def newsidx(*args: str, catalogue: Path) -> clirun.Done:
+    return clirun.newsidx(*args, env={**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)})
 
 
 @pytest.fixture(scope="module")

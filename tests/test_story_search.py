@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
 from ptyrun import run_on_pty
 
@@ -18,10 +18,8 @@ from newsidx.filters import Filters
 NEWSIDX = [sys.executable, "-m", "newsidx"]
 
 
-def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)}
-    return subprocess.run([*NEWSIDX, *args], capture_output=True, text=True, env=env,
-                          timeout=120, check=False)
+def newsidx(*args: str, catalogue: Path) -> clirun.Done:
+    return clirun.newsidx(*args, env={**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)})
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
+import clirun
 import pytest
 
 from newsidx.api import Archive
@@ -17,10 +16,8 @@ from newsidx.api import Archive
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
-def newsidx(*args: str, catalogue: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)}
-    return subprocess.run([sys.executable, "-m", "newsidx", *args], capture_output=True,
-                          text=True, env=env, timeout=120, check=False)
+def newsidx(*args: str, catalogue: Path) -> clirun.Done:
+    return clirun.newsidx(*args, env={**os.environ, "NEWSIDX_CATALOGUE": str(catalogue)})
 
 
 def _stories(catalogue: Path) -> dict[str, str | None]:

@@ -4,10 +4,10 @@ collapsed and bars on a terminal, a 1970 placeholder left out with a note."""
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
 from ptyrun import run_on_pty
 
@@ -34,9 +34,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cat
 
 
-def run(cat: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*NEWSIDX, "--catalogue", str(cat), *args], capture_output=True,
-                          text=True, check=False, timeout=120)
+def run(cat: Path, *args: str) -> clirun.Done:
+    return clirun.newsidx(*args, catalogue=cat)
 
 
 def on_terminal(cat: Path, *args: str) -> tuple[int, str, str]:

@@ -1,8 +1,9 @@
 """Terminal workflows end to end (issue 14): every result for programs, a page for people,
 counts and quiet runs, ``-word`` as NOT, and answers that say what they left out.
 
-Each command runs as a real ``python -m newsidx`` subprocess, piped, or with stdout on
-a pseudo-terminal for what a person sees.
+Each piped command runs through :mod:`clirun` (in process, or as a real ``python -m
+newsidx`` subprocess in the whole suite), and what a person sees with stdout on a
+pseudo-terminal.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import csv
 import io
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
+import clirun
 import pytest
 from ptyrun import run_on_pty
 
@@ -40,9 +41,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return cat
 
 
-def run(cat: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*NEWSIDX, "--catalogue", str(cat), *args], capture_output=True,
-                          text=True, check=False, timeout=120, input=stdin)
+def run(cat: Path, *args: str, stdin: str | None = None) -> clirun.Done:
+    return clirun.newsidx(*args, catalogue=cat, stdin=stdin)
 
 
 def on_terminal(cat: Path, *args: str, env: dict[str, str] | None = None,
