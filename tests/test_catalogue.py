@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,8 +16,8 @@ from hypothesis import strategies as st
 from newsidx.errors import CatalogueError, LockedError, NotFoundError
 from newsidx.model import Article, Provider, make_id, to_json
 from newsidx.store import MANIFEST, SCHEMA_VERSION, Catalogue, FileState, default_root
-from newsidx.store.layout import UPGRADABLE_SCHEMA
-from newsidx.store.segments import MAX_SEGMENTS, is_tombstone, tombstone
+from newsidx.store.layout import UPGRADABLE_SCHEMA, Row
+from newsidx.store.segments import is_tombstone, tombstone
 
 
 def art(url: str | None, title: str = "T", *, day: str | None = "2024-03-05",
@@ -288,7 +289,8 @@ def test_commits_match_a_dict_model(tmp_path_factory: pytest.TempPathFactory,
                 w.commit(upserts=[], deletes=[], files={path: None})
                 files.pop(path, None)
             fresh = Catalogue(cat.root)
-            assert all(len(e["files"]) <= MAX_SEGMENTS for e in fresh.head()["shards"].values())
+            assert all(len(e["files"]) == 1 and e["lines"] <= 2 * e["count"]
+                       for e in fresh.head()["shards"].values())
         w.commit(upserts=[], deletes=[], files={}, compact=True)
     fresh = Catalogue(cat.root)
     assert {r.id: to_json(r) for r in fresh.iter_records()} == {
@@ -311,29 +313,34 @@ def _lines(path: Path) -> list[str]:
 
 
 def test_a_commit_appends_only_its_lines_to_a_shard(catalogue_dir: Path) -> None:
-    """A commit writes a segment of just its lines, folding in trailing segments no larger
-    than it; a record leaving the shard is a tombstone line, not a rewrite of the shard."""
+    """A commit appends its lines to the shard's file, which the manifest names with its
+    committed length; a new version of a record is one more line, a record leaving the
+    shard a tombstone line, not a rewrite of the shard. The last commit folds it."""
     first = [art(f"https://example.com/{i}") for i in range(5)]
     cat = Catalogue()
+    shard = catalogue_dir / "records" / "2024-03.1.jsonl"
+
+    def entry() -> dict[str, Any]:
+        e: dict[str, Any] = cat.manifest()["shards"]["2024-03"]
+        assert e["files"] == ["records/2024-03.1.jsonl"]
+        assert e["bytes"] == shard.stat().st_size
+        return e
+
     with cat.writer() as w:
         w.commit(upserts=first, deletes=[], files={})
         more = art("https://example.com/new")
         w.commit(upserts=[more], deletes=[], files={})
-        segments = cat.manifest()["shards"]["2024-03"]["files"]
-        assert len(segments) == 2
-        assert _lines(catalogue_dir / segments[1]) == [more.id]
+        assert _lines(shard) == sorted(r.id for r in first) + [more.id]
         retitled = art("https://example.com/0", "new title")
         w.commit(upserts=[retitled], deletes=[], files={})
-        segments = cat.manifest()["shards"]["2024-03"]["files"]
-        assert segments[0] == "records/2024-03.1.jsonl" and len(segments) == 2
-        assert sorted(_lines(catalogue_dir / segments[1])) == sorted([more.id, retitled.id])
+        assert _lines(shard)[-1] == retitled.id and entry()["lines"] == 7
         assert cat.get(retitled.id).title == "new title"
+        assert [r.id for r in cat.iter_records()].count(retitled.id) == 1
         assert len(cat) == 6 and cat.check() == []
         w.commit(upserts=[], deletes=[first[1].id], files={})
-        segments = cat.manifest()["shards"]["2024-03"]["files"]
-        assert len(segments) == 3
-        assert (catalogue_dir / segments[2]).read_text() == tombstone(first[1].id)
+        assert shard.read_text().endswith(tombstone(first[1].id))
         assert is_tombstone(tombstone(first[1].id))
+        assert entry()["lines"] == 8 and entry()["count"] == 5
         assert first[1].id not in {r.id for r in cat.iter_records()}
         with pytest.raises(NotFoundError):
             cat.get(first[1].id)
@@ -342,45 +349,73 @@ def test_a_commit_appends_only_its_lines_to_a_shard(catalogue_dir: Path) -> None
         assert cat.get(first[1].id).title == first[1].title
         assert len(cat) == 6 and cat.check() == []
         w.commit(upserts=[], deletes=[first[1].id], files={}, compact=True)
-    segments = cat.manifest()["shards"]["2024-03"]["files"]
-    assert len(segments) == 1
-    assert sorted(_lines(catalogue_dir / segments[0])) == sorted(
+    (segment,) = cat.manifest()["shards"]["2024-03"]["files"]
+    assert sorted(_lines(catalogue_dir / segment)) == sorted(
         [retitled.id, more.id] + [r.id for r in first[2:]]
     )
+    assert [p.name for p in (catalogue_dir / "records").iterdir()] == [segment[8:]]
     assert cat.get(retitled.id).title == "new title"
     assert cat.check() == []
 
 
-def test_equal_commits_merge_like_a_binary_counter(catalogue_dir: Path) -> None:
-    """n commits of equal size leave about log2(n) segments, each line rewritten about
-    log2(n) times, not a whole-shard rewrite every few commits."""
+def test_commits_of_new_records_write_each_line_once(catalogue_dir: Path) -> None:
+    """Forty commits of new records into one shard append to one file: each line is
+    written once, none rewritten, and the last commit has nothing to fold."""
     cat = Catalogue()
-    written = 0
+    shard = catalogue_dir / "records" / "2024-03.1.jsonl"
     with cat.writer() as w:
         for n in range(40):
             w.commit(upserts=[art(f"https://example.com/{n}/{i}") for i in range(5)],
                      deletes=[], files={f"/s/{n}.md": FileState(n, n, "ab", ())})
-            m = cat.manifest()
-            newest = m["shards"]["2024-03"]["files"][-1]
-            written += len((catalogue_dir / newest).read_text().splitlines())
-            assert len(m["shards"]["2024-03"]["files"]) <= 7  # log2(40) + 1
+            if n == 0:
+                inode = shard.stat().st_ino
+            e = cat.manifest()["shards"]["2024-03"]
+            assert e["files"] == ["records/2024-03.1.jsonl"] and shard.stat().st_ino == inode
+            assert e["lines"] == e["count"] == 5 * (n + 1)
+        w.commit(upserts=[], deletes=[], files={}, compact=True)
+    assert cat.manifest()["shards"]["2024-03"]["files"] == ["records/2024-03.1.jsonl"]
     assert len(cat) == 200 and cat.check() == []
-    assert written <= 200 * 4  # well under the 200 * 40 / 2 of rewriting each commit
 
 
-def test_many_commits_keep_segments_bounded(catalogue_dir: Path) -> None:
+def test_dead_lines_never_outnumber_live_ones(catalogue_dir: Path) -> None:
+    """Updating the same records over and over rewrites the shard whenever its dead
+    lines would outnumber its live ones, so a shard stays under twice its records."""
     cat = Catalogue()
     with cat.writer() as w:
-        for n in range(3 * MAX_SEGMENTS):
-            record = art(f"https://example.com/{n}")
-            w.commit(upserts=[record], deletes=[],
-                     files={f"/s/{n}.md": FileState(n, n, "ab", (record.id,))})
+        for n in range(30):
+            w.commit(upserts=[art(f"https://example.com/{i}", f"v{n}") for i in range(3)],
+                     deletes=[], files={f"/s/{n}.md": FileState(n, n, "ab", ())})
             m = cat.manifest()
-            assert len(m["shards"]["2024-03"]["files"]) <= MAX_SEGMENTS
+            e = m["shards"]["2024-03"]
+            assert e["count"] == 3 and e["lines"] <= 6 and len(e["files"]) == 1
             on_disk = {f"records/{p.name}" for p in (catalogue_dir / "records").iterdir()}
-            assert on_disk == set(m["shards"]["2024-03"]["files"]) | set(m["previous_files"])
-    assert len(cat) == 3 * MAX_SEGMENTS and len(cat.files()) == 3 * MAX_SEGMENTS
+            assert on_disk == set(e["files"]) | set(m["previous_files"])
+            assert {r.title for r in cat.iter_records()} == {f"v{n}"}
+    assert len(cat) == 3 and len(cat.files()) == 30
     assert cat.check() == []
+
+
+def test_a_killed_commits_tail_is_never_read_and_is_cut_off(catalogue_dir: Path) -> None:
+    """Bytes a killed commit appended past the committed length (whole lines and a torn
+    one) are not records: readers stop at the length the manifest gives, and the next
+    writer cuts them off, so the shard is plain JSON Lines again at rest."""
+    cat = Catalogue()
+    records = [art(f"https://example.com/{i}") for i in range(3)]
+    with cat.writer() as w:
+        w.commit(upserts=records, deletes=[], files={}, compact=True)
+    shard = catalogue_dir / "records" / "2024-03.1.jsonl"
+    whole = shard.read_bytes()
+    ghost = art("https://example.com/ghost")
+    with open(shard, "ab") as handle:
+        handle.write(Row.of(ghost).line.encode() + b'{"id":"torn","tit')
+    fresh = Catalogue(catalogue_dir)
+    assert sorted(r.id for r in fresh.iter_records()) == sorted(r.id for r in records)
+    with pytest.raises(NotFoundError):
+        fresh.get(ghost.id)
+    assert fresh.check() == []
+    with fresh.writer() as w:
+        assert w.record_count() == 3
+    assert shard.read_bytes() == whole
 
 
 def test_file_states_live_in_the_bookkeeping(catalogue_dir: Path) -> None:
@@ -397,17 +432,24 @@ def test_file_states_live_in_the_bookkeeping(catalogue_dir: Path) -> None:
                   ) == [".lock", MANIFEST, "records"]
 
 
-def test_compact_rewrites_everything_as_one_file_each(catalogue_dir: Path) -> None:
+def test_compact_rewrites_the_shards_with_dead_lines(catalogue_dir: Path) -> None:
+    """The write's last commit rewrites each shard holding superseded lines or tombstones
+    as one file of its live records; a shard of live lines only is left as it is."""
     cat = Catalogue()
     with cat.writer() as w:
         for n in range(3):
-            w.commit(upserts=[art(f"https://example.com/{n}")], deletes=[],
-                     files={f"/{n}.md": FileState(n, n, "ab", ())})
+            w.commit(upserts=[art(f"https://example.com/{n}"),
+                              art(f"https://example.com/old/{n}", day="2023-01-02")],
+                     deletes=[], files={f"/{n}.md": FileState(n, n, "ab", ())})
+        w.commit(upserts=[art("https://example.com/0", "retitled")], deletes=[], files={})
         before = ({r.id: r for r in cat.iter_records()}, cat.files())
         w.commit(upserts=[], deletes=[], files={}, compact=True)
     m = cat.manifest()
-    assert [len(e["files"]) for e in m["shards"].values()] == [1]
-    assert [p.name for p in (catalogue_dir / "records").iterdir()] == ["2024-03.4.jsonl"]
+    assert {k: e["files"] for k, e in m["shards"].items()} == {
+        "2023-01": ["records/2023-01.1.jsonl"], "2024-03": ["records/2024-03.5.jsonl"]}
+    assert all(e["lines"] == e["count"] == 3 for e in m["shards"].values())
+    assert sorted(p.name for p in (catalogue_dir / "records").iterdir()) == [
+        "2023-01.1.jsonl", "2024-03.5.jsonl"]
     assert ({r.id: r for r in cat.iter_records()}, cat.files()) == before
     assert cat.check() == []
 
@@ -493,10 +535,13 @@ def test_a_failed_commit_leaves_the_writer_usable(catalogue_dir: Path,
     assert cat.check() == []
 
 
+@pytest.mark.parametrize("placed", [True, False])
 @pytest.mark.parametrize("ids", [[f"{n:016x}" for n in (1, 2, 3)], ["short", "x" * 20, "Z1"]])
-def test_writer_lookups_find_the_newest_line(catalogue_dir: Path, ids: list[str]) -> None:
-    """The writer's offset tables (16-hex ids) and its plain scan (any other id) both
-    return the line of the newest segment holding an id."""
+def test_writer_lookups_find_the_newest_line(catalogue_dir: Path, ids: list[str],
+                                             placed: bool,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer finds the newest line of an id at its recorded place, and by reading
+    the shard through when the place is missing."""
     def rec(rid: str, title: str) -> Article:
         return Article(id=rid, kind="article", title=title,
                        published=datetime(2024, 3, 5, tzinfo=timezone.utc))
@@ -505,13 +550,17 @@ def test_writer_lookups_find_the_newest_line(catalogue_dir: Path, ids: list[str]
     with cat.writer() as w:
         w.commit(upserts=[rec(i, "one") for i in ids], deletes=[], files={})
         w.commit(upserts=[rec(ids[1], "two")], deletes=[], files={})
-        w.commit(upserts=[rec("0" * 16, "o")], deletes=[], files={})  # smaller: no merge
+        w.commit(upserts=[rec("0" * 16, "o")], deletes=[], files={})
+        if not placed:
+            monkeypatch.setattr(type(w.book), "places_of", lambda self, ids: {})
         found = w.get_many([*ids, "nope"])
         assert {k: v.title for k, v in found.items()} == {ids[0]: "one", ids[1]: "two",
                                                           ids[2]: "one"}
-        assert len(cat.manifest()["shards"]["2024-03"]["files"]) == 3
+        w.commit(upserts=[rec(ids[1], "three")], deletes=[ids[0]], files={})
+        assert {k: v.title for k, v in w.get_many(ids).items()} == {ids[1]: "three",
+                                                                   ids[2]: "one"}
     assert {r.id: r.title for r in cat.iter_records()} == {
-        ids[0]: "one", ids[1]: "two", ids[2]: "one", "0" * 16: "o"}
+        ids[1]: "three", ids[2]: "one", "0" * 16: "o"}
     assert cat.check() == []
 
 

@@ -104,8 +104,8 @@ def test_damaged_catalogue_is_rebuilt_from_its_sources(
         manifest.unlink()
     elif damage == "shard":
         shard.unlink()
-    else:
-        shard.write_text(shard.read_text() + "{not json\n")
+    else:  # within the committed bytes: the last committed line is cut short too
+        shard.write_text("{not json\n" + shard.read_text())
     code, out = run(cat)
     assert code == 1
     assert out.startswith("problem: ") and "run `newsidx check --repair`" in out
@@ -119,6 +119,25 @@ def test_damaged_catalogue_is_rebuilt_from_its_sources(
     assert snapshot(cat) == before
     assert check(cat).ok
     assert not list(cat.root.glob(".newsidx-repair-*"))
+
+
+def test_a_killed_commits_tail_is_cut_off_by_check(built: tuple[Path, Catalogue]) -> None:
+    """Bytes past a shard's committed length (a write killed while it appended) are not
+    damage: no reader reads them; ``check`` cuts them off and says so, exit 0."""
+    _, cat = built
+    before = snapshot(cat)
+    shard = cat.root / cat.manifest()["shards"]["2024-02"]["files"][-1]
+    whole = shard.read_bytes()
+    tail = whole.splitlines(keepends=True)[0] + b'{"id":"torn"'
+    shard.write_bytes(whole + tail)
+    assert snapshot(Catalogue(cat.root)) == before and Catalogue(cat.root).check() == []
+    code, out = run(cat)
+    assert code == 0, out
+    (repaired,) = [line for line in out.splitlines() if line.startswith("repaired: ")]
+    assert shard.name in repaired and str(len(tail)) in repaired
+    assert shard.read_bytes() == whole
+    code, out = run(cat)
+    assert code == 0 and "repaired" not in out
 
 
 def test_lost_sources_are_salvaged_from_old_shards(built: tuple[Path, Catalogue]) -> None:

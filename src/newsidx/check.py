@@ -28,6 +28,7 @@ from newsidx.model import Article, from_json
 from newsidx.progress import OnStep, counted, step
 from newsidx.store import MANIFEST, RECORDS_DIR, Catalogue, CatalogueWriter, FileState
 from newsidx.store.layout import LEGACY_FILES_DIR
+from newsidx.store.writer import cut_tails
 
 REPAIR_PREFIX = ".newsidx-repair-"
 _GENERATION = re.compile(r"\.(\d+)\.jsonl$")
@@ -82,6 +83,8 @@ def check(catalogue: Catalogue, *, repair: bool = False, wait: bool = False,
     report = CheckReport(str(catalogue.root), repair=repair)
     for name in index_for(catalogue).remove_orphans():
         report.repaired.append(f"removed index/{name}, left by a crashed index rebuild")
+    with contextlib.suppress(CatalogueError):
+        report.repaired.extend(cut_tails(catalogue))
     catalogue.reload()
     step(progress, "reading the catalogue back")
     damage = catalogue_problems(catalogue)

@@ -21,7 +21,7 @@ from newsidx.store import places
 from newsidx.store.bookkeeping import Bookkeeping, BookkeepingError
 from newsidx.store.filestate import FileState
 from newsidx.store.layout import HEX, MANIFEST, MIN_PREFIX, default_root
-from newsidx.store.segments import fold, line_id, open_all
+from newsidx.store.segments import fold, is_clean, line_id, open_all, segments_of
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -164,12 +164,12 @@ class Catalogue:
             entry = self.head()["shards"].get(shard)
             if entry is None:
                 return
-            handles = open_all([self.root / name for name in entry["files"]])
+            handles = open_all(segments_of(self.root, entry))
             if handles is None:
                 self.reload()
                 continue
             try:
-                yield from fold(handles)
+                yield from fold(handles, clean=is_clean(entry))
             finally:
                 for handle in handles:
                     handle.close()

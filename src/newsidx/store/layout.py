@@ -106,16 +106,18 @@ def atomic_write(path: Path, text: str | bytes | Iterable[str]) -> None:
         atomic_write_bytes(path, (piece.encode("utf-8") for piece in text))
 
 
-def atomic_write_bytes(path: Path, chunks: Iterable[bytes]) -> None:
+def atomic_write_bytes(path: Path, chunks: Iterable[bytes]) -> int:
     """:func:`atomic_write` of pieces already encoded (a segment whose writer notes each
-    line's byte offset as it goes, see :func:`newsidx.store.places.placed_lines`). A failure
-    while the pieces are made removes the temp file and is raised as it is."""
+    line's byte offset as it goes, see :func:`newsidx.store.places.placed_lines`); returns
+    the bytes written. A failure while the pieces are made removes the temp file and is
+    raised as it is."""
     tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
     try:
         with open(tmp, "wb") as handle:
             handle.writelines(chunks)
             handle.flush()
             os.fsync(handle.fileno())
+            size = handle.tell()
         os.replace(tmp, path)
         fsync_dir(path.parent)
     except BaseException as exc:
@@ -126,3 +128,26 @@ def atomic_write_bytes(path: Path, chunks: Iterable[bytes]) -> None:
                 f"cannot write {path}: {exc.strerror or exc}; the catalogue was left as it was"
             ) from exc
         raise
+    return size
+
+
+def append_bytes(path: Path, start: int, chunks: Iterable[bytes]) -> int:
+    """Write ``chunks`` into ``path`` from byte ``start`` (its committed length: whatever a
+    killed commit left past it is cut off first), fsync, and return the new length. A
+    crash leaves the committed bytes as they were; the caller's manifest says how many
+    of the rest are committed."""
+    try:
+        with open(path, "r+b") as handle:
+            if os.fstat(handle.fileno()).st_size < start:
+                raise CatalogueError(f"{path} is shorter than the catalogue's manifest says; "
+                                     "run newsidx check --repair")
+            handle.truncate(start)
+            handle.seek(start)
+            handle.writelines(chunks)
+            handle.flush()
+            os.fsync(handle.fileno())
+            return handle.tell()
+    except OSError as exc:
+        raise CatalogueError(
+            f"cannot write {path}: {exc.strerror or exc}; the catalogue was left as it was"
+        ) from exc

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newsidx.store.layout import SEGMENT_NAME
-from newsidx.store.segments import is_tombstone
+from newsidx.store.segments import committed, is_tombstone
 
 if TYPE_CHECKING:
     from newsidx.store.bookkeeping import Bookkeeping
@@ -33,16 +33,16 @@ Sink = Callable[[list[tuple[str, Place]]], None]
 _BATCH = 10_000
 
 
-def placed_lines(name: str, lines: Iterable[tuple[str | None, str]], sink: Sink
-                 ) -> Iterator[bytes]:
-    """The bytes of segment ``name``'s ``(id, line)`` pairs, in order; the id is None for
-    a line that has no place (a tombstone). The place of each other line is handed to
-    ``sink`` as it is encoded, in batches, so a fold of a million records never holds a
-    million places."""
+def placed_lines(name: str, lines: Iterable[tuple[str | None, str | bytes]], sink: Sink,
+                 start: int = 0) -> Iterator[bytes]:
+    """The bytes of segment ``name``'s ``(id, line)`` pairs, in order, written from byte
+    ``start``; the id is None for a line that has no place (a tombstone). The place of
+    each other line is handed to ``sink`` as it is encoded, in batches, so a fold of a
+    million records never holds a million places."""
     batch: list[tuple[str, Place]] = []
-    offset = 0
+    offset = start
     for rid, line in lines:
-        raw = line.encode("utf-8")
+        raw = line if isinstance(line, bytes) else line.encode("utf-8")
         if rid is not None:
             batch.append((rid, (name, offset, len(raw))))
             if len(batch) >= _BATCH:
@@ -54,15 +54,18 @@ def placed_lines(name: str, lines: Iterable[tuple[str | None, str]], sink: Sink
         sink(batch)
 
 
-def scan(root: Path, name: str) -> Iterator[tuple[str, Place | None]]:
-    """``(id, place)`` of each line of segment ``name``, in order; ``None`` for a
-    tombstone (the record left the shard). Lines whose id cannot be read cheaply are
-    left out: their records are found by a scan."""
+def scan(root: Path, name: str, size: int | None = None) -> Iterator[tuple[str, Place | None]]:
+    """``(id, place)`` of each line of segment ``name`` (of its first ``size`` bytes, the
+    committed ones), in order; ``None`` for a tombstone (the record left the shard).
+    Lines whose id cannot be read cheaply are left out: their records are found by a
+    scan."""
     with open(root / name, "rb") as handle:
         offset = 0
         for raw in handle:
             at, length = offset, len(raw)
             offset += length
+            if size is not None and offset > size:
+                return
             rid = _raw_id(raw)
             if rid is None:
                 continue
@@ -85,14 +88,17 @@ def _raw_id(raw: bytes) -> str | None:
         return None
 
 
-def read(root: Path, places: Mapping[str, Place], named: set[str]
+def read(root: Path, places: Mapping[str, Place], named: Mapping[str, int | None]
          ) -> dict[str, tuple[str, str]]:
-    """``(shard, line)`` at each id's place that passes the checks (see the module doc);
-    ids whose place fails them are left out, for the caller to find by a scan."""
+    """``(shard, line)`` at each id's place that passes the checks (see the module doc):
+    ``named`` maps the segments the manifest names to their committed lengths. Ids whose
+    place fails them are left out, for the caller to find by a scan."""
     by_file: dict[str, list[tuple[int, int, str]]] = {}
     for rid, (name, offset, length) in places.items():
         if name in named and length > 0:
-            by_file.setdefault(name, []).append((offset, length, rid))
+            size = named[name]
+            if size is None or offset + length <= size:
+                by_file.setdefault(name, []).append((offset, length, rid))
     out: dict[str, tuple[str, str]] = {}
     for name, wanted in by_file.items():
         found = SEGMENT_NAME.match(name.rpartition("/")[2])
@@ -111,13 +117,11 @@ def read(root: Path, places: Mapping[str, Place], named: set[str]
     return out
 
 
-def segment_files(shards: Mapping[str, Mapping[str, object]]) -> set[str]:
-    """Every segment file the manifest's ``shards`` name."""
-    files: set[str] = set()
+def segment_files(shards: Mapping[str, Mapping[str, Any]]) -> dict[str, int | None]:
+    """Every segment file the manifest's ``shards`` name, with its committed length."""
+    files: dict[str, int | None] = {}
     for entry in shards.values():
-        names = entry.get("files", ())
-        if isinstance(names, Iterable):
-            files.update(str(n) for n in names)
+        files.update(committed(entry))
     return files
 
 
@@ -130,8 +134,8 @@ def stale_count(catalogue: Catalogue) -> int:
     count = 0
     for entry in catalogue.head()["shards"].values():
         latest: dict[str, Place | None] = {}
-        for name in entry["files"]:
-            latest.update(scan(catalogue.root, name))
+        for name, size in committed(entry).items():
+            latest.update(scan(catalogue.root, name, size))
         live = {rid: place for rid, place in latest.items() if place is not None}
         recorded = book.places_of(live)
         count += sum(1 for rid, place in live.items() if recorded.get(rid) != place)
@@ -146,8 +150,8 @@ def fill(book: Bookkeeping, root: Path, shards: Mapping[str, Any]) -> None:
         book.reset_places()
         for shard in sorted(shards):
             latest: dict[str, Place | None] = {}
-            for name in shards[shard]["files"]:
-                latest.update(scan(root, name))
+            for name, size in committed(shards[shard]).items():
+                latest.update(scan(root, name, size))
             here = book.shards_of(latest).get(shard, set())
             book.set_places((rid, p) for rid, p in latest.items()
                             if p is not None and rid in here)

@@ -1,27 +1,33 @@
-"""Shard segments: reading their lines folded (the last line of an id wins) and tombstones.
+"""Shard segments: reading their committed lines, folded (the last line of an id wins).
 
-A shard is one JSON Lines file at rest; while a write runs it may have several segments,
-written one per commit, that the end of the write folds back into one.
+A shard is one JSON Lines file at rest. While a write runs, each commit appends its lines
+(new records, new versions of stored ones, tombstones of records that left) to the
+shard's last segment, and the manifest records that segment's committed length
+(``bytes``): readers read no further, so whatever a killed commit left past it is never
+read, and the next writer cuts it off. A shard is rewritten as one new segment of its
+live lines when its dead lines come to outnumber them, and at the write's end when it
+has any. A manifest written before appends names no ``bytes`` and may name several
+segments for a shard; both are read as they are.
 """
 
 from __future__ import annotations
 
 import json
-from array import array
-from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, BinaryIO
 
 from newsidx.errors import CatalogueError
 from newsidx.store.layout import dump_line
 
-MAX_SEGMENTS = 8  # a shard is folded beyond this, even in the middle of a write
 _TOMBSTONE_END = ',"deleted":true}\n'
+
+Segment = tuple[Path, int | None]
+"""A segment file and how many of its bytes are committed (None: all of them)."""
 
 
 def tombstone(rid: str) -> str:
-    """The shard line that says record ``rid`` left the shard after earlier segments."""
+    """The shard line that says record ``rid`` left the shard after earlier lines."""
     return dump_line({"id": rid, "deleted": True})
 
 
@@ -42,12 +48,59 @@ def line_id(line: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def open_all(paths: list[Path]) -> list[TextIO] | None:
+def committed(entry: Mapping[str, Any]) -> dict[str, int | None]:
+    """Each segment a manifest's shard ``entry`` names, with its committed length: only
+    the last one is ever appended to, so only it has one."""
+    names = [str(n) for n in entry["files"]]
+    size = entry.get("bytes")
+    return {n: (int(size) if size is not None and i == len(names) - 1 else None)
+            for i, n in enumerate(names)}
+
+
+def segments_of(root: Path, entry: Mapping[str, Any]) -> list[Segment]:
+    return [(root / name, size) for name, size in committed(entry).items()]
+
+
+def is_clean(entry: Mapping[str, Any]) -> bool:
+    """Whether a shard is one segment of live lines only (no id twice, no tombstone)."""
+    return len(entry["files"]) == 1 and int(entry.get("lines", -1)) == int(entry["count"])
+
+
+class SegmentLines:
+    """An open segment, read as text lines up to its committed length."""
+
+    def __init__(self, handle: BinaryIO, size: int | None) -> None:
+        self.handle, self.size = handle, size
+
+    def __iter__(self) -> Iterator[str]:
+        for raw in self.raw():
+            yield raw.decode("utf-8", "surrogateescape")
+
+    def raw(self) -> Iterator[bytes]:
+        """The committed lines as bytes, from the start."""
+        self.handle.seek(0)
+        if self.size is None:
+            yield from self.handle
+            return
+        left = self.size
+        for raw in self.handle:
+            left -= len(raw)
+            if left < 0:  # past the committed end: a killed commit's
+                return
+            yield raw
+            if left == 0:
+                return
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def open_all(segments: list[Segment]) -> list[SegmentLines] | None:
     """Open every segment at once (a snapshot), or None when one is already gone."""
-    handles: list[TextIO] = []
+    handles: list[SegmentLines] = []
     try:
-        for path in paths:
-            handles.append(open(path, encoding="utf-8", errors="surrogateescape"))  # noqa: SIM115
+        for path, size in segments:
+            handles.append(SegmentLines(open(path, "rb"), size))  # noqa: SIM115
     except OSError as exc:
         for handle in handles:
             handle.close()
@@ -57,102 +110,46 @@ def open_all(paths: list[Path]) -> list[TextIO] | None:
     return handles
 
 
-def fold(handles: list[TextIO], *, tombstones: bool = False) -> Iterator[str]:
+def fold(handles: list[SegmentLines], *, tombstones: bool = False, clean: bool = False
+         ) -> Iterator[str]:
     """The lines of segments read in order, each id's last line only; a record whose last
-    line is a tombstone is left out (or its tombstone yielded, with ``tombstones``)."""
-    if len(handles) == 1:
-        for line in handles[0]:
-            if tombstones or not is_tombstone(line):
-                yield line
+    line is a tombstone is left out (or its tombstone yielded, with ``tombstones``).
+    ``clean`` (see :func:`is_clean`) says no id is there twice, so one pass does."""
+    if clean:
+        for handle in handles:
+            for line in handle:
+                if tombstones or not is_tombstone(line):
+                    yield line
         return
     last: dict[str | None, int] = {}
-    for number, handle in enumerate(handles):
+    number = 0
+    for handle in handles:
         for line in handle:
             last[line_id(line)] = number
+            number += 1
     last.pop(None, None)
-    for number, handle in enumerate(handles):
-        handle.seek(0)
+    number = 0
+    for handle in handles:
         for line in handle:
             if last.get(line_id(line), number) == number and (
                 tombstones or not is_tombstone(line)
             ):
                 yield line
+            number += 1
 
 
-def merge_count(sizes: list[int], new: int, full: bool) -> int:
-    """How many trailing segments (of ``sizes`` bytes, oldest first) a new segment of
-    ``new`` bytes takes in: each one no larger than what is written so far, and enough
-    to keep at most ``MAX_SEGMENTS``; all of them when ``full``. Like a binary counter,
-    equal commits merge pairwise, so a long write rewrites each line about log2(commits)
-    times instead of every shard on every commit."""
-    if full:
-        return len(sizes)
-    k, acc = 0, new
-    while k < len(sizes) and (sizes[-1 - k] <= acc or len(sizes) - k >= MAX_SEGMENTS):
-        acc += sizes[-1 - k]
-        k += 1
-    return k
-
-
-class LineFinder:
-    """Finds the current line of record ids in a shard's segments without reading them
-    through: each segment's ids (as 64-bit integers, sorted) and line offsets are read
-    once per write and searched by bisection, newest segment first."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._tables: dict[str, tuple[array[int], array[int]] | None] = {}
-
-    def find(self, segments: list[str], ids: set[str]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        remaining = set(ids)
-        for name in reversed(segments):
-            if not remaining:
-                break
-            table = self._offsets(name)
-            if table is None:  # ids that are not 64-bit hex: read the segment through
-                with open(self.root / name, encoding="utf-8", errors="surrogateescape") as h:
-                    for line in h:
-                        rid = line_id(line)
-                        if rid in remaining:
-                            found[rid] = line
-                remaining.difference_update(found)
+def tails(root: Path, shards: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, int, int]]:
+    """``(segment, committed length, bytes past it)`` of each last segment a killed
+    commit (or a hand edit) left longer than the manifest says; never read."""
+    found: list[tuple[str, int, int]] = []
+    for entry in shards.values():
+        for name, size in committed(entry).items():
+            if size is None:
                 continue
-            keys, offsets = table
-            with open(self.root / name, "rb") as handle:
-                for rid in sorted(remaining):
-                    if len(rid) != 16 or not all(c in "0123456789abcdef" for c in rid):
-                        continue
-                    key = int(rid, 16)
-                    at = bisect_left(keys, key)
-                    if at < len(keys) and keys[at] == key:
-                        handle.seek(offsets[at])
-                        found[rid] = handle.readline().decode("utf-8", "surrogateescape")
-            remaining.difference_update(found)
-        return {rid: line for rid, line in found.items() if not is_tombstone(line)}
-
-    def keep(self, live: set[str]) -> None:
-        """Forget the tables of segments no longer named."""
-        self._tables = {k: v for k, v in self._tables.items() if k in live}
-
-    def _offsets(self, name: str) -> tuple[array[int], array[int]] | None:
-        """None when some id of the segment is not 16 hex digits."""
-        if name in self._tables:
-            return self._tables[name]
-        pairs: list[tuple[int, int]] = []
-        table: tuple[array[int], array[int]] | None = None
-        try:
-            with open(self.root / name, "rb") as handle:
-                offset = 0
-                for raw in handle:
-                    if not (raw.startswith(b'{"id":"') and raw[23:24] == b'"'):
-                        raise ValueError(name)
-                    pairs.append((int(raw[7:23], 16), offset))
-                    offset += len(raw)
-        except ValueError:
-            pass
-        else:
-            pairs.sort()
-            table = (array("Q", (k for k, _ in pairs)), array("Q", (o for _, o in pairs)))
-        self._tables[name] = table
-        return table
+            try:
+                extra = (root / name).stat().st_size - size
+            except OSError:
+                continue
+            if extra > 0:
+                found.append((name, size, extra))
+    return found

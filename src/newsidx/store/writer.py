@@ -1,17 +1,19 @@
 """Writing a catalogue: the lock, atomic commits, and the fold that leaves plain JSON at rest.
 
-A commit writes one new segment per shard it changes (temp file, fsync, rename), then
-the manifest the same way (the commit point), then the bookkeeping database's
-transaction, so the database may lag the JSON but never leads it. While a write runs a
-shard may hold a few segments (merged like a binary counter); the write's last commit
-(``compact=True``) folds every shard back into one file of its live records and removes
-every file the manifest does not name. See docs/catalogue.md.
+A commit appends its lines to the last segment of each shard it changes (past the
+committed length, fsync) or, for a new shard or one whose dead lines would outnumber its
+live ones, writes it anew as one segment of its live lines (temp file, fsync, rename);
+then it writes the manifest, which holds each last segment's committed length, the same
+way (the commit point); then the bookkeeping database's transaction, so the database
+may lag the JSON but never leads it. A cold ingest so writes each line once, plus the
+last commit's fold (``compact=True``): it rewrites every shard that has dead lines, so
+at rest each is one file of its live records, and removes every file the new manifest
+does not name. See docs/catalogue.md.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -30,24 +32,52 @@ from newsidx.store.layout import (
     RECORDS_DIR,
     SCHEMA_VERSION,
     Row,
+    append_bytes,
     atomic_write,
     atomic_write_bytes,
     fsync_dir,
     segment_name,
 )
 from newsidx.store.segments import (
-    LineFinder,
+    committed,
     fold,
-    is_tombstone,
+    is_clean,
     line_id,
-    merge_count,
     open_all,
+    segments_of,
+    tails,
     tombstone,
 )
 from newsidx.store.writelock import take_lock
 
 if TYPE_CHECKING:
     from newsidx.store.catalogue import Catalogue
+
+
+def cut_tails(catalogue: Catalogue) -> list[str]:
+    """For ``newsidx check``: cut off the bytes a killed commit left past a segment's
+    committed length (readers never read them; the next write would cut them too), when
+    no other process is writing; one line for each segment cut."""
+    head = catalogue.head()
+    if not tails(catalogue.root, head["shards"]):
+        return []
+    try:
+        fd = take_lock(catalogue.root)
+    except (CatalogueError, OSError):  # a writer is running (its own bytes), read-only
+        return []
+    try:
+        catalogue.reload()
+        head = catalogue.head()
+        cut = tails(catalogue.root, head["shards"])
+        done: list[str] = []
+        for name, size, extra in cut:
+            with contextlib.suppress(OSError):
+                os.truncate(catalogue.root / name, size)
+                done.append(f"cut {extra} bytes past the committed end of {name}, left by "
+                            "an interrupted write (never read)")
+        return done
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -81,8 +111,6 @@ class CatalogueWriter:
         self._head: dict[str, Any] | None = None  # the manifest but its facets
         self._facets: mf.Counts | None = None
         self._book: Bookkeeping | None = None
-        self._lines = LineFinder(catalogue.root)
-        self._counts: dict[str, int] = {}  # lines per segment written or counted this run
 
     @property
     def root(self) -> Path:
@@ -106,7 +134,18 @@ class CatalogueWriter:
             self._head["totals"] = dict(m["totals"])
             self.catalogue.reload()
             self._book = self._open_book(int(m["generation"]), legacy)
+            self._cut_tails()
         return self._head, self._facets
+
+    def _cut_tails(self) -> list[tuple[str, int, int]]:
+        """Cut off what a killed commit appended past a segment's committed length, so
+        that a shard this write leaves alone is plain JSON Lines at rest too."""
+        assert self._head is not None
+        cut = tails(self.root, self._head["shards"])
+        for name, size, _ in cut:
+            with contextlib.suppress(OSError):
+                os.truncate(self.root / name, size)
+        return cut
 
     def _open_book(self, generation: int, legacy: list[str] | None) -> Bookkeeping:
         """The bookkeeping database, rebuilt from the shards when it is not in step."""
@@ -178,8 +217,7 @@ class CatalogueWriter:
         """``(id, shard, sources)`` of every stored record."""
         assert self._head is not None
         for shard in sorted(self._head["shards"]):
-            for line in self._fold(shard, self._head["shards"][shard]["files"],
-                                   tombstones=False):
+            for line in self._fold(shard, self._head["shards"][shard], tombstones=False):
                 record = self.catalogue.parse_line(shard, line)
                 if record is not None:
                     yield record.id, shard, list(record.sources)
@@ -201,17 +239,17 @@ class CatalogueWriter:
         """Whether a shard has several segments or files of the previous commit remain."""
         head = self._load()[0]
         return bool(head["previous_files"]) or any(
-            len(e["files"]) > 1 for e in head["shards"].values())
+            not is_clean(e) for e in head["shards"].values())
 
     # -- reading what this writer committed ---------------------------------------------
 
-    def _fold(self, shard: str, names: list[str], *, tombstones: bool) -> Iterator[str]:
-        handles = open_all([self.root / name for name in names])
+    def _fold(self, shard: str, entry: Mapping[str, Any], *, tombstones: bool) -> Iterator[str]:
+        handles = open_all(segments_of(self.root, entry))
         if handles is None:
             raise CatalogueError(f"a segment of shard {shard} of {self.root} is missing; "
                                  "run newsidx check --repair")
         try:
-            yield from fold(handles, tombstones=tombstones)
+            yield from fold(handles, tombstones=tombstones, clean=is_clean(entry))
         finally:
             for handle in handles:
                 handle.close()
@@ -237,9 +275,20 @@ class CatalogueWriter:
         return out
 
     def _find(self, shard: str, ids: set[str]) -> dict[str, str]:
-        """The current line of each of ``ids`` held in ``shard``, as committed."""
+        """The current line of each of ``ids`` held in ``shard``, as committed: at its
+        recorded place, or (a place missing or stale) by reading the shard through."""
         entry = self._load()[0]["shards"].get(shard)
-        return self._lines.find(entry["files"], ids) if entry is not None else {}
+        if entry is None or not ids:
+            return {}
+        found = {rid: line for rid, (_, line) in places.read(
+            self.root, self.book.places_of(ids), committed(entry)).items()}
+        missing = ids - found.keys()
+        if missing:
+            for line in self._fold(shard, entry, tombstones=False):
+                rid = line_id(line)
+                if rid in missing:
+                    found[rid] = line
+        return found
 
     # -- committing ---------------------------------------------------------------------
 
@@ -268,7 +317,6 @@ class CatalogueWriter:
                 self._book.rollback()
             self.close()
             self._head = self._facets = None  # re-read all
-            self._lines, self._counts = LineFinder(self.root), {}
             self.catalogue.reload()
             raise
 
@@ -299,11 +347,14 @@ class CatalogueWriter:
         referenced_before = mf.referenced(old)
         touched = old_shards.keys() | by_shard.keys()
         if compact:
-            touched |= {k for k, v in old["shards"].items() if len(v["files"]) > 1}
+            touched |= {k for k, v in old["shards"].items() if not is_clean(v)}
         try:  # inside the transaction begun above: places recorded as lines are written
+            # every changed record's old line, read before any shard moves its place
+            before = {shard: self._find(shard, ids) for shard, ids in old_shards.items()}
             for shard in sorted(touched):
                 self._write_shard(shard, generation, m, old_shards.get(shard, set()),
-                                  by_shard.pop(shard, {}), facets, compact)
+                                  before.pop(shard, {}), by_shard.pop(shard, {}), facets,
+                                  compact)
         except sqlite3.Error as exc:
             raise CatalogueError(f"cannot write {book.path}: {exc}; the catalogue was left "
                                  "as it was") from exc
@@ -334,79 +385,67 @@ class CatalogueWriter:
         self.catalogue.reload()
         live = mf.referenced(m)
         self._collect_garbage(live if compact else live | referenced_before)
-        self._lines.keep(live)
-        self._counts = {k: v for k, v in self._counts.items() if k in live}
         return generation
 
     def _write_shard(self, shard: str, generation: int, m: dict[str, Any], present: set[str],
-                     adds: Mapping[str, Row], facets: mf.Counts, force: bool) -> None:
-        """Write one segment for ``shard``: ``present`` are its stored ids that change,
-        ``adds`` its new lines. The segment also takes in the trailing segments that are
-        no larger than it (see :func:`merge_count`), or all of them when ``force``."""
+                     before: Mapping[str, str], adds: Mapping[str, Row], facets: mf.Counts,
+                     compact: bool) -> None:
+        """Write ``shard``'s changes: ``present`` are its stored ids that change (their
+        lines ``before``), ``adds`` its new lines. They are appended to its last segment,
+        unless the shard is new, or was written before appends, or its dead lines would
+        outnumber its live ones (or, in the ``compact`` commit, be any): then it is
+        written anew as one segment of its live lines."""
         entry = m["shards"].get(shard)
-        segments: list[str] = list(entry["files"]) if entry else []
         count = int(entry["count"]) if entry else 0
         lines = int(entry["lines"]) if entry else 0
-        leaving = present - adds.keys()
+        leaving = sorted(present - adds.keys())
         live = count - len(present) + len(adds)
-        for rid, line in self._find(shard, present).items():
-            record = self.catalogue.parse_line(shard, line)
-            if record is not None:
-                facets.remove(Row.of(record))
-            else:
+        for rid in present:
+            line = before.get(rid)
+            record = self.catalogue.parse_line(shard, line) if line is not None else None
+            if record is None:
                 raise CatalogueError(f"record {rid} in shard {shard} of {self.root} cannot "
                                      "be read; run newsidx check --repair")
+            facets.remove(Row.of(record))
         for row in adds.values():  # after the old copies' facets went
             facets.add(row)
         if live == 0:
             m["shards"].pop(shard, None)
             return
-        added = [adds[k].line for k in sorted(adds)]
-        dead = lines + len(adds) - live
-        k = merge_count([self._size(name) for name in segments], sum(map(len, added)),
-                        force or dead > live)
-        merged, kept = segments[len(segments) - k:], segments[:len(segments) - k]
+        dead = lines + len(adds) + len(leaving) - live
+        if entry is not None and entry.get("bytes") is not None and dead <= live \
+                and not (compact and dead):
+            name = entry["files"][-1]
+            out: list[tuple[str | None, str]] = [(k, adds[k].line) for k in sorted(adds)]
+            out.extend((None, tombstone(rid)) for rid in leaving)
+            start = int(entry["bytes"])
+            size = append_bytes(self.root / name, start, places.placed_lines(
+                name, out, self.book.set_places, start=start))
+            m["shards"][shard] = {"files": entry["files"], "count": live,
+                                  "lines": lines + len(out), "bytes": size}
+            return
         replaced = present | adds.keys()
-        counted = [0]
+        written = [0]
 
-        def old_lines() -> Iterator[tuple[str | None, str]]:
-            """The merged segments' lines but the replaced ones, with their ids (None for
-            the tombstones kept while older segments remain for them to hide lines in)."""
-            for line in self._fold(shard, merged, tombstones=bool(kept)):
+        def kept() -> Iterator[tuple[str | None, str]]:
+            """The shard's live lines but the replaced ones, then the new ones, with ids."""
+            for line in self._fold(shard, entry, tombstones=False) if entry else ():
                 rid = line_id(line)
                 if rid is None:
                     raise CatalogueError(f"corrupt record in shard {shard} of {self.root}; "
                                          "run newsidx check --repair")
                 if rid not in replaced:
-                    counted[0] += 1
-                    yield (None if kept and is_tombstone(line) else rid), line
+                    written[0] += 1
+                    yield rid, line
+            for k in sorted(adds):
+                written[0] += 1
+                yield k, adds[k].line
 
-        gone = [tombstone(rid) for rid in sorted(leaving)] if kept else []
         name = segment_name(shard, generation)
-        out = itertools.chain(old_lines(), ((k, adds[k].line) for k in sorted(adds)),
-                              ((None, line) for line in gone))
-        atomic_write_bytes(self.root / name,
-                           places.placed_lines(name, out, self.book.set_places))
-        written = counted[0] + len(added) + len(gone)
-        m["shards"][shard] = {
-            "files": [*kept, name], "count": live,
-            "lines": (written if not kept else
-                      lines - sum(self._line_count(n) for n in merged) + written),
-        }
-        self._counts[name] = written
-
-    def _size(self, name: str) -> int:
-        try:
-            return os.stat(self.root / name).st_size
-        except OSError:
-            return 0
-
-    def _line_count(self, name: str) -> int:
-        """Lines in a segment (counted once per run)."""
-        if name not in self._counts:
-            with open(self.root / name, "rb") as handle:
-                self._counts[name] = sum(1 for _ in handle)
-        return self._counts[name]
+        size = atomic_write_bytes(self.root / name,
+                                  places.placed_lines(name, kept(), self.book.set_places))
+        m["shards"][shard] = {"files": [name], "count": live, "lines": written[0],
+                              "bytes": size}
 
     def _collect_garbage(self, keep: set[str]) -> None:
         """Remove shard files ``keep`` does not name, schema 3's leftovers and temp files."""
@@ -444,7 +483,8 @@ class CatalogueWriter:
             (file,) = entry["files"]
             name = segment_name(shard, generation)
             os.replace(rebuilt.root / file, self.root / name)
-            shards[shard] = {"files": [name], "count": entry["count"], "lines": entry["count"]}
+            shards[shard] = {"files": [name], "count": entry["count"], "lines": entry["count"],
+                             "bytes": os.stat(self.root / name).st_size}
         fsync_dir(self.root / RECORDS_DIR)
         m = {k: scratch[k] for k in mf.HEAD_KEYS}
         m.update(generation=generation, shards=shards, previous_files=[], journal=None)
