@@ -330,7 +330,7 @@ def test_a_commit_appends_only_its_lines_to_a_shard(catalogue_dir: Path) -> None
         w.commit(upserts=first, deletes=[], files={})
         more = art("https://example.com/new")
         w.commit(upserts=[more], deletes=[], files={})
-        assert _lines(shard) == sorted(r.id for r in first) + [more.id]
+        assert _lines(shard) == [*sorted(r.id for r in first), more.id]
         retitled = art("https://example.com/0", "new title")
         w.commit(upserts=[retitled], deletes=[], files={})
         assert _lines(shard)[-1] == retitled.id and entry()["lines"] == 7
@@ -584,3 +584,28 @@ def test_a_bad_line_is_skipped_named_and_counted(catalogue_dir: Path) -> None:
     # A reader that skipped nothing still notices fewer records than the manifest lists.
     assert Catalogue().damage(3) is None
     assert "2 records read where the manifest lists 3" in (Catalogue().damage(2) or "")
+
+
+def test_a_catalogue_from_before_appends_is_read_and_rewritten_by_its_next_write(
+        catalogue_dir: Path) -> None:
+    """A manifest that gives no committed lengths (written before appends) is read whole,
+    and the next write rewrites each shard it changes rather than append to it."""
+    cat = Catalogue()
+    records = [art(f"https://example.com/{i}") for i in range(3)]
+    with cat.writer() as w:
+        w.commit(upserts=records, deletes=[], files={}, compact=True)
+    manifest = catalogue_dir / MANIFEST
+    m = json.loads(manifest.read_text())
+    for entry in m["shards"].values():
+        del entry["bytes"]
+    manifest.write_text(json.dumps(m))
+    old = Catalogue(catalogue_dir)
+    assert sorted(r.id for r in old.iter_records()) == sorted(r.id for r in records)
+    assert old.check() == []
+    more = art("https://example.com/more")
+    with old.writer() as w:
+        w.commit(upserts=[more], deletes=[], files={})
+    entry = Catalogue(catalogue_dir).manifest()["shards"]["2024-03"]
+    assert entry["files"] == ["records/2024-03.2.jsonl"] and entry["lines"] == 4
+    assert entry["bytes"] == (catalogue_dir / entry["files"][0]).stat().st_size
+    assert Catalogue(catalogue_dir).check() == []
