@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import Any, TypedDict
 
 from newsidx.errors import CatalogueError
 from newsidx.store.layout import SCHEMA_VERSION, UPGRADABLE_SCHEMA, Row
@@ -20,11 +20,14 @@ HEAD_KEYS = ("generation", "totals", "shards", "previous_files", "journal")
 _HEAD = re.compile(rb'\{\s*"schema_version":\s*(\d+),\s*"generation":\s*(\d+)\s*,')
 
 
-class ShardEntry(TypedDict):
-    files: list[str]  # segments, oldest first; one since appends (schema 4, 2026-12)
+class _ShardFiles(TypedDict):
+    files: list[str]  # segments, oldest first; one since appends (2026-12)
     count: int  # live records
     lines: int  # lines in all segments, dead ones (superseded, tombstones) included
-    bytes: NotRequired[int]  # the last segment's committed length (absent before appends)
+
+
+class ShardEntry(_ShardFiles, total=False):
+    bytes: int  # the last segment's committed length (absent before appends)
 
 
 class Manifest(TypedDict):
