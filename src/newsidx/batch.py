@@ -136,8 +136,10 @@ class Batch:
         stored = {rid: _Stored(line) for rid, line in self.writer.get_lines(self.affected).items()}
         # A record several files share by URL keeps each article copy's headline and
         # topics (newsidx.merging), so each of those copies is read, none taken as stored.
-        shared = {rid: self._article_paths(rid, paths) for rid, paths in contributors.items()
-                  if len(paths) > 1 or (rid in stored and stored[rid].shared)}
+        many = {rid: paths for rid, paths in contributors.items()
+                if len(paths) > 1 or (rid in stored and stored[rid].shared)}
+        states = self._states({p for paths in many.values() for p in paths})
+        shared = {rid: _article_paths(rid, paths, states) for rid, paths in many.items()}
         tried: set[str] = set()
         while True:
             need: set[str] = set()
@@ -201,13 +203,11 @@ class Batch:
             self.joined.append((path, f"same URL as {other} ({data.get('url')}): merged into "
                                       "one record, its headline kept as an alt title"))
 
-    def _article_paths(self, rid: str, paths: Iterable[str]) -> list[str]:
-        """The files among ``paths`` that give ``rid`` as an article, not as a citation."""
-        out = []
-        for path in paths:
-            state = self.state(path)
-            if state is not None and (state.many or state.ids[:1] == (rid,)):
-                out.append(path)
+    def _states(self, paths: set[str]) -> dict[str, FileState | None]:
+        """:meth:`state` of each of ``paths``, the committed ones read in one query."""
+        out: dict[str, FileState | None] = {
+            p: self.file_changes[p] for p in paths if p in self.file_changes}
+        out.update(self.book.files(paths - out.keys()))
         return out
 
     def _merge(self, rid: str, paths: list[str], old: _Stored | None) -> Prepared | None:
@@ -249,6 +249,17 @@ class Batch:
         if ready is not None:
             return ready._replace(row=ready.row._replace(line=line))
         return Prepared.of(from_json(data))
+
+
+def _article_paths(rid: str, paths: Iterable[str], states: Mapping[str, FileState | None]
+                   ) -> list[str]:
+    """The files among ``paths`` that give ``rid`` as an article, not as a citation."""
+    out = []
+    for path in paths:
+        state = states.get(path)
+        if state is not None and (state.many or state.ids[:1] == (rid,)):
+            out.append(path)
+    return out
 
 
 class _Stored:
