@@ -12,7 +12,7 @@ from heldindex import HeldIndex
 
 from newsidx import indexdirs
 from newsidx.errors import CatalogueError, QueryError
-from newsidx.index import SearchIndex, SearchRequest, digest, line_bytes
+from newsidx.index import SearchIndex, SearchRequest, record_digest
 from newsidx.model import Article, Provider
 
 UTC = timezone.utc
@@ -359,7 +359,7 @@ def test_undecodable_source_name_round_trips(tmp_path: Path) -> None:
     ix = HeldIndex(tmp_path / "index")
     ix.rebuild([record], generation=1)
     assert ix.search(SearchRequest(text="latin")).hits[0].record == record
-    assert list(ix.iter_digests()) == [("latin", digest(line_bytes(record)))]
+    assert list(ix.iter_digests()) == [("latin", record_digest(record))]
 
 
 def test_rebuild_keeps_a_folder_another_rebuild_is_building(index: SearchIndex) -> None:
@@ -380,8 +380,8 @@ def test_iter_digests_gives_every_indexed_record(index: SearchIndex) -> None:
     docs = list(index.iter_digests())
     assert sorted(i for i, _ in docs) == sorted(r.id for r in SEED_RECORDS)
     by_id = {r.id: r for r in SEED_RECORDS}
-    assert all(d == digest(line_bytes(by_id[i])) for i, d in docs)
-    assert len({d for _, d in docs}) == len(docs)  # each record's own line
+    assert all(d == record_digest(by_id[i]) for i, d in docs)
+    assert len({d for _, d in docs}) == len(docs)  # each record's own content
     index.update(upserts=[], deletes=[r.id for r in SEED_RECORDS], generation=8)
     assert list(index.iter_digests()) == []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import types
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +18,7 @@ from newsidx.catalogue import Catalogue
 from newsidx.errors import LockedError, ParseError, SkippedFile
 from newsidx.ingest import IngestFailed, ProgressEvent, UsageError, ingest
 from newsidx.model import Article, Provider, make_id, to_json
+from newsidx.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -382,8 +383,52 @@ def test_worker_built_document_equals_the_index_own() -> None:
     ready = Prepared.of(record)
     assert ready.record() == record
     ours, theirs = ready.document().to_dict(), indexdoc.document(record).to_dict()
-    expected = indexdoc.digest(indexdoc.line_bytes(record))  # the digest of the same line
+    expected = indexdoc.record_digest(record)  # the digest of the same content
     assert bytes(ours.pop("digest")[0]) == bytes(theirs.pop("digest")[0]) == expected
     assert {k: sorted(map(str, v)) for k, v in ours.items()} == {
         k: sorted(map(str, v)) for k, v in theirs.items()
     }
+
+
+def test_a_record_that_only_gains_a_source_keeps_its_index_document(tmp_path: Path) -> None:
+    """No index value comes from a record's sources or parents: a related record that a
+    new file cites too is updated in the catalogue, not indexed again; one whose title
+    changes is; and the index checks out against the catalogue after each."""
+    from newsidx import Archive
+    from newsidx.check import check
+    from newsidx.index import SearchIndex
+    from newsidx.ingest import index_sync_for
+
+    root = tmp_path / "news"
+    write_article(root / "a.md", "https://example.com/a", "Alpha",
+                  related=[("https://other.org/x", "Xylophone makers")])
+    cat = Catalogue(tmp_path / "cat")
+    sync = index_sync_for(SearchIndex(cat.root / "index"))
+    indexed: list[set[str]] = []
+
+    def recording(catalogue: Catalogue, upserts: Iterable[Prepared], deletes: Sequence[str],
+                  generation: int) -> None:
+        items = list(upserts)
+        indexed.append({p.id for p in items})
+        sync(catalogue, items, deletes, generation)
+
+    def run() -> set[str]:
+        ingest([root], cat, jobs=1, index_sync=recording)
+        assert check(cat).problems == []
+        return indexed[-1]
+
+    run()
+    x = cat.get("https://other.org/x")
+    write_article(root / "b.md", "https://example.com/b", "Beta",
+                  related=[("https://other.org/x", "Xylophone makers")])
+    got = run()
+    assert cat.get(x.id).sources == (str(root / "a.md"), str(root / "b.md"))
+    assert x.id not in got and cat.get("https://example.com/b").id in got
+    write_article(root / "a.md", "https://example.com/a", "Alpha",
+                  related=[("https://other.org/x", "Xylophones")])
+    bump(root / "a.md")
+    write_article(root / "b.md", "https://example.com/b", "Beta",
+                  related=[("https://other.org/x", "Xylophones")])
+    bump(root / "b.md")
+    assert x.id in run()
+    assert [h.record.id for h in Archive(cat.root).search("xylophones").hits] == [x.id]

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from newsidx.indexdoc import content_digest
 from newsidx.merging import combine
 from newsidx.model import from_json
 from newsidx.prepared import Prepared
@@ -54,6 +55,9 @@ class Batch:
         self.produced: dict[str, tuple[str, ...]] = {}
         self.held = 0  # characters of shard lines and index text the batch holds
         self.merged = 0  # written records that more than one file gave
+        # id -> line of the updates whose index document stays as it is (only their
+        # sources or parents changed: indexdoc.NOT_INDEXED), set by resolve
+        self.unindexed: dict[str, str] = {}
         # a streamed dataset's items given so far, before its state is (newsidx.streamed)
         self.pending: dict[str, set[str]] = {}
         self.joined: list[tuple[str, str]] = []  # files that joined another's record, why
@@ -175,15 +179,19 @@ class Batch:
                     added += 1
                     upserts.append(ready)
                     continue
-            merged = self._merge(rid, paths, old)
-            if merged is None:
+            result = self._merge(rid, paths, old)
+            if result is None:
                 continue
+            merged, data = result
             if old is None:
                 added += 1
                 upserts.append(merged)
             elif old.line != merged.row.line:
                 updated += 1
                 upserts.append(merged)
+                if old.data.get("story") == data.get("story") and \
+                        content_digest(old.data) == merged.content:
+                    self.unindexed[rid] = merged.row.line
             else:
                 continue
             self.merged += len(paths) > 1
@@ -210,8 +218,10 @@ class Batch:
         out.update(self.book.files(paths - out.keys()))
         return out
 
-    def _merge(self, rid: str, paths: list[str], old: _Stored | None) -> Prepared | None:
-        """The record ``rid`` from its contributors and stored copy, per the dedup rules.
+    def _merge(self, rid: str, paths: list[str], old: _Stored | None
+               ) -> tuple[Prepared, dict[str, Any]] | None:
+        """The record ``rid`` from its contributors and stored copy, per the dedup rules,
+        and its JSON object.
 
         Works on the JSON objects: a record's index values do not depend on its sources
         or parents, so a winner whose content equals a parsed copy reuses that copy's
@@ -246,9 +256,9 @@ class Batch:
         if old is not None and old.data.get("story"):  # kept for good (newsidx.stories), so
             data["story"] = old.data["story"]  # an unchanged record compares equal
         line = dump_line(data)
-        if ready is not None:
-            return ready._replace(row=ready.row._replace(line=line))
-        return Prepared.of(from_json(data))
+        if ready is not None:  # its content is the record's but for NOT_INDEXED
+            return ready._replace(row=ready.row._replace(line=line)), data
+        return Prepared.of(from_json(data)), data
 
 
 def _article_paths(rid: str, paths: Iterable[str], states: Mapping[str, FileState | None]

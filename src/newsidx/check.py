@@ -172,11 +172,11 @@ def index_problems(catalogue: Catalogue, progress: OnStep | None = None) -> list
     except Exception as exc:  # any failure to read the index is a finding, not a crash
         return [f"the search index cannot be read: {_one_line(exc)}"]
     problems: list[str] = []
-    from newsidx.indexdoc import digest, line_bytes
+    from newsidx.indexdoc import record_digest
 
     records = counted(catalogue.iter_records(), progress, "comparing with the catalogue",
                       total=total)
-    wanted = {r.id: digest(line_bytes(r)) for r in records}
+    wanted = {r.id: record_digest(r) for r in records}
     duplicates = sorted(i for i, digests in stored.items() if len(digests) > 1)
     missing = sorted(wanted.keys() - stored.keys())
     extra = sorted(stored.keys() - wanted.keys())

@@ -42,10 +42,9 @@ from newsidx.indexdoc import (
     DocField,
     build_document,
     clamp_date,
-    digest,
     document_fields,
     field_names,
-    line_bytes,
+    record_digest,
 )
 from newsidx.indexrequest import (
     DEFAULT_RECENCY_WEIGHT,
@@ -67,7 +66,7 @@ __all__ = [
     "BUCKETS", "DATE_MAX", "DATE_MIN", "DEFAULT_RECENCY_WEIGHT", "RECENCY_HALF_LIFE_DAYS",
     "RERANK_DEPTH", "SCHEMA_VERSION", "SELECT_SORTS", "SORTS", "STATE_FILE", "DocField",
     "IndexSession", "ProviderRow", "SearchIndex", "SearchRequest", "build_document",
-    "clamp_date", "digest", "document_fields", "line_bytes",
+    "clamp_date", "document_fields", "record_digest",
 ]
 
 STATE_FILE = "state.json"

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,9 +23,10 @@ from newsidx import analysis, fieldterms, plaintext
 from newsidx import query as q
 from newsidx.model import Article, to_json
 
-SCHEMA_VERSION = 8  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text;
+SCHEMA_VERSION = 9  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text;
 # 6: author, lang, folder (newsidx.fieldterms); 7: no stored JSON or text, id and digest only;
-# 8: story (newsidx.stories)
+# 8: story (newsidx.stories); 9: the digest of the indexed content (index_digest), not of
+# the whole line, so a record that only gains a source is not indexed again
 BUCKETS = ("day", "week", "month", "year")
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 DATE_MIN = q.DATE_MIN
@@ -132,29 +134,45 @@ def clamp_date(value: datetime) -> datetime:
     return min(max(value, DATE_MIN), DATE_MAX)
 
 
-def digest(line: bytes) -> bytes:
-    """What the index keeps of a record's catalogue line (without its newline), so
+NOT_INDEXED = ("sources", "parents", "story")
+"""Keys of a record's JSON that :func:`content_digest` leaves out: no index value comes
+from the first two (the files that give a record, the records that cite it), so a
+record whose only change is another source needs no new document; the story is added
+to the digest apart (:func:`index_digest`), as grouping sets it after the workers."""
+
+
+def content_digest(data: Mapping[str, Any]) -> bytes:
+    """The digest of a record's JSON (:func:`newsidx.model.to_json`) but
+    :data:`NOT_INDEXED`: computed by the parse workers, beside the record's line."""
+    kept = {k: v for k, v in data.items() if k not in NOT_INDEXED}
+    text = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
+def index_digest(content: bytes, story: str | None) -> bytes:
+    """What the index keeps of a record (:func:`content_digest` and its story), so that
     ``newsidx check`` can tell an indexed copy from the stored one."""
-    return hashlib.blake2b(line, digest_size=8).digest()
+    return hashlib.blake2b(content + b"\0" + (story or "").encode("utf-8", "surrogatepass"),
+                           digest_size=8).digest()
 
 
-def line_bytes(record: Article) -> bytes:
-    """The catalogue line of ``record`` without its newline, as :func:`digest` takes it."""
-    from newsidx.store.layout import dump_line
-
-    return dump_line(to_json(record)).rstrip("\n").encode("utf-8", "surrogatepass")
+def record_digest(record: Article) -> bytes:
+    """:func:`index_digest` of a record read back from the catalogue."""
+    return index_digest(content_digest(to_json(record)), record.story)
 
 
-def build_document(record_id: str, doc_json: bytes, fields: Iterable[DocField]) -> tantivy.Document:
-    """The tantivy document of one record from its catalogue line (``doc_json``, which
-    only its :func:`digest` is kept of) and :func:`document_fields`: one call into
-    tantivy with every value (a third faster than adding them one at a time)."""
-    values: dict[str, list[Any]] = {"id": [record_id], "digest": [digest(doc_json)]}
+def build_document(record_id: str, content: bytes, fields: Iterable[DocField]) -> tantivy.Document:
+    """The tantivy document of one record from its :func:`content_digest` and
+    :func:`document_fields`: one call into tantivy with every value (a third faster than
+    adding them one at a time)."""
+    values: dict[str, list[Any]] = {"id": [record_id]}
     for _, name, value in fields:
         if name in values:
             values[name].append(value)
         else:
             values[name] = [value]
+    story = values.get("story")
+    values["digest"] = [index_digest(content, str(story[0]) if story else None)]
     return tantivy.Document.from_dict(values, _schema())
 
 
@@ -167,7 +185,7 @@ def document(record: Article | tantivy.Document) -> tantivy.Document:
     """The document of a record, or a document already built (by a parse worker)."""
     if isinstance(record, tantivy.Document):
         return record
-    return build_document(record.id, line_bytes(record), document_fields(record))
+    return build_document(record.id, content_digest(to_json(record)), document_fields(record))
 
 
 def id_of(record: Article | tantivy.Document) -> str:

@@ -397,6 +397,10 @@ def _commit(batch: Batch, writer: CatalogueWriter, parser: Parser, max_size: int
     report.files_merged += len(batch.joined)
     report.merged_files.extend(batch.joined)
     if index_sync is not None:
+        # an update of sources or parents only keeps its document (unless grouping has
+        # just given the record another story, which changed its line again)
+        unindexed = batch.unindexed
+        upserts[:] = [p for p in upserts if unindexed.get(p.id) != p.row.line]
         index_sync(writer.catalogue, _drain(upserts, emit), deletes, generation)
     emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))
 

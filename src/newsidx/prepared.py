@@ -13,8 +13,8 @@ from typing import NamedTuple
 import tantivy
 
 from newsidx import storytext
-from newsidx.indexdoc import DocField, build_document, document_fields
-from newsidx.model import Article, from_json
+from newsidx.indexdoc import DocField, build_document, content_digest, document_fields
+from newsidx.model import Article, from_json, to_json
 from newsidx.store import Row
 from newsidx.storyprep import StoryPrep, of_record
 
@@ -42,6 +42,7 @@ class Prepared(NamedTuple):
 
     row: Row
     fields: list[DocField]
+    content: bytes  # what of the record the index depends on (indexdoc.content_digest)
     story: StoryPrep | None = None  # grouping's features (newsidx.storyprep), if computed
 
     @property
@@ -50,16 +51,17 @@ class Prepared(NamedTuple):
 
     @staticmethod
     def of(record: Article) -> Prepared:
+        data = to_json(record)
+        row, content = Row.of(record, data), content_digest(data)
         if not _STORIES:
-            return Prepared(Row.of(record), document_fields(record))
+            return Prepared(row, document_fields(record), content)
         # the plain title, excerpt and body, made once for the index and the story features
         plain = storytext.plain(record.title or "", record.excerpt or "", record.body or "")
-        return Prepared(Row.of(record), document_fields(record, plain), of_record(record, plain))
+        return Prepared(row, document_fields(record, plain), content, of_record(record, plain))
 
     def record(self) -> Article:
         return from_json(json.loads(self.row.line))
 
     def document(self) -> tantivy.Document:
-        line = self.row.line.rstrip("\n")
-        return build_document(self.row.id, line.encode("utf-8", "surrogatepass"), self.fields)
+        return build_document(self.row.id, self.content, self.fields)
 

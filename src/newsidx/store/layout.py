@@ -79,9 +79,11 @@ class Row(NamedTuple):
     topics: tuple[str, ...]
 
     @staticmethod
-    def of(record: Article) -> Row:
+    def of(record: Article, data: Mapping[str, Any] | None = None) -> Row:
+        """The row of ``record``; ``data``: its :func:`to_json`, when the caller has it."""
         return Row(
-            record.id, record.kind, dump_line(to_json(record)), shard_of(record), record.day,
+            record.id, record.kind, dump_line(to_json(record) if data is None else data),
+            shard_of(record), record.day,
             record.provider_key, record.provider.name if record.provider else None,
             record.topics,
         )
