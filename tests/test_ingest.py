@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import types
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -407,10 +407,10 @@ def test_a_record_that_only_gains_a_source_keeps_its_index_document(tmp_path: Pa
     indexed: list[set[str]] = []
 
     def recording(catalogue: Catalogue, upserts: Iterable[Prepared], deletes: Sequence[str],
-                  generation: int) -> None:
+                  generation: int, added: Collection[str] = ()) -> None:
         items = list(upserts)
         indexed.append({p.id for p in items})
-        sync(catalogue, items, deletes, generation)
+        sync(catalogue, items, deletes, generation, added)
 
     def run() -> set[str]:
         ingest([root], cat, jobs=1, index_sync=recording)

@@ -58,6 +58,7 @@ class Batch:
         # id -> line of the updates whose index document stays as it is (only their
         # sources or parents changed: indexdoc.NOT_INDEXED), set by resolve
         self.unindexed: dict[str, str] = {}
+        self.added: set[str] = set()  # ids new to the catalogue, set by resolve
         # a streamed dataset's items given so far, before its state is (newsidx.streamed)
         self.pending: dict[str, set[str]] = {}
         self.joined: list[tuple[str, str]] = []  # files that joined another's record, why
@@ -177,6 +178,7 @@ class Batch:
                     # One new record from one file: the worker built it with that file as
                     # its only source and the file's article as its parent, as merging would.
                     added += 1
+                    self.added.add(rid)
                     upserts.append(ready)
                     continue
             result = self._merge(rid, paths, old)
@@ -185,6 +187,7 @@ class Batch:
             merged, data = result
             if old is None:
                 added += 1
+                self.added.add(rid)
                 upserts.append(merged)
             elif old.line != merged.row.line:
                 updated += 1

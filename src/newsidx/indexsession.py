@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 import tantivy
@@ -67,9 +67,12 @@ class IndexSession:
 
     def update(
         self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
-        generation: int,
+        generation: int, added: Collection[str] = (),
     ) -> None:
-        """Apply one catalogue commit to the live index (see :meth:`SearchIndex.update`)."""
+        """Apply one catalogue commit to the live index (see :meth:`SearchIndex.update`).
+        ``added``: ids of ``upserts`` the index cannot hold yet (new to the catalogue, the
+        index in step with it), added without a delete each: tantivy applies every delete
+        to every segment at the commit."""
         idx = self.index
         if self._writer is None:
             indexdirs.sweep(idx.path, idx._live_data)  # a crashed rebuild's leftovers
@@ -83,7 +86,9 @@ class IndexSession:
             for record_id in deletes:
                 writer.delete_documents_by_term("id", record_id)
             for record in upserts:
-                writer.delete_documents_by_term("id", id_of(record))
+                record_id = id_of(record)
+                if record_id not in added:
+                    writer.delete_documents_by_term("id", record_id)
                 writer.add_document(document(record))
             writer.commit()
             idx._write_state(data, generation)

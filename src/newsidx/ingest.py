@@ -21,7 +21,7 @@ import os
 import sqlite3
 import stat
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
@@ -46,7 +46,13 @@ DEFAULT_BATCH_BYTES = 48 * 1024 * 1024  # text of parsed records held before a c
 
 Stage = Literal["walk", "file", "save", "fold", "index", "commit", "finish"]
 
-IndexSync = Callable[[Catalogue, Iterable[Prepared], Sequence[str], int], None]
+class IndexSync(Protocol):
+    """The ``index_sync`` hook: bring the index in step with a commit of ``generation``
+    (its ``upserts`` and ``deletes``; ``added``: the upserts' ids new to the catalogue)."""
+
+    def __call__(self, catalogue: Catalogue, upserts: Iterable[Prepared],
+                 deletes: Sequence[str], generation: int, added: Collection[str] = ...
+                 ) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +121,7 @@ class SessionLike(Protocol):
     def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None: ...
     def update(
         self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
-        generation: int,
+        generation: int, added: Collection[str] = ...,
     ) -> None: ...
     def close(self) -> None: ...
 
@@ -139,10 +145,12 @@ class IndexSyncer:
         self.session = index.session()
 
     def __call__(self, catalogue: Catalogue, upserts: Iterable[Prepared],
-                 deletes: Sequence[str], generation: int) -> None:
+                 deletes: Sequence[str], generation: int, added: Collection[str] = ()
+                 ) -> None:
         docs = (p.document() for p in upserts)
         if self.index.generation() == generation - 1:
-            self.session.update(upserts=docs, deletes=deletes, generation=generation)
+            self.session.update(upserts=docs, deletes=deletes, generation=generation,
+                                added=added)
         elif generation == 1:
             self.session.rebuild(docs, generation)
         else:
@@ -401,7 +409,8 @@ def _commit(batch: Batch, writer: CatalogueWriter, parser: Parser, max_size: int
         # just given the record another story, which changed its line again)
         unindexed = batch.unindexed
         upserts[:] = [p for p in upserts if unindexed.get(p.id) != p.row.line]
-        index_sync(writer.catalogue, _drain(upserts, emit), deletes, generation)
+        index_sync(writer.catalogue, _drain(upserts, emit), deletes, generation,
+                   batch.added)
     emit(ProgressEvent("commit", report.files_seen, report.files_seen, generation=generation))
 
 
