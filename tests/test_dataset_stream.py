@@ -9,7 +9,7 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +114,8 @@ class _Upserts:
         self.stop, self.commits, self.upserts = stop, 0, 0
 
     def __call__(self, catalogue: Catalogue, upserts: Iterable[Prepared],
-                 deletes: Sequence[str], generation: int) -> None:
+                 deletes: Sequence[str], generation: int, added: Collection[str] = ()
+                 ) -> None:
         self.upserts += sum(1 for _ in upserts)
         self.commits += 1
         if self.commits == self.stop:
