@@ -122,16 +122,14 @@ class Batch:
             for rid in ids
         }
 
-    def _produced(self, paths: Iterable[str]) -> dict[str, tuple[str, ...]]:
-        """The ids each of ``paths`` produces once this batch is committed, article first
-        and then the records it cites; none for a file of many articles, in which no
-        record cites another (so none gets a parent there)."""
-        wanted = set(paths)
-        out = {p: _citing(s) for p, s in self.file_changes.items()
-               if p in wanted and s is not None}
-        rest = wanted - self.file_changes.keys()
-        out.update((p, _citing(s)) for p, s in self.book.files(rest).items())
-        out.update((p, ()) for p in self.pending if p in wanted and p not in out)
+    def _produced(self, paths: set[str], states: Mapping[str, FileState | None]
+                  ) -> dict[str, tuple[str, ...]]:
+        """The ids each of ``paths`` produces once this batch is committed (``states``:
+        theirs, from :meth:`_states`), article first and then the records it cites; none
+        for a file of many articles, in which no record cites another (so none gets a
+        parent there)."""
+        out = {p: _citing(s) for p, s in states.items() if s is not None}
+        out.update((p, ()) for p in self.pending if p in paths and p not in out)
         return out
 
     def resolve(self, reparse: Callable[[list[str]], Mapping[str, Sequence[Prepared] | None]]
@@ -141,10 +139,10 @@ class Batch:
         stored = {rid: _Stored(line) for rid, line in self.writer.get_lines(self.affected).items()}
         # A record several files share by URL keeps each article copy's headline and
         # topics (newsidx.merging), so each of those copies is read, none taken as stored.
-        many = {rid: paths for rid, paths in contributors.items()
-                if len(paths) > 1 or (rid in stored and stored[rid].shared)}
-        states = self._states({p for paths in many.values() for p in paths})
-        shared = {rid: _article_paths(rid, paths, states) for rid, paths in many.items()}
+        every = {p for paths in contributors.values() for p in paths}
+        states = self._states(every)  # once, for the headlines and the parents below
+        shared = {rid: _article_paths(rid, paths, states) for rid, paths in contributors.items()
+                  if len(paths) > 1 or (rid in stored and stored[rid].shared)}
         tried: set[str] = set()
         while True:
             need: set[str] = set()
@@ -162,7 +160,7 @@ class Batch:
                 if records is not None:
                     self.contributions[path] = {p.id: p for p in records}
 
-        self.produced = self._produced({p for paths in contributors.values() for p in paths})
+        self.produced = self._produced(every, states)
         upserts: list[Prepared] = []
         deletes: list[str] = []
         added = updated = 0
