@@ -28,7 +28,7 @@ from newsidx.model import Article, from_json
 from newsidx.progress import OnStep, counted, step
 from newsidx.store import MANIFEST, RECORDS_DIR, Catalogue, CatalogueWriter, FileState
 from newsidx.store.layout import LEGACY_FILES_DIR
-from newsidx.store.writer import cut_tails
+from newsidx.store.tails import cut_tails
 
 REPAIR_PREFIX = ".newsidx-repair-"
 _GENERATION = re.compile(r"\.(\d+)\.jsonl$")

@@ -33,7 +33,7 @@ Sink = Callable[[list[tuple[str, Place]]], None]
 _BATCH = 10_000
 
 
-def placed_lines(name: str, lines: Iterable[tuple[str | None, str | bytes]], sink: Sink,
+def placed_lines(name: str, lines: Iterable[tuple[str | None, str]], sink: Sink,
                  start: int = 0) -> Iterator[bytes]:
     """The bytes of segment ``name``'s ``(id, line)`` pairs, in order, written from byte
     ``start``; the id is None for a line that has no place (a tombstone). The place of
@@ -42,7 +42,7 @@ def placed_lines(name: str, lines: Iterable[tuple[str | None, str | bytes]], sin
     batch: list[tuple[str, Place]] = []
     offset = start
     for rid, line in lines:
-        raw = line if isinstance(line, bytes) else line.encode("utf-8")
+        raw = line.encode("utf-8")
         if rid is not None:
             batch.append((rid, (name, offset, len(raw))))
             if len(batch) >= _BATCH:

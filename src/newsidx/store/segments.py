@@ -136,20 +136,3 @@ def fold(handles: list[SegmentLines], *, tombstones: bool = False, clean: bool =
             ):
                 yield line
             number += 1
-
-
-def tails(root: Path, shards: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, int, int]]:
-    """``(segment, committed length, bytes past it)`` of each last segment a killed
-    commit (or a hand edit) left longer than the manifest says; never read."""
-    found: list[tuple[str, int, int]] = []
-    for entry in shards.values():
-        for name, size in committed(entry).items():
-            if size is None:
-                continue
-            try:
-                extra = (root / name).stat().st_size - size
-            except OSError:
-                continue
-            if extra > 0:
-                found.append((name, size, extra))
-    return found

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from newsidx.errors import CatalogueError
 from newsidx.model import Article
 from newsidx.store import manifest as mf
-from newsidx.store import places
+from newsidx.store import places, tails
 from newsidx.store.bookkeeping import Bookkeeping, open_writable
 from newsidx.store.filestate import FileState
 from newsidx.store.journal import Journal, journal_lines, read_journal
@@ -45,39 +45,12 @@ from newsidx.store.segments import (
     line_id,
     open_all,
     segments_of,
-    tails,
     tombstone,
 )
 from newsidx.store.writelock import take_lock
 
 if TYPE_CHECKING:
     from newsidx.store.catalogue import Catalogue
-
-
-def cut_tails(catalogue: Catalogue) -> list[str]:
-    """For ``newsidx check``: cut off the bytes a killed commit left past a segment's
-    committed length (readers never read them; the next write would cut them too), when
-    no other process is writing; one line for each segment cut."""
-    head = catalogue.head()
-    if not tails(catalogue.root, head["shards"]):
-        return []
-    try:
-        fd = take_lock(catalogue.root)
-    except (CatalogueError, OSError):  # a writer is running (its own bytes), read-only
-        return []
-    try:
-        catalogue.reload()
-        head = catalogue.head()
-        cut = tails(catalogue.root, head["shards"])
-        done: list[str] = []
-        for name, size, extra in cut:
-            with contextlib.suppress(OSError):
-                os.truncate(catalogue.root / name, size)
-                done.append(f"cut {extra} bytes past the committed end of {name}, left by "
-                            "an interrupted write (never read)")
-        return done
-    finally:
-        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -134,18 +107,8 @@ class CatalogueWriter:
             self._head["totals"] = dict(m["totals"])
             self.catalogue.reload()
             self._book = self._open_book(int(m["generation"]), legacy)
-            self._cut_tails()
+            tails.cut(self.root, self._head["shards"])  # a killed commit's
         return self._head, self._facets
-
-    def _cut_tails(self) -> list[tuple[str, int, int]]:
-        """Cut off what a killed commit appended past a segment's committed length, so
-        that a shard this write leaves alone is plain JSON Lines at rest too."""
-        assert self._head is not None
-        cut = tails(self.root, self._head["shards"])
-        for name, size, _ in cut:
-            with contextlib.suppress(OSError):
-                os.truncate(self.root / name, size)
-        return cut
 
     def _open_book(self, generation: int, legacy: list[str] | None) -> Bookkeeping:
         """The bookkeeping database, rebuilt from the shards when it is not in step."""
