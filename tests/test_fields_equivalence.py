@@ -23,7 +23,7 @@ from yaml.resolver import BaseResolver
 from newsidx import analysis, frontmatter, parse
 from newsidx import query as q
 from newsidx.errors import NewsidxError
-from newsidx.index import document_fields
+from newsidx.index import index_values
 from newsidx.model import Article, from_json, to_json
 
 # --- reference implementations (the code before the fast paths) -----------------------
@@ -55,7 +55,7 @@ def ref_cjk_field_text(text: str) -> str:
 
 
 def ref_text_fields(record: Article) -> list[tuple[str, str, str]]:
-    """The title/excerpt/body entries of ``document_fields`` as they were computed, on
+    """The title/excerpt/body values of ``index_values`` as they were computed, on
     the plain text a reader sees (``plaintext``, which has its own tests)."""
     from newsidx import plaintext
 
@@ -81,7 +81,11 @@ _TEXT_FIELDS = {base + suffix for base in ("title", "excerpt", "body")
 
 
 def text_fields(record: Article) -> list[Any]:
-    return [f for f in document_fields(record) if f[1] in _TEXT_FIELDS]
+    """``index_values``' title/excerpt/body values in the reference's order."""
+    values = index_values(record)
+    return [("t", name, values[name][0])
+            for base in ("title", "excerpt", "body")
+            for name in (base, base + q.EXACT_SUFFIX, base + q.CJK_SUFFIX) if name in values]
 
 
 # --- generated text --------------------------------------------------------------------

@@ -252,7 +252,7 @@ def test_a_story_is_written_into_a_line_as_the_catalogue_spells_lines() -> None:
     ready = with_story(Prepared.of(Article(id="abc", kind="article", title="Tunnel é")), "s1")
     data = json.loads(ready.row.line)
     assert data["story"] == "s1" and ready.row.line == dump_line(data)
-    assert ("t", "story", "s1") in ready.fields
+    assert ready.story_id == "s1" and json.loads(ready.document().text)["story"] == "s1"
 
 
 def test_names_are_the_capitalised_words_and_amounts_spelled_as_words_does() -> None:

@@ -16,7 +16,7 @@ from newsidx.attribution import lang_code
 if TYPE_CHECKING:
     import tantivy
 
-    from newsidx.indexdoc import DocField
+    from newsidx.indexdoc import IndexValues
     from newsidx.indexrequest import SearchRequest
     from newsidx.model import Article
 
@@ -44,20 +44,19 @@ def folder_text(text: str) -> str:
     return "/".join(p for p in text.replace("\\", "/").split("/") if p.strip())
 
 
-def document_fields(record: Article) -> list[DocField]:
-    """The keyword values of one record's authors, language and folder (with ancestors)."""
-    out: list[DocField] = []
-    for name in dict.fromkeys(a.strip() for a in record.authors if a.strip()):
-        out.append(("t", "author", keyword(name)))
-        out.append(("t", "author_display", name))
+def add_values(record: Article, out: IndexValues) -> None:
+    """Add to ``out`` the keyword values of one record's authors, language and folder
+    (with its ancestors)."""
+    authors = list(dict.fromkeys(a.strip() for a in record.authors if a.strip()))
+    if authors:
+        out["author"] = [keyword(name) for name in authors]
+        out["author_display"] = authors
     if record.lang:
-        out.append(("t", "lang", keyword(lang_code(record.lang))))
+        out["lang"] = [keyword(lang_code(record.lang))]
     if record.folder:
         parts = record.folder.split("/")
-        for i in range(1, len(parts) + 1):
-            out.append(("t", "folder", keyword("/".join(parts[:i]))))
-        out.append(("t", "folder_display", record.folder))
-    return out
+        out["folder"] = [keyword("/".join(parts[:i])) for i in range(1, len(parts) + 1)]
+        out["folder_display"] = [record.folder]
 
 
 def filters(schema: tantivy.Schema, request: SearchRequest) -> list[tuple[tantivy.Query, str]]:

@@ -39,11 +39,11 @@ from newsidx.indexdoc import (
     DATE_MIN,
     I64_MIN,
     SCHEMA_VERSION,
-    DocField,
-    build_document,
+    IndexDoc,
+    IndexValues,
     clamp_date,
-    document_fields,
     field_names,
+    index_values,
     record_digest,
 )
 from newsidx.indexrequest import (
@@ -64,9 +64,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUCKETS", "DATE_MAX", "DATE_MIN", "DEFAULT_RECENCY_WEIGHT", "RECENCY_HALF_LIFE_DAYS",
-    "RERANK_DEPTH", "SCHEMA_VERSION", "SELECT_SORTS", "SORTS", "STATE_FILE", "DocField",
-    "IndexSession", "ProviderRow", "SearchIndex", "SearchRequest", "build_document",
-    "clamp_date", "document_fields", "record_digest",
+    "RERANK_DEPTH", "SCHEMA_VERSION", "SELECT_SORTS", "SORTS", "STATE_FILE", "IndexDoc",
+    "IndexSession", "IndexValues", "ProviderRow", "SearchIndex", "SearchRequest",
+    "clamp_date", "index_values", "record_digest",
 ]
 
 STATE_FILE = "state.json"
@@ -175,8 +175,8 @@ class SearchIndex(Counting):
 
     # ------------------------------------------------------------------ writing
 
-    def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None:
-        """Index ``records`` (or documents from :func:`build_document`) from scratch in a new
+    def rebuild(self, records: Iterable[Article | IndexDoc], generation: int) -> None:
+        """Index ``records`` (or their documents, :class:`IndexDoc`) from scratch in a new
         directory, then swap it in atomically."""
         session = self.session()
         try:
@@ -195,7 +195,7 @@ class SearchIndex(Counting):
         return data if isinstance(data, str) and _DATA_NAME.fullmatch(data) else None
 
     def update(
-        self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
+        self, *, upserts: Iterable[Article | IndexDoc], deletes: Iterable[str],
         generation: int,
     ) -> None:
         """Apply a catalogue commit: replace ``upserts`` (records or built documents) by id,

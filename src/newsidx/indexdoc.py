@@ -9,13 +9,13 @@ and should load no more than this. A field added here goes in both :func:`schema
 
 from __future__ import annotations
 
-import functools
+import base64
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 import tantivy
 
@@ -68,65 +68,73 @@ def field_names() -> list[str]:
     return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
 
 
-DocField = tuple[str, str, Any]
-"""One value of an index document: (``t`` text | ``d`` date | ``i`` integer | ``b`` bytes,
-field, value)."""
+IndexValues = dict[str, list[Any]]
+"""A record's index values by field name, JSON-ready (a date as RFC 3339 text), without
+its id, digest and story: the parse workers compute them and ship them as JSON text."""
 
 
-def document_fields(record: Article, plain: tuple[str, str, str] | None = None
-                    ) -> list[DocField]:
-    """Every indexed value of ``record`` but its id and JSON; picklable, so ingest's parse
-    workers compute them and the writing process only adds them to a document. Text is
-    indexed as a reader sees it (``plaintext``); ``plain`` is the title, excerpt and body
-    so, when the caller has them already (:meth:`newsidx.prepared.Prepared.of`)."""
-    out: list[DocField] = []
+def index_values(record: Article, plain: tuple[str, str, str] | None = None) -> IndexValues:
+    """Every indexed value of ``record`` but its id, digest and story. Text is indexed as
+    a reader sees it (``plaintext``); ``plain`` is the title, excerpt and body so, when the
+    caller has them already (:meth:`newsidx.prepared.Prepared.of`)."""
+    out: IndexValues = {}
     if plain is None:
         plain = (plaintext.inline_text(record.title), plaintext.inline_text(record.excerpt),
                  plaintext.body_text(record.body) if record.body else "")
-    titles = [("title", plain[0])]
-    titles += [("title", plaintext.inline_text(t)) for t in record.alt_titles]
-    for name, text in (*titles, ("excerpt", plain[1]), ("body", plain[2])):
-        if not text:
-            continue
-        latin, cjk = analysis.index_texts(analysis.nfc(text))
-        out.append(("t", name, latin))
-        if name in q.EXACT_FIELDS:
-            out.append(("t", name + q.EXACT_SUFFIX, latin))
-        if cjk is not None:
-            out.append(("t", name + q.CJK_SUFFIX, cjk))
+    titles = [plain[0], *(plaintext.inline_text(t) for t in record.alt_titles)]
+    for name, texts in (("title", titles), ("excerpt", (plain[1],)), ("body", (plain[2],))):
+        for text in texts:
+            if not text:
+                continue
+            latin, cjk = analysis.index_texts(analysis.nfc(text))
+            _add(out, name, latin)
+            if name in q.EXACT_FIELDS:
+                _add(out, name + q.EXACT_SUFFIX, latin)
+            if cjk is not None:
+                _add(out, name + q.CJK_SUFFIX, cjk)
     if record.provider:
         for value in {record.provider.name, record.provider.domain}:
             if value and value.strip():
-                out.append(("t", "provider", analysis.keyword(value)))
+                _add(out, "provider", analysis.keyword(value))
     if record.provider_key:
-        out.append(("t", "provider_key", record.provider_key))
+        out["provider_key"] = [record.provider_key]
         name = (record.provider.name if record.provider else None) or record.provider_key
-        out.append(("t", "provider_pair", f"{record.provider_key}\t{name.strip()}"))
-    for topic in dict.fromkeys(t.strip() for t in record.topics if t.strip()):
-        out.append(("t", "topic", analysis.keyword(topic)))
-        out.append(("t", "topic_display", topic))
-    out.extend(fieldterms.document_fields(record))
-    out.append(("t", "kind", record.kind))
-    out.append(("t", "title_sort", analysis.keyword(record.title)[:200]))
-    if record.story:
-        out.append(("t", "story", record.story))
+        out["provider_pair"] = [f"{record.provider_key}\t{name.strip()}"]
+    topics = list(dict.fromkeys(t.strip() for t in record.topics if t.strip()))
+    if topics:
+        out["topic"] = [analysis.keyword(t) for t in topics]
+        out["topic_display"] = topics
+    fieldterms.add_values(record, out)
+    out["kind"] = [record.kind]
+    out["title_sort"] = [analysis.keyword(record.title)[:200]]
     if record.published is not None:
         published = record.published.astimezone(timezone.utc)
-        out.append(("d", "published", clamp_date(published)))
+        out["published"] = [clamp_date(published).isoformat()]
         seconds = math.floor(published.timestamp())
-        out.append(("i", "t_new", seconds))
-        out.append(("i", "t_old", seconds))
+        out["t_new"] = out["t_old"] = [seconds]
         iso = published.isocalendar()
         year = f"{published.year:04d}"  # strftime("%Y") gives "1" for year 1
         month = f"{year}-{published.month:02d}"
-        out.append(("t", "bucket_day", f"{month}-{published.day:02d}"))
-        out.append(("t", "bucket_week", f"{iso[0]:04d}-W{iso[1]:02d}"))
-        out.append(("t", "bucket_month", month))
-        out.append(("t", "bucket_year", year))
+        out["bucket_day"] = [f"{month}-{published.day:02d}"]
+        out["bucket_week"] = [f"{iso[0]:04d}-W{iso[1]:02d}"]
+        out["bucket_month"] = [month]
+        out["bucket_year"] = [year]
     else:
-        out.append(("i", "t_new", I64_MIN))
-        out.append(("i", "t_old", I64_MAX))
+        out["t_new"], out["t_old"] = [I64_MIN], [I64_MAX]
     return out
+
+
+def _add(out: IndexValues, name: str, value: Any) -> None:
+    if name in out:
+        out[name].append(value)
+    else:
+        out[name] = [value]
+
+
+def values_json(values: IndexValues) -> str:
+    """:func:`index_values` as the JSON object text a worker hands over (one string:
+    pickled at a third of the cost of the values themselves)."""
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
 def clamp_date(value: datetime) -> datetime:
@@ -161,33 +169,28 @@ def record_digest(record: Article) -> bytes:
     return index_digest(content_digest(to_json(record)), record.story)
 
 
-def build_document(record_id: str, content: bytes, fields: Iterable[DocField]) -> tantivy.Document:
-    """The tantivy document of one record from its :func:`content_digest` and
-    :func:`document_fields`: one call into tantivy with every value (a third faster than
-    adding them one at a time)."""
-    values: dict[str, list[Any]] = {"id": [record_id]}
-    for _, name, value in fields:
-        if name in values:
-            values[name].append(value)
-        else:
-            values[name] = [value]
-    story = values.get("story")
-    values["digest"] = [index_digest(content, str(story[0]) if story else None)]
-    return tantivy.Document.from_dict(values, _schema())
+class IndexDoc(NamedTuple):
+    """One record's index document as the JSON text ``IndexWriter.add_json`` reads: tantivy
+    parses it with Python's lock released, and no Python objects are made per value."""
+
+    id: str
+    text: str
 
 
-@functools.cache
-def _schema() -> tantivy.Schema:
-    return schema()
+def index_document(record_id: str, content: bytes, values: str, story: str | None
+                   ) -> IndexDoc:
+    """The document of one record from its :func:`content_digest`, its
+    :func:`values_json` text and its story."""
+    digest = base64.b64encode(index_digest(content, story)).decode("ascii")
+    head = f'{{"id":{json.dumps(record_id)},"digest":"{digest}"'
+    if story:
+        head += f',"story":{json.dumps(story)}'
+    return IndexDoc(record_id, f"{head},{values[1:]}" if len(values) > 2 else head + "}")
 
 
-def document(record: Article | tantivy.Document) -> tantivy.Document:
+def document(record: Article | IndexDoc) -> IndexDoc:
     """The document of a record, or a document already built (by a parse worker)."""
-    if isinstance(record, tantivy.Document):
+    if isinstance(record, IndexDoc):
         return record
-    return build_document(record.id, content_digest(to_json(record)), document_fields(record))
-
-
-def id_of(record: Article | tantivy.Document) -> str:
-    """The id of a record or of a built document: what an update replaces."""
-    return str(record.get_first("id")) if isinstance(record, tantivy.Document) else record.id
+    return index_document(record.id, content_digest(to_json(record)),
+                          values_json(index_values(record)), record.story)

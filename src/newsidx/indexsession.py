@@ -16,7 +16,7 @@ import tantivy
 
 from newsidx import analysis, indexdirs
 from newsidx.errors import CatalogueError
-from newsidx.indexdoc import document, id_of, schema
+from newsidx.indexdoc import IndexDoc, document, schema
 from newsidx.model import Article
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class IndexSession:
         self._writer: tantivy.IndexWriter | None = None
         self._data: str | None = None
 
-    def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None:
+    def rebuild(self, records: Iterable[Article | IndexDoc], generation: int) -> None:
         """Index ``records`` from scratch in a new data folder, then swap it in."""
         self.close()
         idx = self.index
@@ -56,7 +56,7 @@ class IndexSession:
             writer = new_writer(index)
             self._writer, self._data = writer, data
             for record in records:
-                writer.add_document(document(record))
+                writer.add_json(document(record).text)
             writer.commit()
             replaced = idx._live_data()
             idx._write_state(data, generation)
@@ -66,7 +66,7 @@ class IndexSession:
                 shutil.rmtree(idx.path / replaced, ignore_errors=True)
 
     def update(
-        self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
+        self, *, upserts: Iterable[Article | IndexDoc], deletes: Iterable[str],
         generation: int, added: Collection[str] = (),
     ) -> None:
         """Apply one catalogue commit to the live index (see :meth:`SearchIndex.update`).
@@ -86,10 +86,9 @@ class IndexSession:
             for record_id in deletes:
                 writer.delete_documents_by_term("id", record_id)
             for record in upserts:
-                record_id = id_of(record)
-                if record_id not in added:
-                    writer.delete_documents_by_term("id", record_id)
-                writer.add_document(document(record))
+                if record.id not in added:
+                    writer.delete_documents_by_term("id", record.id)
+                writer.add_json(document(record).text)
             writer.commit()
             idx._write_state(data, generation)
 

@@ -25,11 +25,10 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
-import tantivy
-
 from newsidx.batch import Batch
 from newsidx.errors import IngestFailed as IngestFailed  # re-exported: defined in errors
 from newsidx.errors import UsageError as UsageError  # re-exported: defined in errors
+from newsidx.indexdoc import IndexDoc
 from newsidx.interrupts import ingest_interrupted
 from newsidx.model import Article
 from newsidx.parsepool import Outcome, Parser, Tasks, files_to_read
@@ -118,9 +117,9 @@ class IndexLike(Protocol):
 
 
 class SessionLike(Protocol):
-    def rebuild(self, records: Iterable[Article | tantivy.Document], generation: int) -> None: ...
+    def rebuild(self, records: Iterable[Article | IndexDoc], generation: int) -> None: ...
     def update(
-        self, *, upserts: Iterable[Article | tantivy.Document], deletes: Iterable[str],
+        self, *, upserts: Iterable[Article | IndexDoc], deletes: Iterable[str],
         generation: int, added: Collection[str] = ...,
     ) -> None: ...
     def close(self) -> None: ...

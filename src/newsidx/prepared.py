@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 from typing import NamedTuple
 
-import tantivy
-
 from newsidx import storytext
-from newsidx.indexdoc import DocField, build_document, content_digest, document_fields
+from newsidx.indexdoc import IndexDoc, content_digest, index_document, index_values, values_json
 from newsidx.model import Article, from_json, to_json
 from newsidx.store import Row
 from newsidx.storyprep import StoryPrep, of_record
@@ -41,9 +39,10 @@ class Prepared(NamedTuple):
     """
 
     row: Row
-    fields: list[DocField]
+    values: str  # its index values as JSON text (indexdoc.values_json)
     content: bytes  # what of the record the index depends on (indexdoc.content_digest)
     story: StoryPrep | None = None  # grouping's features (newsidx.storyprep), if computed
+    story_id: str | None = None  # the story it is in (in its line too), None until grouped
 
     @property
     def id(self) -> str:
@@ -54,14 +53,16 @@ class Prepared(NamedTuple):
         data = to_json(record)
         row, content = Row.of(record, data), content_digest(data)
         if not _STORIES:
-            return Prepared(row, document_fields(record), content)
+            return Prepared(row, values_json(index_values(record)), content, None,
+                            record.story)
         # the plain title, excerpt and body, made once for the index and the story features
         plain = storytext.plain(record.title or "", record.excerpt or "", record.body or "")
-        return Prepared(row, document_fields(record, plain), content, of_record(record, plain))
+        return Prepared(row, values_json(index_values(record, plain)), content,
+                        of_record(record, plain), record.story)
 
     def record(self) -> Article:
         return from_json(json.loads(self.row.line))
 
-    def document(self) -> tantivy.Document:
-        return build_document(self.row.id, self.content, self.fields)
+    def document(self) -> IndexDoc:
+        return index_document(self.row.id, self.content, self.values, self.story_id)
 

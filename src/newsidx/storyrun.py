@@ -42,8 +42,7 @@ def with_story(prepared: Prepared, story: str) -> Prepared:
 
             data["story"] = story
             line = dump_line(data)
-    fields = [f for f in prepared.fields if f[1] != "story"] + [("t", "story", story)]
-    return prepared._replace(row=prepared.row._replace(line=line), fields=fields)
+    return prepared._replace(row=prepared.row._replace(line=line), story_id=story)
 
 
 def _stored(writer: CatalogueWriter) -> Iterator[tuple[str, dict[str, Any]]]:
