@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import timezone
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from newsidx.indexdoc import NOT_INDEXED, content_digest, line_content_digest
 from newsidx.model import (
     Article,
     Image,
@@ -19,6 +22,7 @@ from newsidx.model import (
     make_id,
     to_json,
 )
+from newsidx.store.layout import dump_line
 
 _text = st.text(max_size=30)
 _json = st.recursive(
@@ -112,3 +116,24 @@ def test_canonical_url_fast_path_takes_the_seed_urls() -> None:
     url = "https://www.coinspeaker.com/ai-zhipu-342m-funding/"
     assert _canonical_fast(url) == url == canonical_url(url)
     assert _canonical_fast("https://example.com") == "https://example.com/"
+
+
+_odd_names = st.text(st.characters(categories=("Cs", "Ll", "Lo", "P")), max_size=8)
+
+
+@given(_articles, st.lists(_odd_names, max_size=2), st.lists(_text, max_size=2), _opt,
+       st.dictionaries(st.sampled_from(["sources", "parents", "story"]), _json, max_size=2))
+def test_a_lines_prefix_digests_as_its_content(
+    record: Article, sources: list[str], alt_titles: list[str], story: str | None,
+    nested: dict[str, Any],
+) -> None:
+    """A worker digests a record's content from its shard line's prefix (to_json writes
+    sources, parents and story last): the same digest as of the JSON object without them,
+    whatever the file names (not UTF-8), alt titles, story or same-named keys nested in
+    ``extra``."""
+    record = dataclasses.replace(
+        clean(record), sources=(*record.sources, *sources), alt_titles=tuple(alt_titles),
+        story=story, extra={**record.extra, "x": nested})
+    data = to_json(record)
+    assert list(data)[-3:] == list(NOT_INDEXED)
+    assert line_content_digest(dump_line(data), data) == content_digest(data)

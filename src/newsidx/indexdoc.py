@@ -157,6 +157,18 @@ def content_digest(data: Mapping[str, Any]) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
+def line_content_digest(line: str, data: Mapping[str, Any]) -> bytes:
+    """:func:`content_digest` of ``data`` whose shard line ``line`` is (``dump_line`` of
+    ``to_json``, which writes :data:`NOT_INDEXED` last): the line's prefix is the kept
+    JSON, so it is not encoded twice. A line with a surrogate escape (a file name that
+    is not UTF-8 makes ``dump_line`` escape all of it) is digested from ``data``."""
+    cut = line.rfind(',"sources":[')
+    if cut < 0 or "\\ud" in line:
+        return content_digest(data)
+    text = line[:cut] + "}"
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+
+
 def index_digest(content: bytes, story: str | None) -> bytes:
     """What the index keeps of a record (:func:`content_digest` and its story), so that
     ``newsidx check`` can tell an indexed copy from the stored one."""

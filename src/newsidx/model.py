@@ -257,17 +257,20 @@ def to_json(record: Article) -> dict[str, JSONValue]:
             for i in record.images
         ],
         "related": [{"id": r.id, "title": r.title, "url": r.url} for r in record.related],
-        "sources": list(record.sources),
-        "parents": list(record.parents),
         "extra": dict(record.extra),
         "warnings": list(record.warnings),
         "authors": list(record.authors),
         "lang": record.lang,
         "folder": record.folder,
-        "story": record.story,  # last: ingest writes it into a ready line (stories.py)
     }
     if record.alt_titles:
         out["alt_titles"] = list(record.alt_titles)
+    # last, what the index does not hold (indexdoc.NOT_INDEXED), so that a line's content
+    # is its prefix (indexdoc.line_content_digest); the story the very last, as grouping
+    # writes it into a ready line (storyrun.with_story)
+    out["sources"] = list(record.sources)
+    out["parents"] = list(record.parents)
+    out["story"] = record.story
     return out
 
 

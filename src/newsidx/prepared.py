@@ -11,7 +11,13 @@ import json
 from typing import NamedTuple
 
 from newsidx import storytext
-from newsidx.indexdoc import IndexDoc, content_digest, index_document, index_values, values_json
+from newsidx.indexdoc import (
+    IndexDoc,
+    index_document,
+    index_values,
+    line_content_digest,
+    values_json,
+)
 from newsidx.model import Article, from_json, to_json
 from newsidx.store import Row
 from newsidx.storyprep import StoryPrep, of_record
@@ -51,7 +57,8 @@ class Prepared(NamedTuple):
     @staticmethod
     def of(record: Article) -> Prepared:
         data = to_json(record)
-        row, content = Row.of(record, data), content_digest(data)
+        row = Row.of(record, data)
+        content = line_content_digest(row.line, data)
         if not _STORIES:
             return Prepared(row, values_json(index_values(record)), content, None,
                             record.story)
