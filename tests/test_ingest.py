@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import sys
@@ -21,6 +22,7 @@ from newsidx.errors import LockedError, ParseError, SkippedFile
 from newsidx.ingest import IngestFailed, ProgressEvent, UsageError, ingest
 from newsidx.model import Article, Provider, make_id, to_json
 from newsidx.prepared import Prepared
+from newsidx.store.layout import dump_line
 
 
 @dataclass(frozen=True)
@@ -395,11 +397,12 @@ def test_worker_built_document_equals_the_index_own() -> None:
     assert ours["title_x"] == ["MiniMax   Zürich"] and ours["published"]  # what was indexed
 
 
-def test_a_record_that_only_gains_a_source_keeps_its_index_document(tmp_path: Path) -> None:
+def test_a_record_that_only_gains_a_source_keeps_its_index_document(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No index value comes from a record's sources or parents: a related record that a
     new file cites too is updated in the catalogue, not indexed again; one whose title
     changes is; and the index checks out against the catalogue after each."""
-    from newsidx import Archive
+    from newsidx import Archive, indexdoc, prepared
     from newsidx.check import check
     from newsidx.index import SearchIndex
     from newsidx.ingest import index_sync_for
@@ -437,3 +440,35 @@ def test_a_record_that_only_gains_a_source_keeps_its_index_document(tmp_path: Pa
     bump(root / "b.md")
     assert x.id in run()
     assert [h.record.id for h in Archive(cat.root).search("xylophones").hits] == [x.id]
+    # a third citing file, later in path order, spells the title otherwise: the stored
+    # copy (a.md's) still wins, so the record gains a source and keeps its document
+    write_article(root / "c.md", "https://example.com/c", "Gamma",
+                  related=[("https://other.org/x", "Xylophones, a history")])
+    analysed: list[str] = []
+    values = indexdoc.index_values
+    monkeypatch.setattr(indexdoc, "index_values", lambda r, *a: analysed.append(r.title)
+                        or values(r, *a))
+    monkeypatch.setattr(prepared, "index_values", indexdoc.index_values)
+    assert x.id not in run()
+    assert analysed.count("Xylophones, a history") == 1  # c.md's copy, parsed
+    assert "Xylophones" not in analysed  # the stored copy's values are not made again
+    assert cat.get(x.id).title == "Xylophones"
+    assert cat.get(x.id).sources == tuple(str(root / n) for n in ("a.md", "b.md", "c.md"))
+    assert [h.record.id for h in Archive(cat.root).search("xylophones").hits] == [x.id]
+    assert Archive(cat.root).search("history").hits == ()
+
+
+def test_a_restored_record_builds_its_document_only_when_asked() -> None:
+    """A stored record written again with new sources carries no index values; when
+    grouping gives it a story, its document is built from its line, as the index's own."""
+    from newsidx import indexdoc
+    from newsidx.storyrun import with_story
+
+    record = Article(id="0123456789abcdef", kind="related", title="Tunnel vote", sources=("/a",))
+    line = dump_line(to_json(record))
+    ready = Prepared.restored(record, line, indexdoc.content_digest(to_json(record)))
+    assert ready.values is None and ready.record() == record
+    assert ready.document() == indexdoc.document(record)
+    grouped = with_story(ready, "s1")
+    story = dataclasses.replace(record, story="s1")
+    assert json.loads(grouped.document().text) == json.loads(indexdoc.document(story).text)

@@ -248,10 +248,12 @@ class Batch:
             data = combine(winner, parsed)
             if data != winner:
                 ready = None
+        kept = False  # the stored copy's content, so its index document stays as it is
         if ready is None:
             content = _content(data)
             ready = next((c[2] for c in candidates
                           if c[2] is not None and _content(c[1]) == content), None)
+            kept = ready is None and old is not None and content == _content(old.data)
         data["sources"] = [origin, *sorted(p for p in paths if p != origin)]
         data["parents"] = list(_parents(rid, paths, self.produced))
         if old is not None and old.data.get("story"):  # kept for good (newsidx.stories), so
@@ -259,6 +261,8 @@ class Batch:
         line = dump_line(data)
         if ready is not None:  # its content is the record's but for NOT_INDEXED
             return ready._replace(row=ready.row._replace(line=line)), data
+        if kept and old is not None:
+            return Prepared.restored(from_json(data), line, content_digest(old.data)), data
         return Prepared.of(from_json(data)), data
 
 

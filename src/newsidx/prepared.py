@@ -45,7 +45,8 @@ class Prepared(NamedTuple):
     """
 
     row: Row
-    values: str  # its index values as JSON text (indexdoc.values_json)
+    values: str | None  # its index values as JSON text (indexdoc.values_json); None:
+    # not computed (a stored record whose document is kept), made by document() if needed
     content: bytes  # what of the record the index depends on (indexdoc.content_digest)
     story: StoryPrep | None = None  # grouping's features (newsidx.storyprep), if computed
     story_id: str | None = None  # the story it is in (in its line too), None until grouped
@@ -67,9 +68,20 @@ class Prepared(NamedTuple):
         return Prepared(row, values_json(index_values(record, plain)), content,
                         of_record(record, plain), record.story)
 
+    @staticmethod
+    def restored(record: Article, line: str, content: bytes) -> Prepared:
+        """A stored record written again as ``line`` with only its sources or parents
+        changed: its document stays in the index as it is, so its index values are not
+        computed unless grouping changes its story (:meth:`document`)."""
+        story = of_record(record) if _STORIES else None
+        return Prepared(Row.of(record, line=line), None, content, story, record.story)
+
     def record(self) -> Article:
         return from_json(json.loads(self.row.line))
 
     def document(self) -> IndexDoc:
-        return index_document(self.row.id, self.content, self.values, self.story_id)
+        values = self.values
+        if values is None:
+            values = values_json(index_values(self.record()))
+        return index_document(self.row.id, self.content, values, self.story_id)
 

@@ -79,10 +79,14 @@ class Row(NamedTuple):
     topics: tuple[str, ...]
 
     @staticmethod
-    def of(record: Article, data: Mapping[str, Any] | None = None) -> Row:
-        """The row of ``record``; ``data``: its :func:`to_json`, when the caller has it."""
+    def of(record: Article, data: Mapping[str, Any] | None = None,
+           line: str | None = None) -> Row:
+        """The row of ``record``; ``data``: its :func:`to_json`, or ``line``: its shard
+        line, when the caller has it."""
+        if line is None:
+            line = dump_line(to_json(record) if data is None else data)
         return Row(
-            record.id, record.kind, dump_line(to_json(record) if data is None else data),
+            record.id, record.kind, line,
             shard_of(record), record.day,
             record.provider_key, record.provider.name if record.provider else None,
             record.topics,
