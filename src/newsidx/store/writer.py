@@ -369,7 +369,7 @@ class CatalogueWriter:
             if record is None:
                 raise CatalogueError(f"record {rid} in shard {shard} of {self.root} cannot "
                                      "be read; run newsidx check --repair")
-            facets.remove(Row.of(record))
+            facets.remove(Row.of(record, line=line))  # its keys; the line not made again
         for row in adds.values():  # after the old copies' facets went
             facets.add(row)
         if live == 0:
