@@ -81,11 +81,13 @@ _TEXT_FIELDS = {base + suffix for base in ("title", "excerpt", "body")
 
 
 def text_fields(record: Article) -> list[Any]:
-    """``index_values``' title/excerpt/body values in the reference's order."""
+    """``index_values``' title/excerpt/body values (alt titles too) in the reference's
+    order."""
     values = index_values(record)
-    return [("t", name, values[name][0])
+    return [("t", name, value)
             for base in ("title", "excerpt", "body")
-            for name in (base, base + q.EXACT_SUFFIX, base + q.CJK_SUFFIX) if name in values]
+            for name in (base, base + q.EXACT_SUFFIX, base + q.CJK_SUFFIX)
+            for value in values.get(name, ())]
 
 
 # --- generated text --------------------------------------------------------------------

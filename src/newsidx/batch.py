@@ -15,7 +15,7 @@ from typing import Any
 
 from newsidx.indexdoc import content_digest
 from newsidx.merging import combine
-from newsidx.model import from_json
+from newsidx.model import from_json, to_json
 from newsidx.prepared import Prepared
 from newsidx.store import CatalogueWriter, FileState, dump_line
 from newsidx.store.bookkeeping import Bookkeeping
@@ -258,12 +258,15 @@ class Batch:
         data["parents"] = list(_parents(rid, paths, self.produced))
         if old is not None and old.data.get("story"):  # kept for good (newsidx.stories), so
             data["story"] = old.data["story"]  # an unchanged record compares equal
-        line = dump_line(data)
         if ready is not None:  # its content is the record's but for NOT_INDEXED
-            return ready._replace(row=ready.row._replace(line=line)), data
-        if kept and old is not None:
-            return Prepared.restored(from_json(data), line, content_digest(old.data)), data
-        return Prepared.of(from_json(data)), data
+            story = data.get("story")
+            return ready._replace(row=ready.row._replace(line=dump_line(data)),
+                                  story_id=story if isinstance(story, str) else None), data
+        record = from_json(data)
+        if kept:  # written as a parse writes it: a line of an earlier version may lack keys
+            normal = to_json(record)
+            return Prepared.restored(record, normal), normal
+        return Prepared.of(record), data
 
 
 def _article_paths(rid: str, paths: Iterable[str], states: Mapping[str, FileState | None]

@@ -201,7 +201,8 @@ def index_document(record_id: str, content: bytes, values: str, story: str | Non
 
 
 def document(record: Article | IndexDoc) -> IndexDoc:
-    """The document of a record, or a document already built (by a parse worker)."""
+    """The document of a record, or a document already built (from the index values a
+    parse worker made, :meth:`newsidx.prepared.Prepared.document`)."""
     if isinstance(record, IndexDoc):
         return record
     return index_document(record.id, content_digest(to_json(record)),

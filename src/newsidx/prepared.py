@@ -18,7 +18,7 @@ from newsidx.indexdoc import (
     line_content_digest,
     values_json,
 )
-from newsidx.model import Article, from_json, to_json
+from newsidx.model import Article, JSONValue, from_json, to_json
 from newsidx.store import Row
 from newsidx.storyprep import StoryPrep, of_record
 
@@ -49,7 +49,7 @@ class Prepared(NamedTuple):
     # not computed (a stored record whose document is kept), made by document() if needed
     content: bytes  # what of the record the index depends on (indexdoc.content_digest)
     story: StoryPrep | None = None  # grouping's features (newsidx.storyprep), if computed
-    story_id: str | None = None  # the story it is in (in its line too), None until grouped
+    story_id: str | None = None  # the story it is in (as its line says), if any
 
     @property
     def id(self) -> str:
@@ -69,12 +69,13 @@ class Prepared(NamedTuple):
                         of_record(record, plain), record.story)
 
     @staticmethod
-    def restored(record: Article, line: str, content: bytes) -> Prepared:
-        """A stored record written again as ``line`` with only its sources or parents
-        changed: its document stays in the index as it is, so its index values are not
-        computed unless grouping changes its story (:meth:`document`)."""
+    def restored(record: Article, data: dict[str, JSONValue]) -> Prepared:
+        """A stored record written again with only its sources or parents changed
+        (``data``: its :func:`to_json`): its document stays in the index as it is, so its
+        index values are made only if grouping changes its story (:meth:`document`)."""
+        row = Row.of(record, data)
         story = of_record(record) if _STORIES else None
-        return Prepared(Row.of(record, line=line), None, content, story, record.story)
+        return Prepared(row, None, line_content_digest(row.line, data), story, record.story)
 
     def record(self) -> Article:
         return from_json(json.loads(self.row.line))

@@ -30,7 +30,7 @@ _NULL_TAIL = ',"story":null}\n'
 
 
 def with_story(prepared: Prepared, story: str) -> Prepared:
-    """``prepared`` carrying ``story`` in its shard line and its index values."""
+    """``prepared`` carrying ``story`` in its shard line and its index document."""
     line = prepared.row.line
     if line.endswith(_NULL_TAIL):  # a line to_json wrote: "story" is its last key
         # spelled as dump_line spells it, so a stored line compares equal to a re-parse
