@@ -609,3 +609,28 @@ def test_a_catalogue_from_before_appends_is_read_and_rewritten_by_its_next_write
     assert entry["files"] == ["records/2024-03.2.jsonl"] and entry["lines"] == 4
     assert entry["bytes"] == (catalogue_dir / entry["files"][0]).stat().st_size
     assert Catalogue(catalogue_dir).check() == []
+
+
+def test_check_counts_a_shards_lines_against_the_manifest(catalogue_dir: Path) -> None:
+    """Readers trust a shard's line count to skip the fold, so ``check`` counts the lines
+    as it reads them, over appended lines and a plain file alike, and names a wrong one."""
+    cat = Catalogue()
+    with cat.writer() as w:
+        w.commit(upserts=[art(f"https://example.com/{i}") for i in range(3)], deletes=[],
+                 files={})
+        w.commit(upserts=[art("https://example.com/0", "again")], deletes=[], files={})
+        assert cat.check() == [] and cat.manifest()["shards"]["2024-03"]["lines"] == 4
+        for compact in (False, True):
+            if compact:
+                w.commit(upserts=[], deletes=[], files={}, compact=True)
+            path = catalogue_dir / MANIFEST
+            m = json.loads(path.read_text())
+            right = m["shards"]["2024-03"]["lines"]
+            m["shards"]["2024-03"]["lines"] = right + 1
+            path.write_text(json.dumps(m))
+            cat.reload()
+            assert any(f"{right} lines, manifest says {right + 1}" in p for p in cat.check())
+            m["shards"]["2024-03"]["lines"] = right
+            path.write_text(json.dumps(m))
+            cat.reload()
+            assert cat.check() == []

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from newsidx.indexdoc import content_digest
+from newsidx.indexdoc import NOT_INDEXED, content_digest
 from newsidx.merging import combine
 from newsidx.model import from_json, to_json
 from newsidx.prepared import Prepared
@@ -308,5 +308,5 @@ class _Stored:
 
 
 def _content(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if k not in ("sources", "parents", "story")}
+    return {k: v for k, v in data.items() if k not in NOT_INDEXED}
 

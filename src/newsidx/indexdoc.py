@@ -153,7 +153,10 @@ def content_digest(data: Mapping[str, Any]) -> bytes:
     """The digest of a record's JSON (:func:`newsidx.model.to_json`) but
     :data:`NOT_INDEXED`: computed by the parse workers, beside the record's line."""
     kept = {k: v for k, v in data.items() if k not in NOT_INDEXED}
-    text = json.dumps(kept, ensure_ascii=False, separators=(",", ":"))
+    return _digest(json.dumps(kept, ensure_ascii=False, separators=(",", ":")))
+
+
+def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
@@ -165,8 +168,7 @@ def line_content_digest(line: str, data: Mapping[str, Any]) -> bytes:
     cut = line.rfind(',"sources":[')
     if cut < 0 or "\\ud" in line:
         return content_digest(data)
-    text = line[:cut] + "}"
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return _digest(line[:cut] + "}")
 
 
 def index_digest(content: bytes, story: str | None) -> bytes:

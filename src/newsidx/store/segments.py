@@ -67,10 +67,12 @@ def is_clean(entry: Mapping[str, Any]) -> bool:
 
 
 class SegmentLines:
-    """An open segment, read as text lines up to its committed length."""
+    """An open segment, read as text lines up to its committed length; ``lines`` counts
+    those the last read (from the start) gave."""
 
     def __init__(self, handle: BinaryIO, size: int | None) -> None:
         self.handle, self.size = handle, size
+        self.lines = 0
 
     def __iter__(self) -> Iterator[str]:
         for raw in self.raw():
@@ -79,14 +81,14 @@ class SegmentLines:
     def raw(self) -> Iterator[bytes]:
         """The committed lines as bytes, from the start."""
         self.handle.seek(0)
-        if self.size is None:
-            yield from self.handle
-            return
+        self.lines = 0
         left = self.size
         for raw in self.handle:
-            left -= len(raw)
-            if left < 0:  # past the committed end: a killed commit's
-                return
+            if left is not None:
+                left -= len(raw)
+                if left < 0:  # past the committed end: a killed commit's
+                    return
+            self.lines += 1
             yield raw
             if left == 0:
                 return
