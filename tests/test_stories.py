@@ -390,9 +390,11 @@ def test_a_state_of_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
     assert _cli("ingest", "--stories", str(src), catalogue=cat).returncode == 0
     before = _stories(cat)
     db = sqlite3.connect(cat / "state.db")
-    with db:  # as the schema-3 branch left it
-        db.execute("UPDATE story_meta SET value = 3 WHERE key = 'schema'")
-        db.execute("CREATE TABLE story_bands (band INTEGER, id TEXT)")
+    with db:  # as schema 7 left it (no key or band rows), with a schema-3 table beside
+        db.execute("UPDATE story_meta SET value = 7 WHERE key = 'schema'")
+        db.execute("DROP TABLE story_keys")
+        db.execute("DROP TABLE story_bands")
+        db.execute("CREATE TABLE story_terms (term TEXT, story TEXT)")
     db.close()
     _article(src / "e.md", "Harbourview tunnel, the vote", "https://five.example/t", BODY)
     assert _cli("ingest", "--stories", str(src), catalogue=cat).returncode == 0
@@ -403,22 +405,23 @@ def test_a_state_of_an_older_schema_is_rebuilt(tmp_path: Path) -> None:
     db = sqlite3.connect(cat / "state.db")
     try:
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+        keys = db.execute("SELECT count(DISTINCT story) FROM story_keys").fetchone()[0]
+        bands = db.execute("SELECT count(DISTINCT id) FROM story_bands").fetchone()[0]
+        sigs = db.execute("SELECT count(*) FROM story_sigs").fetchone()[0]
     finally:
         db.close()
-    assert "story_bands" not in names
+    assert "story_terms" not in names
+    assert keys == len(set(after.values()))  # every story is found by its terms again
+    assert bands == sigs > 0
 
 
-def test_a_grouper_past_its_memory_bound_reads_the_tables_again(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from newsidx import stories
-
-    monkeypatch.setattr(stories, "HELD", 1)  # every commit starts afresh
+def test_each_commit_reads_what_it_reaches_from_the_tables() -> None:
     db = sqlite3.connect(":memory:", isolation_level=None)
     _create(db)
     grouper = Grouper(db)
     grouper.assign([("a", _rec("a", "Council approves Harbourview tunnel",
                                 domain="one.example", body=BODY))])
-    assert grouper._state is None
+    assert grouper._state is None  # nothing held between commits: memory is bounded
     later = grouper.assign([
         ("b", _rec("b", "Tunnel news", domain="two.example", body=BODY + " Updated.",
                    day="2024-05-09")),

@@ -31,11 +31,12 @@ import operator
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from hashlib import blake2b
 from typing import TYPE_CHECKING, Any
 
 from newsidx import storytext as st
 from newsidx.storyprep import NUM_PERM, StoryPrep, prepare, text_of
-from newsidx.storystate import Story, StoryState
+from newsidx.storystate import DISTINCTIVE, MIN_SHARED, Story, StoryState
 
 if TYPE_CHECKING:
     from newsidx.prepared import Prepared
@@ -47,14 +48,12 @@ STORY_SIMILARITY = 0.16
 WINDOW_DAYS = 2
 DAY_DECAY = 0.3  # a story's similarity loses this share for each day from its first
 BOILERPLATE = 3  # a sentence in this many of a provider's records is boilerplate
-MIN_SHARED = 2  # one shared word is never an event, however rare it looks
 LOOKUP_TERMS = 12  # a record's heaviest terms that find candidate stories
 CANDIDATES = 24  # the stories sharing most of them compared, at most
 PRIOR_DOCS = 200
-HELD = 60_000  # records and stories a run holds in memory before it starts afresh
 COUNTS_HELD = 500_000  # document frequencies and sentence counts held, likewise
 _CHUNK = 500
-_SCHEMA = 7  # 7: 100 shingled words; 6: cheaper keys, words; 5: no excerpt plain words
+_SCHEMA = 8  # 8: key and band rows; 7: 100 shingled words; 6: cheaper keys, words
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS story_members (id TEXT PRIMARY KEY, story TEXT NOT NULL)
@@ -72,11 +71,15 @@ CREATE INDEX IF NOT EXISTS story_urls_id ON story_urls (id);
 CREATE TABLE IF NOT EXISTS story_sigs (id TEXT PRIMARY KEY, day INTEGER NOT NULL,
     story TEXT NOT NULL, sig BLOB NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS story_sigs_day ON story_sigs (day);
+CREATE TABLE IF NOT EXISTS story_keys (term INTEGER NOT NULL, day INTEGER NOT NULL,
+    story TEXT NOT NULL, PRIMARY KEY (term, day, story)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS story_bands (band INTEGER NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (band, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS story_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 _STATE_TABLES = ("story_members", "stories", "story_df", "story_boiler", "story_urls",
-                 "story_sigs", "story_meta")
-_OLD_TABLES = ("story_terms", "story_bands")  # schema 3's, replaced by the held indexes
+                 "story_sigs", "story_keys", "story_bands", "story_meta")
+_OLD_TABLES = ("story_terms",)  # schema 3's
 
 
 def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -122,9 +125,10 @@ class _Item:
 
 class Grouper:
     """Assigns stories inside the writer's open bookkeeping transaction. One grouper may
-    serve every commit of a run (:func:`group` keeps it): what it holds in memory -- the
-    days' stories and signatures, document frequencies, sentence counts -- is what it
-    wrote or read, so it reads nothing twice."""
+    serve every commit of a run (:func:`group` keeps it): the document frequencies and
+    sentence counts it holds are what it wrote or read, so it reads none twice; the
+    stories and signatures a commit reaches (:class:`StoryState`) are read for that
+    commit and dropped when it is written."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
@@ -271,8 +275,7 @@ class Grouper:
         state = self._state
         if state is not None:
             state.flush(keep)
-            if state.held > HELD:
-                self._state = None
+            self._state = None  # bounded: the next commit reads what it reaches
         self.assigned.clear()
 
     def _assign(self, known: dict[str, str], items: list[_Item]) -> dict[str, str]:
@@ -283,7 +286,8 @@ class Grouper:
         docs = self._docs or 0
         state = self.state()
         state.load(urls=(k for item in items for k in item.urls),
-                   days=(item.day for item in items))
+                   lookups=[(item.day, self._rare(item), self._distinctive(item), item.bands)
+                            for item in items])
         for item in items:
             story = self._copy_of(state, item) or self._nearest(state, item, docs)
             known[item.id] = self._record(state, item, story or item.id)
@@ -330,6 +334,11 @@ class Grouper:
                 (-w, t) for t, w in item.weighted[0].items())[:LOOKUP_TERMS]]
         return item.rare
 
+    def _distinctive(self, item: _Item) -> list[str]:
+        """The rarest terms that also find stories whatever their dates."""
+        df = self._df
+        return [t for t in self._rare(item) if df.get(t, 0) <= DISTINCTIVE]
+
     def _record(self, state: StoryState, item: _Item, story: str) -> str:
         """Add ``item`` to ``state`` as a member of ``story`` (its first if new): its
         terms join the story's profile and its rarest find the story from then on."""
@@ -355,7 +364,7 @@ class Grouper:
             return None
         best: tuple[float, str] | None = None
         mine = item.sig
-        for other, story in state.copies(item.bands):
+        for other, story in state.copies(item.bands, item.day):
             j = sum(map(operator.eq, mine, other)) / NUM_PERM
             if j >= COPY_JACCARD and (best is None or (j, story) > best):
                 best = (j, story)
@@ -366,7 +375,7 @@ class Grouper:
         if not item.terms:
             return None
         # a story is a candidate when it shares MIN_SHARED of the record's rarest terms
-        shared = state.count_near(self._rare(item), item.day)
+        shared = state.count_near(self._rare(item), self._distinctive(item), item.day)
         # a common name finds many stories: those sharing the most terms are compared
         candidates = [story for n, story in sorted(
             (-n, story) for story, n in shared.items() if n >= MIN_SHARED)[:CANDIDATES]]
@@ -418,11 +427,13 @@ class Grouper:
         """Drop deleted records from their stories (the story keeps its id and centre)."""
         db = self.db
         self._state = None  # what is held may name them: read again
-        for rid, story in self.stories_of(ids).items():
+        found = self.stories_of(ids)
+        for rid, story in found.items():
             db.execute("DELETE FROM story_members WHERE id = ?", (rid,))
             db.execute("UPDATE stories SET size = size - 1 WHERE story = ?", (story,))
             db.execute("DELETE FROM story_urls WHERE id = ?", (rid,))
-            db.execute("DELETE FROM story_sigs WHERE id = ?", (rid,))
+        self.state().forget(found)
+        self._state = None
 
 
 def _create(db: sqlite3.Connection) -> None:
@@ -459,8 +470,11 @@ def _unpack(sig: bytes) -> array.array[int]:
     return out
 
 
-def _bands(sig: Sequence[int]) -> list[int]:
+def _bands(sig: array.array[int]) -> list[int]:
     """The LSH band keys of a signature: each band's rows hashed, with its number, into
-    one signed 64-bit integer."""
-    rows = NUM_PERM // BANDS
-    return [hash((b, *sig[b * rows:(b + 1) * rows])) for b in range(BANDS)]
+    one signed 64-bit integer (stable across runs and Python versions: they are stored)."""
+    raw = sig.tobytes()
+    step = len(raw) // BANDS
+    return [int.from_bytes(blake2b(raw[start:start + step], digest_size=8,
+                                   salt=band.to_bytes(16, "big")).digest(), "big", signed=True)
+            for band, start in enumerate(range(0, step * BANDS, step))]
