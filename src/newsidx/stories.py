@@ -31,12 +31,11 @@ import operator
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from hashlib import blake2b
 from typing import TYPE_CHECKING, Any
 
 from newsidx import storytext as st
 from newsidx.storyprep import NUM_PERM, StoryPrep, prepare, text_of
-from newsidx.storystate import DISTINCTIVE, MIN_SHARED, Story, StoryState
+from newsidx.storystate import DISTINCTIVE, MIN_SHARED, Story, StoryState, forget_sigs, key64
 
 if TYPE_CHECKING:
     from newsidx.prepared import Prepared
@@ -91,8 +90,8 @@ class _Item:
     """One record as grouping reads it: its features (computed in a parse worker when it
     came from one) and its JSON object or line, read only to leave boilerplate out."""
 
-    __slots__ = ("bands", "day", "edges", "id", "provider", "rare", "sig", "source", "terms",
-                 "urls", "weighted")
+    __slots__ = ("bands", "day", "distinctive", "edges", "id", "provider", "rare", "sig",
+                 "source", "terms", "urls", "weighted")
 
     def __init__(self, rid: str, prep: StoryPrep, source: str | dict[str, Any]) -> None:
         self.id = rid
@@ -100,6 +99,7 @@ class _Item:
         self.sig = _unpack(sig)
         self.source = source
         self.rare: list[str] | None = None  # its terms that find stories, once known
+        self.distinctive: list[str] | None = None  # those that find them at any date
         self.bands: list[int] = []
         self.weighted: tuple[dict[str, float], float] | None = None  # its terms, weighed
 
@@ -336,8 +336,10 @@ class Grouper:
 
     def _distinctive(self, item: _Item) -> list[str]:
         """The rarest terms that also find stories whatever their dates."""
-        df = self._df
-        return [t for t in self._rare(item) if df.get(t, 0) <= DISTINCTIVE]
+        if item.distinctive is None:
+            df = self._df
+            item.distinctive = [t for t in self._rare(item) if df.get(t, 0) <= DISTINCTIVE]
+        return item.distinctive
 
     def _record(self, state: StoryState, item: _Item, story: str) -> str:
         """Add ``item`` to ``state`` as a member of ``story`` (its first if new): its
@@ -432,8 +434,7 @@ class Grouper:
             db.execute("DELETE FROM story_members WHERE id = ?", (rid,))
             db.execute("UPDATE stories SET size = size - 1 WHERE story = ?", (story,))
             db.execute("DELETE FROM story_urls WHERE id = ?", (rid,))
-        self.state().forget(found)
-        self._state = None
+        forget_sigs(db, found, _bands)
 
 
 def _create(db: sqlite3.Connection) -> None:
@@ -475,6 +476,5 @@ def _bands(sig: array.array[int]) -> list[int]:
     one signed 64-bit integer (stable across runs and Python versions: they are stored)."""
     raw = sig.tobytes()
     step = len(raw) // BANDS
-    return [int.from_bytes(blake2b(raw[start:start + step], digest_size=8,
-                                   salt=band.to_bytes(16, "big")).digest(), "big", signed=True)
+    return [key64(raw[start:start + step], band.to_bytes(16, "big"))
             for band, start in enumerate(range(0, step * BANDS, step))]

@@ -39,14 +39,20 @@ TERMS_HELD = 200_000  # terms whose keys are remembered (a process's vocabulary)
 _KEYS: dict[str, int] = {}
 
 
+def key64(data: bytes, salt: bytes = b"") -> int:
+    """``data`` as a signed 64-bit key, the same in every process and Python version (the
+    story tables store them)."""
+    return int.from_bytes(blake2b(data, digest_size=8, salt=salt).digest(), "big",
+                          signed=True)
+
+
 def term_key(term: str) -> int:
-    """A lookup term as the signed 64-bit key ``story_keys`` stores (stable across runs)."""
+    """A lookup term as the key ``story_keys`` stores."""
     key = _KEYS.get(term)
     if key is None:
         if len(_KEYS) > TERMS_HELD:
             _KEYS.clear()
-        digest = blake2b(term.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-        key = _KEYS[term] = int.from_bytes(digest, "big", signed=True)
+        key = _KEYS[term] = key64(term.encode("utf-8", "surrogatepass"))
     return key
 
 
@@ -126,8 +132,8 @@ class StoryState:
         """Read what a commit's records (day, rarest terms, the distinctive ones among
         them, band keys) can reach: the stories of their URL keys, the stories sharing
         :data:`MIN_SHARED` of them (as :meth:`count_near` counts), and the signatures
-        sharing one of its bands within the copy window (an undated record's: at any
-        date)."""
+        sharing one of their bands, at any date (:meth:`copies` keeps those within the
+        copy window)."""
         keys = [k for k in set(urls) if k not in self.urls]
         if keys:
             found = {int(k): str(s) for k, s in self.db.execute(
@@ -313,16 +319,16 @@ class StoryState:
                      self.new_bands):
             rows.clear()
 
-    def forget(self, ids: Iterable[str]) -> None:
-        """Delete the signature and band rows of deleted records (their stories keep
-        their lookup terms)."""
-        db = self.db
-        for rid in ids:
-            row = db.execute("SELECT sig FROM story_sigs WHERE id = ?", (rid,)).fetchone()
-            if row is None:
-                continue
-            sig = array.array("I")
-            sig.frombytes(row[0])
-            db.executemany("DELETE FROM story_bands WHERE band = ? AND id = ?",
-                           ((b, rid) for b in self._bands_of(sig)))
-            db.execute("DELETE FROM story_sigs WHERE id = ?", (rid,))
+
+def forget_sigs(db: sqlite3.Connection, ids: Iterable[str], bands_of: Any) -> None:
+    """Delete the signature and band rows of deleted records (their stories keep their
+    lookup terms); ``bands_of`` gives a signature's band keys."""
+    for rid in ids:
+        row = db.execute("SELECT sig FROM story_sigs WHERE id = ?", (rid,)).fetchone()
+        if row is None:
+            continue
+        sig = array.array("I")
+        sig.frombytes(row[0])
+        db.executemany("DELETE FROM story_bands WHERE band = ? AND id = ?",
+                       ((b, rid) for b in bands_of(sig)))
+        db.execute("DELETE FROM story_sigs WHERE id = ?", (rid,))
