@@ -22,7 +22,7 @@ from newsidx.model import (
     make_id,
     to_json,
 )
-from newsidx.store.layout import dump_line
+from newsidx.store.layout import record_line
 
 _text = st.text(max_size=30)
 _json = st.recursive(
@@ -136,4 +136,4 @@ def test_a_lines_prefix_digests_as_its_content(
         story=story, extra={**record.extra, "x": nested})
     data = to_json(record)
     assert list(data)[-3:] == list(NOT_INDEXED)
-    assert line_content_digest(dump_line(data), data) == content_digest(data)
+    assert line_content_digest(record_line(data), data) == content_digest(data)

@@ -19,7 +19,7 @@ from test_ingest import install_fallback_parser, write_article
 from newsidx.ingest import ingest
 from newsidx.model import Article, make_id, to_json
 from newsidx.store import Catalogue, places
-from newsidx.store.layout import dump_line
+from newsidx.store.layout import record_line
 from newsidx.store.places import stale_count
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -50,7 +50,7 @@ def _check_places(cat: Catalogue, model: dict[str, Article]) -> None:
         with open(cat.root / name, "rb") as handle:
             handle.seek(offset)
             line = handle.read(length).decode("utf-8")
-        assert line == dump_line(to_json(model[rid]))
+        assert line == record_line(to_json(model[rid]))
     assert cat.get_many(model) == model
     assert notes == []
 

@@ -246,13 +246,22 @@ def test_fold_drops_every_combining_mark_as_the_per_character_test_does() -> Non
 def test_a_story_is_written_into_a_line_as_the_catalogue_spells_lines() -> None:
     from newsidx.model import Article
     from newsidx.prepared import Prepared
-    from newsidx.store.layout import dump_line
+    from newsidx.store.layout import dump_line, record_line
     from newsidx.storyrun import with_story
 
-    ready = with_story(Prepared.of(Article(id="abc", kind="article", title="Tunnel é")), "s1")
+    fresh = Prepared.of(Article(id="abc", kind="article", title="Tunnel é"))
+    ready = with_story(fresh, "s1")
     data = json.loads(ready.row.line)
-    assert data["story"] == "s1" and ready.row.line == dump_line(data)
+    assert data["story"] == "s1" and ready.row.line == record_line(data)
     assert ready.story_id == "s1" and json.loads(ready.document().text)["story"] == "s1"
+    # a line stored before null values were left out, and one already in another story
+    old = dump_line(json.loads(fresh.row.line) | {"lang": None, "story": None})
+    for line in (old, ready.row.line):
+        moved = with_story(fresh._replace(row=fresh.row._replace(line=line)), "s2")
+        data = json.loads(moved.row.line)
+        assert data["story"] == "s2"
+        assert {k: v for k, v in data.items() if k != "story"} == \
+            {k: v for k, v in json.loads(line).items() if k != "story"}
 
 
 def test_names_are_the_capitalised_words_and_amounts_spelled_as_words_does() -> None:

@@ -25,7 +25,7 @@ def _stories(catalogue: Path) -> dict[str, str | None]:
     for shard in (catalogue / "records").glob("*.jsonl"):
         for line in shard.read_text(encoding="utf-8").splitlines():
             data = json.loads(line)
-            out[data["id"]] = data["story"]
+            out[data["id"]] = data.get("story")  # a null value is left out of a line
     return out
 
 

@@ -17,7 +17,7 @@ from newsidx.indexdoc import NOT_INDEXED, content_digest
 from newsidx.merging import combine
 from newsidx.model import from_json, to_json
 from newsidx.prepared import Prepared
-from newsidx.store import CatalogueWriter, FileState, dump_line
+from newsidx.store import CatalogueWriter, FileState, record_line
 from newsidx.store.bookkeeping import Bookkeeping
 
 
@@ -260,7 +260,7 @@ class Batch:
             data["story"] = old.data["story"]  # an unchanged record compares equal
         if ready is not None:  # its content is the record's but for NOT_INDEXED
             story = data.get("story")
-            return ready._replace(row=ready.row._replace(line=dump_line(data)),
+            return ready._replace(row=ready.row._replace(line=record_line(data)),
                                   story_id=story if isinstance(story, str) else None), data
         record = from_json(data)
         if kept:  # written as a parse writes it: a line of an earlier version may lack keys

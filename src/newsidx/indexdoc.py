@@ -23,10 +23,11 @@ from newsidx import analysis, fieldterms, plaintext
 from newsidx import query as q
 from newsidx.model import Article, to_json
 
-SCHEMA_VERSION = 9  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text;
+SCHEMA_VERSION = 10  # 3: provider_pair replaced provider_name; 4: no body_x; 5: plain text;
 # 6: author, lang, folder (newsidx.fieldterms); 7: no stored JSON or text, id and digest only;
 # 8: story (newsidx.stories); 9: the digest of the indexed content (index_digest), not of
-# the whole line, so a record that only gains a source is not indexed again
+# the whole line, so a record that only gains a source is not indexed again; 10: digests
+# of the content without its null values, as shard lines now hold it
 BUCKETS = ("day", "week", "month", "year")
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 DATE_MIN = q.DATE_MIN
@@ -152,7 +153,7 @@ to the digest apart (:func:`index_digest`), as grouping sets it after the worker
 def content_digest(data: Mapping[str, Any]) -> bytes:
     """The digest of a record's JSON (:func:`newsidx.model.to_json`) but
     :data:`NOT_INDEXED`: computed by the parse workers, beside the record's line."""
-    kept = {k: v for k, v in data.items() if k not in NOT_INDEXED}
+    kept = {k: v for k, v in data.items() if k not in NOT_INDEXED and v is not None}
     return _digest(json.dumps(kept, ensure_ascii=False, separators=(",", ":")))
 
 
@@ -161,10 +162,11 @@ def _digest(text: str) -> bytes:
 
 
 def line_content_digest(line: str, data: Mapping[str, Any]) -> bytes:
-    """:func:`content_digest` of ``data`` whose shard line ``line`` is (``dump_line`` of
-    ``to_json``, which writes :data:`NOT_INDEXED` last): the line's prefix is the kept
-    JSON, so it is not encoded twice. A line with a surrogate escape (a file name that
-    is not UTF-8 makes ``dump_line`` escape all of it) is digested from ``data``."""
+    """:func:`content_digest` of ``data`` whose shard line ``line`` is (``record_line`` of
+    ``to_json``, which writes :data:`NOT_INDEXED` last and no null value): the line's
+    prefix is the kept JSON, so it is not encoded twice. A line with a surrogate escape
+    (a file name that is not UTF-8 makes ``dump_line`` escape all of it) is digested from
+    ``data``."""
     cut = line.rfind(',"sources":[')
     if cut < 0 or "\\ud" in line:
         return content_digest(data)

@@ -26,22 +26,25 @@ if TYPE_CHECKING:
 
 PRE_CHUNK = 2000  # records matched at once as they arrive (each chunk earliest first)
 
-_NULL_TAIL = ',"story":null}\n'
+_NULL_TAIL = ',"story":null}\n'  # a line written before null values were left out
 
 
 def with_story(prepared: Prepared, story: str) -> Prepared:
     """``prepared`` carrying ``story`` in its shard line and its index document."""
     line = prepared.row.line
-    if line.endswith(_NULL_TAIL):  # a line to_json wrote: "story" is its last key
-        # spelled as dump_line spells it, so a stored line compares equal to a re-parse
-        line = f'{line[:-len(_NULL_TAIL)]},"story":{json.dumps(story)}}}\n'
+    tail = f',"story":{json.dumps(story)}}}\n'
+    # spelled as record_line spells it, so a stored line compares equal to a re-parse
+    if line.endswith("]}\n"):  # a line record_line wrote without a story: "parents" last
+        line = line[:-2] + tail
+    elif line.endswith(_NULL_TAIL):
+        line = line[:-len(_NULL_TAIL)] + tail
     else:
         data = json.loads(line)
         if data.get("story") != story:
-            from newsidx.store.layout import dump_line
+            from newsidx.store.layout import record_line
 
             data["story"] = story
-            line = dump_line(data)
+            line = record_line(data)
     return prepared._replace(row=prepared.row._replace(line=line), story_id=story)
 
 

@@ -15,6 +15,7 @@ from newsidx.store.layout import (
     atomic_write,
     default_root,
     dump_line,
+    record_line,
     shard_of,
 )
 from newsidx.store.writer import CatalogueWriter
@@ -31,5 +32,6 @@ __all__ = [
     "atomic_write",
     "default_root",
     "dump_line",
+    "record_line",
     "shard_of",
 ]

@@ -62,6 +62,13 @@ def dump_line(data: Mapping[str, Any]) -> str:
     return text + "\n"
 
 
+def record_line(data: Mapping[str, Any]) -> str:
+    """A record's shard line: :func:`dump_line` of its JSON (:func:`newsidx.model.to_json`)
+    without its null values, which a reader takes as missing (``from_json``, and jq, where
+    ``.amp_url`` of a line without it is null): 2-3% of a shard's bytes."""
+    return dump_line({k: v for k, v in data.items() if v is not None})
+
+
 class Row(NamedTuple):
     """A record ready to store: its shard line and the keys the manifest counts it under.
 
@@ -84,7 +91,7 @@ class Row(NamedTuple):
         """The row of ``record``; ``data``: its :func:`to_json`, or ``line``: its shard
         line, when the caller has it."""
         if line is None:
-            line = dump_line(to_json(record) if data is None else data)
+            line = record_line(to_json(record) if data is None else data)
         return Row(
             record.id, record.kind, line,
             shard_of(record), record.day,
