@@ -182,6 +182,23 @@ def keyword(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
+SORT_CHARS = 200  # characters of a title that order it
+TITLE_KEY_BYTES = 8
+
+
+def sort_title(title: str) -> str:
+    """What title order compares (:mod:`newsidx.titleorder`): the title trimmed and
+    lower-cased."""
+    return keyword(title)[:SORT_CHARS]
+
+
+def title_key(title: str) -> int:
+    """The first 8 bytes of :func:`sort_title` (UTF-8) as a number that sorts as they do:
+    the index's ``title_key`` column."""
+    raw = sort_title(title).encode("utf-8", "surrogatepass")[:TITLE_KEY_BYTES]
+    return int.from_bytes(raw.ljust(TITLE_KEY_BYTES, b"\0"), "big")
+
+
 Segments = tuple[tuple[str, bool], ...]
 Match = tuple[int, int, str]
 """A matched word: ``(start, end, term)``, offsets in characters of the text."""

@@ -21,14 +21,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import tantivy
 
-from newsidx import analysis, indexdirs, plaintext
+from newsidx import analysis, indexdirs, plaintext, titleorder
 from newsidx import query as q
 from newsidx.errors import CatalogueError, QueryError
 from newsidx.hits import Hit, ResultStream, SearchResults
@@ -372,15 +372,19 @@ class SearchIndex(Counting):
             hits = sorted(boosted, key=lambda h: h[0], reverse=True)
         return hits[request.offset : want], count_of(result)
 
-    @staticmethod
     def _ordered(
-        searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest, sort: str
+        self, searcher: tantivy.Searcher, query: tantivy.Query, request: SearchRequest,
+        sort: str,
     ) -> tuple[list[tuple[float, Any]], int]:
+        if sort == "title":
+            page, total = titleorder.title_page(
+                searcher, self._open().schema, query, request.offset, request.limit,
+                lambda addresses: self._sort_titles(searcher, addresses))
+            return [(0.0, a) for a in page], total
         field, order = {
             "newest": ("t_new", tantivy.Order.Desc),
             "oldest": ("t_old", tantivy.Order.Asc),
             "provider": ("provider_key", tantivy.Order.Asc),
-            "title": ("title_sort", tantivy.Order.Asc),
         }[sort]
         result = searcher.search(
             query,
@@ -391,6 +395,13 @@ class SearchIndex(Counting):
             order=order,
         )
         return [(0.0, a) for _, a in result.hits], count_of(result)
+
+    def _sort_titles(self, searcher: tantivy.Searcher, addresses: Sequence[Any]
+                     ) -> dict[tuple[int, int], str]:
+        """What title order compares of the records at ``addresses``."""
+        found = self._with_records(searcher, [(0.0, a) for a in addresses])
+        return {(int(a.segment_ord), int(a.doc)): analysis.sort_title(r.title)
+                for _, a, r in found}
 
     def iter_digests(self) -> Iterator[tuple[str, bytes]]:
         """``(id, digest of the indexed line)`` of every document, duplicates included, in

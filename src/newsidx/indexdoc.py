@@ -27,7 +27,8 @@ SCHEMA_VERSION = 10  # 3: provider_pair replaced provider_name; 4: no body_x; 5:
 # 6: author, lang, folder (newsidx.fieldterms); 7: no stored JSON or text, id and digest only;
 # 8: story (newsidx.stories); 9: the digest of the indexed content (index_digest), not of
 # the whole line, so a record that only gains a source is not indexed again; 10: digests
-# of the content without its null values, as shard lines now hold it
+# of the content without its null values, as shard lines now hold it, and title_key (an
+# unsigned fast column: newsidx.titleorder) for title_sort, a raw text field
 BUCKETS = ("day", "week", "month", "year")
 I64_MIN, I64_MAX = -(2**63), 2**63 - 1
 DATE_MIN = q.DATE_MIN
@@ -35,6 +36,7 @@ DATE_MAX = q.DATE_MAX
 """The span tantivy's date field holds (nanoseconds in an i64); dates beyond it are
 filtered as if at its nearest end, while sorts and timelines use the real date."""
 TEXT = tuple(q.FIELD_BOOSTS)
+TITLE_KEY = "title_key"  # the title order's column (newsidx.titleorder)
 
 
 def schema() -> tantivy.Schema:
@@ -49,11 +51,12 @@ def schema() -> tantivy.Schema:
     for name in TEXT:
         sb.add_text_field(name + q.CJK_SUFFIX, tokenizer_name=analysis.CJK)
     for name in ("provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
-                 "title_sort", *fieldterms.FIELDS, "story"):
+                 *fieldterms.FIELDS, "story"):
         sb.add_text_field(name, tokenizer_name="raw", fast=True, index_option="basic")
     sb.add_date_field("published", indexed=True, fast=True)
     sb.add_integer_field("t_new", fast=True)
     sb.add_integer_field("t_old", fast=True)
+    sb.add_unsigned_field(TITLE_KEY, fast=True)
     for name in BUCKETS:
         sb.add_text_field("bucket_" + name, tokenizer_name="raw", fast=True, index_option="basic")
     return sb.build()
@@ -65,8 +68,9 @@ def field_names() -> list[str]:
     names += list(TEXT) + [n + q.EXACT_SUFFIX for n in q.EXACT_FIELDS]
     names += [n + q.CJK_SUFFIX for n in TEXT]
     names += ["provider", "provider_key", "provider_pair", "topic", "topic_display", "kind",
-              "title_sort", *fieldterms.FIELDS, "story"]
-    return names + ["published", "t_new", "t_old"] + ["bucket_" + b for b in BUCKETS]
+              *fieldterms.FIELDS, "story"]
+    names += ["published", "t_new", "t_old", TITLE_KEY]
+    return names + ["bucket_" + b for b in BUCKETS]
 
 
 IndexValues = dict[str, list[Any]]
@@ -107,7 +111,7 @@ def index_values(record: Article, plain: tuple[str, str, str] | None = None) -> 
         out["topic_display"] = topics
     fieldterms.add_values(record, out)
     out["kind"] = [record.kind]
-    out["title_sort"] = [analysis.keyword(record.title)[:200]]
+    out[TITLE_KEY] = [analysis.title_key(record.title)]
     if record.published is not None:
         published = record.published.astimezone(timezone.utc)
         out["published"] = [clamp_date(published).isoformat()]
