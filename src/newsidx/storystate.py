@@ -21,7 +21,7 @@ import array
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from hashlib import blake2b
 from typing import Any
 
@@ -320,7 +320,8 @@ class StoryState:
             rows.clear()
 
 
-def forget_sigs(db: sqlite3.Connection, ids: Iterable[str], bands_of: Any) -> None:
+def forget_sigs(db: sqlite3.Connection, ids: Iterable[str],
+                bands_of: Callable[[array.array[int]], list[int]]) -> None:
     """Delete the signature and band rows of deleted records (their stories keep their
     lookup terms); ``bands_of`` gives a signature's band keys."""
     for rid in ids:

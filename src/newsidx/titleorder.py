@@ -47,15 +47,14 @@ def title_page(searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantiv
         return [], total
     keys = [int(k or 0) for k in searcher.fast_field_values(FIELD, hits)]
     low, high = keys[offset], keys[-1]
-    if len(hits) < want:  # every match is here
-        before = sum(k < low for k in keys)
-        edges = [(k, a) for k, a in zip(keys, hits, strict=True) if k in (low, high)]
-    else:  # matches sharing the page's first or last key may lie outside it
-        before = 0 if low == 0 else _count(searcher, query, _range(schema, None, low))
-        edges = [(key, a) for key in dict.fromkeys((low, high))
-                 for a in _all(searcher, query, _range(schema, key, key))]
-    inside = [(k, a) for k, a in zip(keys, hits, strict=True) if low < k < high]
-    candidates = edges + inside
+    # every match with a key below the page's last is among the hits (they come first);
+    # those sharing the last key may lie beyond them when the page is full
+    before = sum(k < low for k in keys)
+    candidates = [(k, a) for k, a in zip(keys, hits, strict=True) if low <= k < high]
+    if len(hits) < want:
+        candidates += [(k, a) for k, a in zip(keys, hits, strict=True) if k == high]
+    else:
+        candidates += [(high, a) for a in _all(searcher, _both(query, _key(schema, high)))]
     shared = Counter(k for k, _ in candidates)
     known = titles([a for k, a in candidates if shared[k] > 1 and not _whole(k)])
     candidates.sort(key=lambda c: (c[0], known.get(_where(c[1]), ""), _where(c[1])))
@@ -63,10 +62,8 @@ def title_page(searcher: tantivy.Searcher, schema: tantivy.Schema, query: tantiv
     return [a for _, a in candidates[start:start + limit]], total
 
 
-def _range(schema: tantivy.Schema, low: int | None, high: int) -> tantivy.Query:
-    """Keys from ``low`` to ``high`` inclusive, or below ``high`` for ``low=None``."""
-    return tantivy.Query.range_query(schema, FIELD, tantivy.FieldType.Unsigned, low, high,
-                                     include_upper=low is not None)
+def _key(schema: tantivy.Schema, key: int) -> tantivy.Query:
+    return tantivy.Query.range_query(schema, FIELD, tantivy.FieldType.Unsigned, key, key)
 
 
 def _both(query: tantivy.Query, keys: tantivy.Query) -> tantivy.Query:
@@ -74,11 +71,6 @@ def _both(query: tantivy.Query, keys: tantivy.Query) -> tantivy.Query:
                                         (tantivy.Occur.Must, keys)])
 
 
-def _count(searcher: tantivy.Searcher, query: tantivy.Query, keys: tantivy.Query) -> int:
-    return count_of(searcher.search(_both(query, keys), 1, count=True))
-
-
-def _all(searcher: tantivy.Searcher, query: tantivy.Query, keys: tantivy.Query) -> list[Any]:
-    both = _both(query, keys)
-    found = _count(searcher, query, keys)
-    return [a for _, a in searcher.search(both, max(found, 1)).hits] if found else []
+def _all(searcher: tantivy.Searcher, query: tantivy.Query) -> list[Any]:
+    found = count_of(searcher.search(query, 1, count=True))
+    return [a for _, a in searcher.search(query, found).hits] if found else []
